@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# In-kernel checkpoint/restart for Linux 6.12: build a patched kernel, boot
+# it under QEMU and run the tests.  See README.md.
+#
+#   make check            build everything, run the kselftests in the VM
+#   make vm               build the kernel, the tests and the initramfs
+#   make patchset         export the work as a git format-patch series
+#   make checkpatch       run checkpatch.pl --strict over that series
+#
+# Variables: KSRC=/path/to/linux-6.12.y builds against another tree than
+# Debian's linux-source-6.12; DEBUG=1 builds and tests the debug kernel;
+# KVM=1 uses KVM instead of TCG; BUILD=dir puts the build elsewhere.
+
+SHELL := /bin/bash
+BUILD ?= $(CURDIR)/build
+export BUILD KSRC DEBUG KVM JOBS
+
+S := $(CURDIR)/scripts
+
+.PHONY: all vm deps tree kernel selftests initramfs check run-tests \
+	patchset checkpatch checkpatch-errors clean distclean help
+
+all: vm
+
+help:
+	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+
+deps:
+	@$(S)/install-deps
+
+tree: deps
+	@$(S)/prepare-tree
+
+kernel: tree
+	@$(S)/build-kernel
+
+selftests: kernel
+	@$(S)/build-selftests
+
+initramfs: selftests
+	@$(S)/mkinitramfs
+
+vm: initramfs
+
+# The kselftests in the VM; the patch series must be free of checkpatch
+# errors too.  The last line says how many tests passed and failed.
+check: checkpatch-errors vm
+	@$(S)/run-check
+
+run-tests:
+	@$(S)/run-check
+
+patchset: deps
+	@$(S)/make-patchset
+
+checkpatch: patchset
+	@$(S)/checkpatch
+
+checkpatch-errors: patchset
+	@$(S)/checkpatch --errors-only
+
+clean:
+	rm -rf $(BUILD)/obj-* $(BUILD)/kselftest-* $(BUILD)/rootfs-* \
+		$(BUILD)/initramfs-* $(BUILD)/patchset $(BUILD)/check-*
+
+distclean:
+	rm -rf $(BUILD)

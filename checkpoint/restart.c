@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Restart: the walk that reads an image.
+ */
+
+#include <linux/checkpoint.h>
+#include <linux/mm.h>
+#include <linux/stddef.h>
+#include <linux/string.h>
+
+#define CONST_FIELD(f) { #f, offsetof(struct cr_const, f) }
+
+static const struct {
+	const char *name;
+	size_t offset;
+} const_fields[] = {
+	CONST_FIELD(task_comm_len),
+	CONST_FIELD(nsig),
+	CONST_FIELD(uts_len),
+	CONST_FIELD(rlim_nlimits),
+	CONST_FIELD(ngroups_max),
+	CONST_FIELD(at_vector_size),
+	CONST_FIELD(path_max),
+};
+
+static int check_const(struct cr_ctx *ctx, const struct cr_const *c)
+{
+	struct cr_const here;
+	u32 want, got;
+	int i;
+
+	if (c->reserved)
+		return cr_err(ctx, -EINVAL, "reserved constant is not zero");
+	cr_fill_const(&here);
+	for (i = 0; i < ARRAY_SIZE(const_fields); i++) {
+		want = *(u32 *)((void *)&here + const_fields[i].offset);
+		got = *(u32 *)((void *)c + const_fields[i].offset);
+		if (want != got)
+			return cr_err(ctx, -EOPNOTSUPP,
+				      "image has %s %u, this kernel %u",
+				      const_fields[i].name, got, want);
+	}
+	return 0;
+}
+
+static int check_release(struct cr_ctx *ctx, const u8 *release)
+{
+	size_t len = strnlen(release, CR_RELEASE_LEN);
+
+	if (len == CR_RELEASE_LEN)
+		return cr_err(ctx, -EINVAL, "kernel release is not NUL-terminated");
+	if (memchr_inv(release + len, 0, CR_RELEASE_LEN - len))
+		return cr_err(ctx, -EINVAL, "kernel release is not NUL-padded");
+	return 0;
+}
+
+/* What the image must match to be restarted by this kernel */
+static int check_compat(struct cr_ctx *ctx, const struct cr_hdr_header *hh)
+{
+	if (hh->version != CR_IMAGE_VERSION)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "image format version %u, this kernel reads %u",
+			      hh->version, CR_IMAGE_VERSION);
+	if (hh->arch != CR_ARCH)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "image of architecture %u, this kernel is %u",
+			      hh->arch, CR_ARCH);
+	if (hh->page_size != PAGE_SIZE)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "image page size %u, this kernel %lu",
+			      hh->page_size, PAGE_SIZE);
+	return check_const(ctx, &hh->consts);
+}
+
+static int check_header(struct cr_ctx *ctx, const struct cr_hdr_header *hh)
+{
+	int ret;
+
+	if (hh->magic != CR_IMAGE_MAGIC)
+		return cr_err(ctx, -EINVAL, "not a checkpoint image (magic %#x)",
+			      hh->magic);
+	ret = check_compat(ctx, hh);
+	if (ret)
+		return ret;
+	if (hh->flags & ~CR_CHECKPOINT_FLAGS)
+		return cr_err(ctx, -EINVAL, "unknown checkpoint flags %#x",
+			      hh->flags);
+	if (memchr_inv(hh->pad, 0, sizeof(hh->pad)) ||
+	    memchr_inv(hh->reserved, 0, sizeof(hh->reserved)))
+		return cr_err(ctx, -EINVAL, "reserved header fields are not zero");
+	ret = check_release(ctx, hh->release);
+	if (ret)
+		return ret;
+	if (hh->crid <= 0)
+		return cr_err(ctx, -EINVAL, "bad checkpoint id %d", hh->crid);
+	if (ctx->crid && ctx->crid != hh->crid)
+		return cr_err(ctx, -EINVAL, "image has checkpoint id %d, not %d",
+			      hh->crid, ctx->crid);
+	return 0;
+}
+
+static int read_header(struct cr_ctx *ctx)
+{
+	struct cr_hdr_header *hh;
+	int ret;
+
+	hh = cr_hbuf_get(ctx, sizeof(*hh));
+	if (!hh)
+		return -ENOMEM;
+	ret = cr_read_rec(ctx, hh, CR_HDR_HEADER, sizeof(*hh));
+	if (!ret)
+		ret = check_header(ctx, hh);
+	if (!ret)
+		ctx->crid = hh->crid;
+	cr_hbuf_put(ctx, hh);
+	return ret;
+}
+
+/*
+ * The tail must describe what came before it: @crc, @total and @nr are the
+ * checksum, length and record count of the image up to the tail.
+ */
+static int read_tail(struct cr_ctx *ctx, const struct cr_hdr *h, u32 crc,
+		     u64 total, u64 nr)
+{
+	struct cr_hdr_tail *th;
+	int ret;
+
+	th = cr_hbuf_get(ctx, sizeof(*th));
+	if (!th)
+		return -ENOMEM;
+	ret = cr_read_payload(ctx, h, th, sizeof(*th));
+	if (ret)
+		goto out;
+	if (th->magic != CR_TAIL_MAGIC)
+		ret = cr_err(ctx, -EINVAL, "bad tail magic %#x", th->magic);
+	else if (th->nr_records != nr || th->length != total)
+		ret = cr_err(ctx, -EINVAL,
+			     "tail counts %llu records in %llu bytes, image has %llu in %llu",
+			     th->nr_records, th->length, nr, total);
+	else if (th->csum != ~crc)
+		ret = cr_err(ctx, -EBADMSG, "image checksum %#x, tail says %#x",
+			     ~crc, th->csum);
+out:
+	cr_hbuf_put(ctx, th);
+	return ret;
+}
+
+/* The records between header and tail, then the tail */
+static int read_records(struct cr_ctx *ctx)
+{
+	struct cr_hdr h;
+	u32 crc = ctx->crc;
+	u64 total = ctx->total;
+	u64 nr = ctx->nr_records;
+	int ret;
+
+	ret = cr_read_hdr(ctx, &h);
+	if (ret)
+		return ret;
+	if (h.type != CR_HDR_TAIL)
+		return cr_err(ctx, -EINVAL, "unexpected record type %u at byte %llu",
+			      h.type, total);
+	return read_tail(ctx, &h, crc, total, nr);
+}
+
+/**
+ * cr_do_restart() - read and check an image
+ * @ctx: the restart; @ctx->crid is the checkpoint id asked for, or 0.
+ *
+ * Return: 0, or a negative errno.
+ */
+int cr_do_restart(struct cr_ctx *ctx)
+{
+	int ret;
+
+	ret = read_header(ctx);
+	if (!ret)
+		ret = read_records(ctx);
+	if (!ret)
+		ret = cr_read_eof(ctx);
+	return ret;
+}

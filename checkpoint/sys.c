@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * checkpoint(2) and restart(2): argument checks, the operation context,
+ * its header buffer and its error reporting.
+ */
+
+#define pr_fmt(fmt) "checkpoint: " fmt
+
+#include <linux/atomic.h>
+#include <linux/build_bug.h>
+#include <linux/checkpoint.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/ptrace.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/stddef.h>
+#include <linux/syscalls.h>
+
+/*
+ * Room for the records being built at one time.  Records nest (a task
+ * record is built while its header is still in use, say), so this is the
+ * sum of the largest nesting, not the largest record.
+ */
+#define CR_HBUF_SIZE	(4 * PAGE_SIZE)
+
+static atomic_t last_crid = ATOMIC_INIT(0);
+
+static void cr_build_check_abi(void)
+{
+	/* The image format must not depend on the compiler or the arch */
+	BUILD_BUG_ON(sizeof(struct cr_hdr) != 8);
+	BUILD_BUG_ON(offsetof(struct cr_hdr, len) != 4);
+
+	BUILD_BUG_ON(sizeof(struct cr_const) != 32);
+	BUILD_BUG_ON(offsetof(struct cr_const, reserved) != 28);
+
+	BUILD_BUG_ON(sizeof(struct cr_hdr_header) != 160);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_header, magic) != 8);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_header, crid) != 28);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_header, time) != 32);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_header, release) != 40);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_header, consts) != 112);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_header, reserved) != 144);
+
+	BUILD_BUG_ON(sizeof(struct cr_hdr_tail) != 32);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_tail, csum) != 12);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_tail, length) != 24);
+
+	BUILD_BUG_ON(sizeof(struct cr_hdr_header) % CR_HDR_ALIGN);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_tail) % CR_HDR_ALIGN);
+	BUILD_BUG_ON(CR_FIXED_MAX_LEN > CR_HBUF_SIZE);
+}
+
+/**
+ * cr_err() - record why an operation failed
+ * @ctx: the operation.
+ * @err: negative errno.
+ * @fmt: printf-style explanation naming the task, fd, address or record.
+ *
+ * Only the first error of an operation is kept: later ones are most often
+ * consequences of it.
+ *
+ * Return: the first error of @ctx, which is @err unless one was recorded
+ * before.
+ */
+int cr_err(struct cr_ctx *ctx, int err, const char *fmt, ...)
+{
+	va_list args;
+
+	if (ctx->err)
+		return ctx->err;
+	ctx->err = err;
+	va_start(args, fmt);
+	vsnprintf(ctx->msg, sizeof(ctx->msg), fmt, args);
+	va_end(args);
+	return err;
+}
+
+/**
+ * cr_hbuf_get() - take room for a record in the header buffer
+ * @ctx: the operation.
+ * @len: bytes needed.
+ *
+ * The room is zeroed, so padding and reserved fields written out are zero
+ * and no kernel memory leaks into an image.  Calls nest: release the room
+ * with cr_hbuf_put() in the reverse order of taking it.
+ *
+ * Return: the room, or %NULL if the buffer is full (a kernel bug: the
+ * records the kernel builds have sizes known at build time).
+ */
+void *cr_hbuf_get(struct cr_ctx *ctx, size_t len)
+{
+	void *ptr;
+
+	len = ALIGN(len, CR_HDR_ALIGN);
+	if (WARN_ON_ONCE(len > CR_HBUF_SIZE - ctx->hpos))
+		return NULL;
+	ptr = ctx->hbuf + ctx->hpos;
+	ctx->hpos += len;
+	memset(ptr, 0, len);
+	return ptr;
+}
+
+/**
+ * cr_hbuf_put() - give back room taken with cr_hbuf_get()
+ * @ctx: the operation.
+ * @ptr: what cr_hbuf_get() returned.
+ *
+ * Room taken after @ptr, by nested calls, is given back too.
+ */
+void cr_hbuf_put(struct cr_ctx *ctx, void *ptr)
+{
+	if (WARN_ON_ONCE(ptr < ctx->hbuf || ptr >= ctx->hbuf + ctx->hpos))
+		return;
+	ctx->hpos = ptr - ctx->hbuf;
+}
+
+static struct cr_ctx *ctx_alloc(struct file *file, unsigned long flags,
+				bool restart)
+{
+	struct cr_ctx *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return NULL;
+	ctx->hbuf = kmalloc(CR_HBUF_SIZE, GFP_KERNEL);
+	if (!ctx->hbuf) {
+		kfree(ctx);
+		return NULL;
+	}
+	ctx->file = file;
+	ctx->ppos = (file->f_mode & FMODE_STREAM) ? NULL : &file->f_pos;
+	ctx->flags = flags;
+	ctx->restart = restart;
+	ctx->crc = ~0U;
+	return ctx;
+}
+
+static long ctx_free(struct cr_ctx *ctx, long ret)
+{
+	if (ret < 0 && ctx->msg[0])
+		pr_debug("%s failed (%ld): %s\n",
+			 ctx->restart ? "restart" : "checkpoint", ret, ctx->msg);
+	WARN_ON_ONCE(ctx->hpos);
+	kfree(ctx->hbuf);
+	kfree(ctx);
+	return ret;
+}
+
+static int new_crid(void)
+{
+	int crid;
+
+	do {
+		crid = atomic_inc_return(&last_crid) & INT_MAX;
+	} while (!crid);
+	return crid;
+}
+
+/* The task to checkpoint, with a reference, or an ERR_PTR() */
+static struct task_struct *get_target(pid_t pid)
+{
+	struct task_struct *task;
+	int err;
+
+	if (!pid || pid == task_pid_vnr(current)) {
+		get_task_struct(current);
+		return current;
+	}
+	task = find_get_task_by_vpid(pid);
+	if (!task)
+		return ERR_PTR(-ESRCH);
+	err = down_read_killable(&task->signal->exec_update_lock);
+	if (err)
+		goto out_put;
+	err = -EPERM;
+	if (ptrace_may_access(task, PTRACE_MODE_ATTACH_REALCREDS))
+		err = -EOPNOTSUPP;	/* other tasks come with process state */
+	up_read(&task->signal->exec_update_lock);
+out_put:
+	put_task_struct(task);
+	return ERR_PTR(err);
+}
+
+static long do_checkpoint(struct task_struct *task, struct file *file,
+			  unsigned long flags)
+{
+	struct cr_ctx *ctx;
+	long ret;
+
+	ctx = ctx_alloc(file, flags, false);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->crid = new_crid();
+	ret = cr_do_checkpoint(ctx);
+	if (!ret)
+		ret = ctx->crid;
+	return ctx_free(ctx, ret);
+}
+
+/**
+ * sys_checkpoint - save the state of a task to a file descriptor
+ * @pid: the task, or 0 for the caller.
+ * @fd: file descriptor open for writing; the image is written at its
+ *      current position.
+ * @flags: must be 0.
+ *
+ * Return: a checkpoint id greater than 0, or a negative errno.
+ */
+SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
+{
+	struct task_struct *task;
+	struct fd f;
+	long ret;
+
+	cr_build_check_abi();
+	if (flags & ~CR_CHECKPOINT_FLAGS)
+		return -EINVAL;
+	if (pid < 0)
+		return -EINVAL;
+
+	f = fdget_pos(fd);
+	if (!fd_file(f))
+		return -EBADF;
+	ret = -EBADF;
+	if (!(fd_file(f)->f_mode & FMODE_WRITE))
+		goto out_fdput;
+
+	task = get_target(pid);
+	if (IS_ERR(task)) {
+		ret = PTR_ERR(task);
+		goto out_fdput;
+	}
+	ret = do_checkpoint(task, fd_file(f), flags);
+	put_task_struct(task);
+out_fdput:
+	fdput_pos(f);
+	return ret;
+}
+
+/**
+ * sys_restart - make the caller carry on from a checkpoint image
+ * @crid: checkpoint id the image must have, or 0 for any.
+ * @fd: file descriptor open for reading; the image is read from its
+ *      current position up to end of file.
+ * @flags: must be 0.
+ *
+ * Return: 0, or a negative errno.
+ */
+SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
+{
+	struct cr_ctx *ctx;
+	struct fd f;
+	long ret;
+
+	cr_build_check_abi();
+	if (flags & ~CR_RESTART_FLAGS)
+		return -EINVAL;
+	if (crid < 0)
+		return -EINVAL;
+
+	f = fdget_pos(fd);
+	if (!fd_file(f))
+		return -EBADF;
+	ret = -EBADF;
+	if (!(fd_file(f)->f_mode & FMODE_READ))
+		goto out_fdput;
+
+	ret = -ENOMEM;
+	ctx = ctx_alloc(fd_file(f), flags, true);
+	if (!ctx)
+		goto out_fdput;
+	ctx->crid = crid;
+	ret = ctx_free(ctx, cr_do_restart(ctx));
+out_fdput:
+	fdput_pos(f);
+	return ret;
+}

@@ -1,0 +1,1416 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Framing of checkpoint images: the arguments of checkpoint(2) and
+ * restart(2), the header and tail records checkpoint writes, and how
+ * restart validates them.
+ */
+
+#define _GNU_SOURCE
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <asm/unistd.h>
+#include <linux/checkpoint_hdr.h>
+
+#include "../kselftest_harness.h"
+
+#ifndef __NR_checkpoint
+#define __NR_checkpoint 463
+#define CR_NR_FALLBACK
+#endif
+
+#ifndef __NR_restart
+#define __NR_restart 464
+#define CR_NR_FALLBACK
+#endif
+
+#define HDR_LEN		((unsigned int)sizeof(struct cr_hdr_header))
+#define TAIL_LEN	((unsigned int)sizeof(struct cr_hdr_tail))
+#define IMG_LEN		(HDR_LEN + TAIL_LEN)
+
+/* Largest header record restart accepts */
+#define HDR_LEN_MAX	4096
+
+static_assert(sizeof(struct cr_hdr_header) == 160, "cr_hdr_header size");
+static_assert(sizeof(struct cr_hdr_tail) == 32, "cr_hdr_tail size");
+
+/* Larger than any pid: PID_MAX_LIMIT of 64-bit kernels is 4194304 */
+#define PID_UNUSED	4194304
+
+static long sys_checkpoint(pid_t pid, int fd, unsigned long flags)
+{
+	return syscall(__NR_checkpoint, pid, fd, flags);
+}
+
+static long sys_restart(int crid, int fd, unsigned long flags)
+{
+	return syscall(__NR_restart, crid, fd, flags);
+}
+
+/*
+ * Why the tests cannot run, or NULL if they can.  Without headers that
+ * know the syscalls, the numbers are those of the 6.12-based series; on a
+ * later kernel they belong to other system calls, which are not called.
+ */
+static const char *checkpoint_unsupported(void)
+{
+#ifdef CR_NR_FALLBACK
+	unsigned int major, minor;
+	struct utsname u;
+
+	if (!uname(&u) && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
+	    (major > 6 || (major == 6 && minor > 12)))
+		return "syscalls 463/464 are not checkpoint/restart after 6.12: build with the checkpoint tree's headers";
+#endif
+	if (sys_checkpoint(0, -1, 0) == -1 && errno == ENOSYS)
+		return "checkpoint(2) not implemented: kernel built without CONFIG_CHECKPOINT=y";
+	return NULL;
+}
+
+#define REQUIRE_CHECKPOINT() do {					\
+	const char *__why = checkpoint_unsupported();			\
+									\
+	if (__why)							\
+		SKIP(return, "%s", __why);				\
+} while (0)
+
+/* zlib's crc32(0, buf, len): reflected 0xedb88320, inverted in and out */
+static __u32 crc32_zlib(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	__u32 crc = ~0U;
+	int i;
+
+	while (len--) {
+		crc ^= *p++;
+		for (i = 0; i < 8; i++)
+			crc = (crc >> 1) ^ (0xedb88320U & -(crc & 1));
+	}
+	return ~crc;
+}
+
+/*
+ * A new empty file in /tmp, open read-write.  If @path is not NULL the
+ * file is left in place and its name stored there, otherwise it is
+ * unlinked at once.
+ */
+static int make_tmpfile(struct __test_metadata *_metadata, char *path)
+{
+	char name[] = "/tmp/cr_framing.XXXXXX";
+	int fd;
+
+	fd = mkstemp(name);
+	ASSERT_LE(0, fd);
+	if (path)
+		memcpy(path, name, sizeof(name));
+	else
+		ASSERT_EQ(0, unlink(name));
+	return fd;
+}
+
+#define TMP_PATH_LEN	sizeof("/tmp/cr_framing.XXXXXX")
+
+static off_t file_pos(int fd)
+{
+	return lseek(fd, 0, SEEK_CUR);
+}
+
+/* Run restart(@crid, fd, 0) on a file holding the @len bytes of @buf */
+static long restart_bytes(struct __test_metadata *_metadata, int crid,
+			  const void *buf, size_t len)
+{
+	long ret;
+	int fd, err;
+
+	fd = make_tmpfile(_metadata, NULL);
+	if (len)
+		ASSERT_EQ((ssize_t)len, write(fd, buf, len));
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	ret = sys_restart(crid, fd, 0);
+	err = errno;
+	close(fd);
+	errno = err;
+	return ret;
+}
+
+/* An image as checkpoint writes it: a header record, then the tail */
+struct image {
+	struct cr_hdr_header hdr;
+	struct cr_hdr_tail tail;
+	int crid;
+};
+
+/* Checkpoint the caller into a file and read the image back */
+static void image_get(struct __test_metadata *_metadata, struct image *img)
+{
+	char buf[IMG_LEN + 1];
+	long crid;
+	int fd;
+
+	fd = make_tmpfile(_metadata, NULL);
+	crid = sys_checkpoint(0, fd, 0);
+	ASSERT_LT(0, crid);
+	ASSERT_EQ(IMG_LEN, file_pos(fd));
+	ASSERT_EQ(IMG_LEN, pread(fd, buf, sizeof(buf), 0));
+	close(fd);
+
+	memcpy(&img->hdr, buf, HDR_LEN);
+	memcpy(&img->tail, buf + HDR_LEN, TAIL_LEN);
+	img->crid = crid;
+}
+
+/* Make the tail's checksum match the header again */
+static void image_seal(struct image *img)
+{
+	img->tail.csum = crc32_zlib(&img->hdr, HDR_LEN);
+}
+
+static void image_bytes(const struct image *img, unsigned char *buf)
+{
+	memcpy(buf, &img->hdr, HDR_LEN);
+	memcpy(buf + HDR_LEN, &img->tail, TAIL_LEN);
+}
+
+/* Re-seal @img, then restart from it with crid 0 */
+static long restart_image(struct __test_metadata *_metadata,
+			  struct image *img)
+{
+	unsigned char buf[IMG_LEN];
+
+	image_seal(img);
+	image_bytes(img, buf);
+	return restart_bytes(_metadata, 0, buf, IMG_LEN);
+}
+
+/* Restart from @img as it is, stale checksum included */
+static long restart_image_unsealed(struct __test_metadata *_metadata,
+				   const struct image *img)
+{
+	unsigned char buf[IMG_LEN];
+
+	image_bytes(img, buf);
+	return restart_bytes(_metadata, 0, buf, IMG_LEN);
+}
+
+/*
+ * Append the tail of @img at @off of @buf, describing the @nr_records
+ * records in the @off bytes before it.  Returns the length of the image.
+ */
+static size_t put_tail(struct image *img, unsigned char *buf, size_t off,
+		       __u64 nr_records)
+{
+	img->tail.nr_records = nr_records;
+	img->tail.length = off;
+	img->tail.csum = crc32_zlib(buf, off);
+	memcpy(buf + off, &img->tail, TAIL_LEN);
+	return off + TAIL_LEN;
+}
+
+/*
+ * Lay out in @buf a header record @hdr_len bytes long: the header of @img
+ * followed by zeroes up to @hdr_len, then zero padding up to the next
+ * multiple of 8.  Returns the offset of the next record.
+ */
+static size_t build_long_header(struct image *img, unsigned char *buf,
+				__u32 hdr_len)
+{
+	size_t off = (hdr_len + CR_HDR_ALIGN - 1) & ~(CR_HDR_ALIGN - 1);
+
+	img->hdr.h.len = hdr_len;
+	memset(buf, 0, off);
+	memcpy(buf, &img->hdr, HDR_LEN);
+	return off;
+}
+
+/* Checkpoint arguments */
+
+TEST(checkpoint_flags)
+{
+	int fd;
+
+	REQUIRE_CHECKPOINT();
+	fd = make_tmpfile(_metadata, NULL);
+
+	ASSERT_EQ(-1, sys_checkpoint(0, fd, 1));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, sys_checkpoint(0, fd, 1UL << 63));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, sys_checkpoint(0, fd, ~0UL));
+	ASSERT_EQ(EINVAL, errno);
+
+	/* Flags are checked before the pid and the fd */
+	ASSERT_EQ(-1, sys_checkpoint(-1, fd, 1));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, sys_checkpoint(0, -1, 1));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, sys_checkpoint(PID_UNUSED, -1, 1));
+	ASSERT_EQ(EINVAL, errno);
+
+	/* Nothing was written */
+	EXPECT_EQ(0, file_pos(fd));
+	EXPECT_EQ(0, lseek(fd, 0, SEEK_END));
+	close(fd);
+}
+
+TEST(checkpoint_negative_pid)
+{
+	int fd;
+
+	REQUIRE_CHECKPOINT();
+	fd = make_tmpfile(_metadata, NULL);
+
+	ASSERT_EQ(-1, sys_checkpoint(-1, fd, 0));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, sys_checkpoint(-getpid(), fd, 0));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, sys_checkpoint(INT_MIN, fd, 0));
+	ASSERT_EQ(EINVAL, errno);
+
+	EXPECT_EQ(0, lseek(fd, 0, SEEK_END));
+	close(fd);
+}
+
+TEST(checkpoint_bad_fd)
+{
+	int fd;
+
+	REQUIRE_CHECKPOINT();
+
+	ASSERT_EQ(-1, sys_checkpoint(0, -1, 0));
+	ASSERT_EQ(EBADF, errno);
+	ASSERT_EQ(-1, sys_checkpoint(0, INT_MAX, 0));
+	ASSERT_EQ(EBADF, errno);
+
+	/* A descriptor that was just closed */
+	fd = make_tmpfile(_metadata, NULL);
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(-1, sys_checkpoint(0, fd, 0));
+	ASSERT_EQ(EBADF, errno);
+}
+
+TEST(checkpoint_rdonly_fd)
+{
+	char path[TMP_PATH_LEN];
+	int fd, rfd, pipefd[2];
+
+	REQUIRE_CHECKPOINT();
+	fd = make_tmpfile(_metadata, path);
+	rfd = open(path, O_RDONLY | O_CLOEXEC);
+	unlink(path);
+	ASSERT_LE(0, rfd);
+
+	ASSERT_EQ(-1, sys_checkpoint(0, rfd, 0));
+	ASSERT_EQ(EBADF, errno);
+	EXPECT_EQ(0, lseek(fd, 0, SEEK_END));
+
+	/* The read end of a pipe */
+	ASSERT_EQ(0, pipe(pipefd));
+	ASSERT_EQ(-1, sys_checkpoint(0, pipefd[0], 0));
+	ASSERT_EQ(EBADF, errno);
+
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(rfd);
+	close(fd);
+}
+
+TEST(checkpoint_opath_fd)
+{
+	char path[TMP_PATH_LEN];
+	int fd, pfd;
+
+	REQUIRE_CHECKPOINT();
+	fd = make_tmpfile(_metadata, path);
+	pfd = open(path, O_PATH | O_CLOEXEC);
+	unlink(path);
+	ASSERT_LE(0, pfd);
+
+	ASSERT_EQ(-1, sys_checkpoint(0, pfd, 0));
+	ASSERT_EQ(EBADF, errno);
+	EXPECT_EQ(0, lseek(fd, 0, SEEK_END));
+
+	close(pfd);
+	close(fd);
+}
+
+TEST(checkpoint_dead_pid)
+{
+	int fd, status;
+	pid_t child;
+
+	REQUIRE_CHECKPOINT();
+	fd = make_tmpfile(_metadata, NULL);
+
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0)
+		_exit(0);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+
+	ASSERT_EQ(-1, sys_checkpoint(child, fd, 0));
+	ASSERT_EQ(ESRCH, errno);
+
+	/* Pids the kernel never hands out */
+	ASSERT_EQ(-1, sys_checkpoint(PID_UNUSED, fd, 0));
+	ASSERT_EQ(ESRCH, errno);
+	ASSERT_EQ(-1, sys_checkpoint(PID_UNUSED + 1, fd, 0));
+	ASSERT_EQ(ESRCH, errno);
+	ASSERT_EQ(-1, sys_checkpoint(INT_MAX, fd, 0));
+	ASSERT_EQ(ESRCH, errno);
+
+	close(fd);
+}
+
+TEST(checkpoint_other_task)
+{
+	int fd, status;
+	pid_t child;
+
+	REQUIRE_CHECKPOINT();
+	fd = make_tmpfile(_metadata, NULL);
+
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			pause();
+	}
+
+	EXPECT_EQ(-1, sys_checkpoint(child, fd, 0));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+
+	/* The parent, the test harness */
+	EXPECT_EQ(-1, sys_checkpoint(getppid(), fd, 0));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+
+	/* The child was left alone */
+	EXPECT_EQ(0, waitpid(child, &status, WNOHANG));
+	EXPECT_EQ(0, kill(child, 0));
+
+	ASSERT_EQ(0, kill(child, SIGKILL));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(SIGKILL, WTERMSIG(status));
+	close(fd);
+}
+
+/* What checkpoint writes */
+
+static void check_header(struct __test_metadata *_metadata,
+			 const struct cr_hdr_header *hdr, long crid,
+			 time_t before, time_t after)
+{
+	char release[CR_RELEASE_LEN] = { 0 };
+	struct utsname u;
+	int i;
+
+	ASSERT_EQ((__u32)CR_HDR_HEADER, hdr->h.type);
+	ASSERT_EQ(HDR_LEN, hdr->h.len);
+	EXPECT_EQ((__u32)CR_IMAGE_MAGIC, hdr->magic);
+	EXPECT_EQ((__u32)CR_IMAGE_VERSION, hdr->version);
+	EXPECT_EQ((__u32)CR_ARCH_X86_64, hdr->arch);
+	EXPECT_EQ(sysconf(_SC_PAGESIZE), hdr->page_size);
+	EXPECT_EQ(0U, hdr->flags);
+	EXPECT_EQ(crid, hdr->crid);
+	EXPECT_LE(before - 1, (time_t)hdr->time);
+	EXPECT_GE(after + 1, (time_t)hdr->time);
+
+	ASSERT_EQ(0, uname(&u));
+	memcpy(release, u.release, strnlen(u.release, CR_RELEASE_LEN - 1));
+	EXPECT_EQ(0, memcmp(release, hdr->release, CR_RELEASE_LEN))
+		TH_LOG("release \"%.*s\", expected \"%s\"", CR_RELEASE_LEN,
+		       hdr->release, release);
+	for (i = 0; i < (int)sizeof(hdr->pad); i++)
+		EXPECT_EQ(0, hdr->pad[i]);
+
+	EXPECT_EQ(16U, hdr->consts.task_comm_len);
+	EXPECT_EQ(64U, hdr->consts.nsig);
+	EXPECT_EQ(64U, hdr->consts.uts_len);
+	EXPECT_EQ(16U, hdr->consts.rlim_nlimits);
+	EXPECT_EQ(65536U, hdr->consts.ngroups_max);
+	EXPECT_NE(0U, hdr->consts.at_vector_size);
+	EXPECT_EQ(4096U, hdr->consts.path_max);
+	EXPECT_EQ(0U, hdr->consts.reserved);
+	EXPECT_EQ(0U, hdr->reserved[0]);
+	EXPECT_EQ(0U, hdr->reserved[1]);
+}
+
+static void check_tail(struct __test_metadata *_metadata,
+		       const unsigned char *buf)
+{
+	struct cr_hdr_tail tail;
+
+	/* The test's CRC-32 is zlib's */
+	ASSERT_EQ(0xcbf43926, crc32_zlib("123456789", 9));
+
+	memcpy(&tail, buf + HDR_LEN, TAIL_LEN);
+	ASSERT_EQ((__u32)CR_HDR_TAIL, tail.h.type);
+	ASSERT_EQ(TAIL_LEN, tail.h.len);
+	EXPECT_EQ((__u32)CR_TAIL_MAGIC, tail.magic);
+	EXPECT_EQ(1U, tail.nr_records);
+	EXPECT_EQ(HDR_LEN, tail.length);
+	EXPECT_EQ(crc32_zlib(buf, HDR_LEN), tail.csum);
+}
+
+static void check_checkpoint_self(struct __test_metadata *_metadata,
+				  pid_t pid)
+{
+	unsigned char buf[IMG_LEN + 1];
+	struct cr_hdr_header hdr;
+	time_t before, after;
+	long crid;
+	int fd;
+
+	fd = make_tmpfile(_metadata, NULL);
+	before = time(NULL);
+	crid = sys_checkpoint(pid, fd, 0);
+	after = time(NULL);
+	ASSERT_LT(0, crid);
+	ASSERT_GE(INT_MAX, crid);
+	ASSERT_EQ(IMG_LEN, file_pos(fd));
+	ASSERT_EQ(IMG_LEN, pread(fd, buf, sizeof(buf), 0));
+	close(fd);
+
+	memcpy(&hdr, buf, HDR_LEN);
+	check_header(_metadata, &hdr, crid, before, after);
+	check_tail(_metadata, buf);
+}
+
+TEST(checkpoint_self_pid0)
+{
+	REQUIRE_CHECKPOINT();
+	check_checkpoint_self(_metadata, 0);
+}
+
+TEST(checkpoint_self_getpid)
+{
+	REQUIRE_CHECKPOINT();
+	check_checkpoint_self(_metadata, getpid());
+}
+
+TEST(checkpoint_crid_increases)
+{
+	struct image a, b;
+
+	REQUIRE_CHECKPOINT();
+	image_get(_metadata, &a);
+	image_get(_metadata, &b);
+	ASSERT_LT(a.crid, b.crid);
+	EXPECT_EQ(a.crid, a.hdr.crid);
+	EXPECT_EQ(b.crid, b.hdr.crid);
+}
+
+TEST(checkpoint_at_offset)
+{
+	static const char junk[] = "0123456789abc";
+	const off_t off = sizeof(junk);
+	unsigned char buf[sizeof(junk) + IMG_LEN + 1];
+	struct cr_hdr_header hdr;
+	long crid;
+	int fd;
+
+	REQUIRE_CHECKPOINT();
+	fd = make_tmpfile(_metadata, NULL);
+	ASSERT_EQ(off, write(fd, junk, off));
+
+	crid = sys_checkpoint(0, fd, 0);
+	ASSERT_LT(0, crid);
+	ASSERT_EQ(off + IMG_LEN, file_pos(fd));
+	ASSERT_EQ(off + IMG_LEN, pread(fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, junk, off));
+
+	memcpy(&hdr, buf + off, HDR_LEN);
+	EXPECT_EQ((__u32)CR_HDR_HEADER, hdr.h.type);
+	EXPECT_EQ((__u32)CR_IMAGE_MAGIC, hdr.magic);
+	EXPECT_EQ(crid, hdr.crid);
+	check_tail(_metadata, buf + off);
+
+	/* restart reads from the current offset */
+	ASSERT_EQ(off, lseek(fd, off, SEEK_SET));
+	ASSERT_EQ(0, sys_restart(crid, fd, 0));
+	EXPECT_EQ(off + IMG_LEN, file_pos(fd));
+
+	/* and so does not find an image at offset 0 */
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	ASSERT_EQ(-1, sys_restart(0, fd, 0));
+	ASSERT_EQ(EINVAL, errno);
+	close(fd);
+}
+
+/* Round trips */
+
+TEST(roundtrip_pipe)
+{
+	int pipefd[2];
+	long crid;
+	char c;
+
+	REQUIRE_CHECKPOINT();
+	ASSERT_EQ(0, pipe(pipefd));
+	crid = sys_checkpoint(0, pipefd[1], 0);
+	ASSERT_LT(0, crid);
+	ASSERT_EQ(0, close(pipefd[1]));
+
+	ASSERT_EQ(0, sys_restart(crid, pipefd[0], 0));
+	/* Everything was consumed */
+	EXPECT_EQ(0, read(pipefd[0], &c, 1));
+	close(pipefd[0]);
+
+	/* Again with crid 0 */
+	ASSERT_EQ(0, pipe(pipefd));
+	ASSERT_LT(0, sys_checkpoint(getpid(), pipefd[1], 0));
+	ASSERT_EQ(0, close(pipefd[1]));
+	ASSERT_EQ(0, sys_restart(0, pipefd[0], 0));
+	close(pipefd[0]);
+}
+
+TEST(roundtrip_file)
+{
+	char path[TMP_PATH_LEN];
+	long crid;
+	int fd, rfd;
+
+	REQUIRE_CHECKPOINT();
+	fd = make_tmpfile(_metadata, path);
+	/* A second open file, read-only, with its own offset */
+	rfd = open(path, O_RDONLY | O_CLOEXEC);
+	unlink(path);
+	ASSERT_LE(0, rfd);
+
+	crid = sys_checkpoint(0, fd, 0);
+	ASSERT_LT(0, crid);
+	ASSERT_EQ(IMG_LEN, file_pos(fd));
+	EXPECT_EQ(0, file_pos(rfd));
+
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	ASSERT_EQ(0, sys_restart(crid, fd, 0));
+	EXPECT_EQ(IMG_LEN, file_pos(fd));
+
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	ASSERT_EQ(0, sys_restart(0, fd, 0));
+	EXPECT_EQ(IMG_LEN, file_pos(fd));
+
+	/* From the descriptor opened read-only */
+	ASSERT_EQ(0, sys_restart(crid, rfd, 0));
+	EXPECT_EQ(IMG_LEN, file_pos(rfd));
+
+	/* At the end of the file there is nothing left to read */
+	ASSERT_EQ(-1, sys_restart(0, rfd, 0));
+	ASSERT_EQ(EINVAL, errno);
+
+	close(rfd);
+	close(fd);
+}
+
+/* Restart arguments */
+
+FIXTURE(image) {
+	struct image img;
+};
+
+FIXTURE_SETUP(image)
+{
+	REQUIRE_CHECKPOINT();
+	image_get(_metadata, &self->img);
+}
+
+FIXTURE_TEARDOWN(image)
+{
+}
+
+/* Write @img to a new file and leave the file at offset 0 */
+static int image_file(struct __test_metadata *_metadata,
+		      const struct image *img, char *path)
+{
+	unsigned char buf[IMG_LEN];
+	int fd;
+
+	fd = make_tmpfile(_metadata, path);
+	image_bytes(img, buf);
+	ASSERT_EQ(IMG_LEN, write(fd, buf, IMG_LEN));
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	return fd;
+}
+
+TEST_F(image, restart_flags)
+{
+	int fd;
+
+	fd = image_file(_metadata, &self->img, NULL);
+	ASSERT_EQ(-1, sys_restart(0, fd, 1));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	ASSERT_EQ(-1, sys_restart(self->img.crid, fd, 1UL << 63));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	ASSERT_EQ(-1, sys_restart(0, fd, ~0UL));
+	ASSERT_EQ(EINVAL, errno);
+
+	/* The image itself is fine */
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	ASSERT_EQ(0, sys_restart(0, fd, 0));
+	close(fd);
+}
+
+TEST_F(image, restart_negative_crid)
+{
+	int fd;
+
+	fd = image_file(_metadata, &self->img, NULL);
+	ASSERT_EQ(-1, sys_restart(-1, fd, 0));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	ASSERT_EQ(-1, sys_restart(-self->img.crid, fd, 0));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	ASSERT_EQ(-1, sys_restart(INT_MIN, fd, 0));
+	ASSERT_EQ(EINVAL, errno);
+	close(fd);
+}
+
+TEST_F(image, restart_bad_fd)
+{
+	int fd;
+
+	ASSERT_EQ(-1, sys_restart(0, -1, 0));
+	ASSERT_EQ(EBADF, errno);
+	ASSERT_EQ(-1, sys_restart(self->img.crid, INT_MAX, 0));
+	ASSERT_EQ(EBADF, errno);
+
+	fd = image_file(_metadata, &self->img, NULL);
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(-1, sys_restart(0, fd, 0));
+	ASSERT_EQ(EBADF, errno);
+}
+
+TEST_F(image, restart_wronly_fd)
+{
+	char path[TMP_PATH_LEN];
+	int fd, wfd, pipefd[2];
+
+	fd = image_file(_metadata, &self->img, path);
+	wfd = open(path, O_WRONLY | O_CLOEXEC);
+	unlink(path);
+	ASSERT_LE(0, wfd);
+	ASSERT_EQ(-1, sys_restart(0, wfd, 0));
+	ASSERT_EQ(EBADF, errno);
+
+	/* The write end of a pipe holding an image */
+	ASSERT_EQ(0, pipe(pipefd));
+	ASSERT_LT(0, sys_checkpoint(0, pipefd[1], 0));
+	ASSERT_EQ(-1, sys_restart(0, pipefd[1], 0));
+	ASSERT_EQ(EBADF, errno);
+
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(wfd);
+	close(fd);
+}
+
+TEST_F(image, restart_crid_match)
+{
+	unsigned char buf[IMG_LEN];
+
+	image_bytes(&self->img, buf);
+	ASSERT_EQ(0, restart_bytes(_metadata, 0, buf, IMG_LEN));
+	ASSERT_EQ(0, restart_bytes(_metadata, self->img.crid, buf, IMG_LEN));
+}
+
+TEST_F(image, restart_crid_mismatch)
+{
+	unsigned char buf[IMG_LEN];
+	struct image other;
+
+	image_bytes(&self->img, buf);
+	ASSERT_EQ(-1, restart_bytes(_metadata, self->img.crid + 1, buf,
+				    IMG_LEN));
+	ASSERT_EQ(EINVAL, errno);
+	if (self->img.crid > 1) {
+		ASSERT_EQ(-1, restart_bytes(_metadata, self->img.crid - 1,
+					    buf, IMG_LEN));
+		ASSERT_EQ(EINVAL, errno);
+	}
+
+	/* The crid of a later checkpoint */
+	image_get(_metadata, &other);
+	ASSERT_EQ(-1, restart_bytes(_metadata, other.crid, buf, IMG_LEN));
+	ASSERT_EQ(EINVAL, errno);
+}
+
+TEST_F(image, restart_crid_from_image)
+{
+	unsigned char buf[IMG_LEN];
+	const int crid = 12345;
+
+	if (self->img.crid == crid)
+		self->img.hdr.crid = crid + 1;
+	else
+		self->img.hdr.crid = crid;
+	image_seal(&self->img);
+	image_bytes(&self->img, buf);
+
+	/* crid 0 takes the image's crid, whatever it is */
+	ASSERT_EQ(0, restart_bytes(_metadata, 0, buf, IMG_LEN));
+	ASSERT_EQ(0, restart_bytes(_metadata, self->img.hdr.crid, buf,
+				   IMG_LEN));
+	ASSERT_EQ(-1, restart_bytes(_metadata, self->img.crid, buf, IMG_LEN));
+	ASSERT_EQ(EINVAL, errno);
+}
+
+/* Validation of the image, one branch each */
+
+TEST_F(image, valid)
+{
+	__u32 csum = self->img.tail.csum;
+
+	/* What the test computes is what the kernel wrote */
+	image_seal(&self->img);
+	ASSERT_EQ(csum, self->img.tail.csum);
+	ASSERT_EQ(0, restart_image(_metadata, &self->img));
+}
+
+TEST_F(image, empty)
+{
+	ASSERT_EQ(-1, restart_bytes(_metadata, 0, NULL, 0));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, restart_bytes(_metadata, self->img.crid, NULL, 0));
+	ASSERT_EQ(EINVAL, errno);
+}
+
+TEST_F(image, truncated)
+{
+	unsigned char buf[IMG_LEN];
+	unsigned int len;
+
+	image_bytes(&self->img, buf);
+	for (len = 0; len < IMG_LEN; len++) {
+		ASSERT_EQ(-1, restart_bytes(_metadata, 0, buf, len))
+			TH_LOG("image cut to %u bytes", len);
+		ASSERT_EQ(EINVAL, errno)
+			TH_LOG("image cut to %u bytes", len);
+	}
+	ASSERT_EQ(0, restart_bytes(_metadata, 0, buf, IMG_LEN));
+}
+
+TEST_F(image, missing_tail)
+{
+	ASSERT_EQ(-1, restart_bytes(_metadata, 0, &self->img.hdr, HDR_LEN));
+	ASSERT_EQ(EINVAL, errno);
+}
+
+TEST_F(image, first_record_not_header)
+{
+	static const __u32 types[] = {
+		0, CR_HDR_TAIL, 3, 9999, 0xffffffff,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		struct image img = self->img;
+
+		img.hdr.h.type = types[i];
+		ASSERT_EQ(-1, restart_image(_metadata, &img))
+			TH_LOG("type %u", types[i]);
+		ASSERT_EQ(EINVAL, errno)
+			TH_LOG("type %u", types[i]);
+	}
+
+	/* An image made of a tail alone */
+	ASSERT_EQ(-1, restart_bytes(_metadata, 0, &self->img.tail, TAIL_LEN));
+	ASSERT_EQ(EINVAL, errno);
+}
+
+static void expect_hdr_len(struct __test_metadata *_metadata,
+			   const struct image *orig, __u32 len, int err)
+{
+	struct image img = *orig;
+
+	img.hdr.h.len = len;
+	ASSERT_EQ(-1, restart_image(_metadata, &img))
+		TH_LOG("header length %u", len);
+	ASSERT_EQ(err, errno)
+		TH_LOG("header length %u", len);
+}
+
+TEST_F(image, header_len_short)
+{
+	expect_hdr_len(_metadata, &self->img, HDR_LEN - 1, EINVAL);
+	expect_hdr_len(_metadata, &self->img, HDR_LEN - 4, EINVAL);
+	expect_hdr_len(_metadata, &self->img, HDR_LEN - 8, EINVAL);
+	expect_hdr_len(_metadata, &self->img, 16, EINVAL);
+	expect_hdr_len(_metadata, &self->img, 8, EINVAL);
+}
+
+TEST_F(image, header_len_tiny)
+{
+	expect_hdr_len(_metadata, &self->img, 0, EINVAL);
+	expect_hdr_len(_metadata, &self->img, 1, EINVAL);
+	expect_hdr_len(_metadata, &self->img, 4, EINVAL);
+	expect_hdr_len(_metadata, &self->img, 7, EINVAL);
+}
+
+TEST_F(image, header_len_huge)
+{
+	expect_hdr_len(_metadata, &self->img, HDR_LEN_MAX + 1, EINVAL);
+	expect_hdr_len(_metadata, &self->img, HDR_LEN_MAX + 8, EINVAL);
+	expect_hdr_len(_metadata, &self->img, 1 << 20, EINVAL);
+	expect_hdr_len(_metadata, &self->img, 0x7fffffff, EINVAL);
+	expect_hdr_len(_metadata, &self->img, 0xfffffff8, EINVAL);
+	expect_hdr_len(_metadata, &self->img, 0xffffffff, EINVAL);
+}
+
+TEST_F(image, header_len_beyond_image)
+{
+	expect_hdr_len(_metadata, &self->img, IMG_LEN + 8, EINVAL);
+	expect_hdr_len(_metadata, &self->img, 1000, EINVAL);
+	expect_hdr_len(_metadata, &self->img, HDR_LEN_MAX, EINVAL);
+}
+
+/* A header record longer than the struct, the extra bytes being zero */
+TEST_F(image, header_extension_zero)
+{
+	unsigned char buf[HDR_LEN + 8 + TAIL_LEN];
+	size_t off, len;
+
+	off = build_long_header(&self->img, buf, HDR_LEN + 8);
+	len = put_tail(&self->img, buf, off, 1);
+	ASSERT_EQ(sizeof(buf), len);
+	ASSERT_EQ(0, restart_bytes(_metadata, 0, buf, len));
+	ASSERT_EQ(0, restart_bytes(_metadata, self->img.crid, buf, len));
+}
+
+TEST_F(image, header_extension_nonzero)
+{
+	unsigned char buf[HDR_LEN + 8 + TAIL_LEN];
+	struct image img;
+	size_t off, len;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		img = self->img;
+		off = build_long_header(&img, buf, HDR_LEN + 8);
+		buf[HDR_LEN + i] = 0x01 << i;
+		len = put_tail(&img, buf, off, 1);
+		ASSERT_EQ(-1, restart_bytes(_metadata, 0, buf, len))
+			TH_LOG("extra byte %d", i);
+		ASSERT_EQ(E2BIG, errno)
+			TH_LOG("extra byte %d", i);
+	}
+}
+
+/* The longest header record allowed, and one more aligned step */
+TEST_F(image, header_len_max)
+{
+	unsigned char buf[HDR_LEN_MAX + CR_HDR_ALIGN + TAIL_LEN];
+	struct image img = self->img;
+	size_t off, len;
+
+	off = build_long_header(&img, buf, HDR_LEN_MAX);
+	len = put_tail(&img, buf, off, 1);
+	ASSERT_EQ(0, restart_bytes(_metadata, 0, buf, len));
+
+	img = self->img;
+	off = build_long_header(&img, buf, HDR_LEN_MAX + CR_HDR_ALIGN);
+	len = put_tail(&img, buf, off, 1);
+	ASSERT_EQ(-1, restart_bytes(_metadata, 0, buf, len));
+	ASSERT_EQ(EINVAL, errno);
+}
+
+/*
+ * A header record whose length is not a multiple of 8: the padding after
+ * it is part of the stream and must be zero.
+ */
+TEST_F(image, header_padding)
+{
+	unsigned char buf[HDR_LEN + 8 + TAIL_LEN];
+	struct image img;
+	size_t off, len;
+	int i;
+
+	img = self->img;
+	off = build_long_header(&img, buf, HDR_LEN + 4);
+	ASSERT_EQ(HDR_LEN + 8, off);
+	len = put_tail(&img, buf, off, 1);
+	ASSERT_EQ(0, restart_bytes(_metadata, 0, buf, len));
+
+	for (i = 4; i < 8; i++) {
+		img = self->img;
+		off = build_long_header(&img, buf, HDR_LEN + 4);
+		buf[HDR_LEN + i] = 0xff;
+		len = put_tail(&img, buf, off, 1);
+		ASSERT_EQ(-1, restart_bytes(_metadata, 0, buf, len))
+			TH_LOG("padding byte %d", i - 4);
+		ASSERT_EQ(EINVAL, errno)
+			TH_LOG("padding byte %d", i - 4);
+	}
+}
+
+TEST_F(image, bad_magic)
+{
+	static const __u32 magics[] = {
+		0, CR_TAIL_MAGIC, CR_IMAGE_MAGIC ^ 1, CR_IMAGE_MAGIC ^ 0x80000000,
+		0x434b5054,	/* byte-swapped */
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(magics); i++) {
+		struct image img = self->img;
+
+		img.hdr.magic = magics[i];
+		ASSERT_EQ(-1, restart_image(_metadata, &img))
+			TH_LOG("magic %#x", magics[i]);
+		ASSERT_EQ(EINVAL, errno)
+			TH_LOG("magic %#x", magics[i]);
+	}
+}
+
+/* Set the 32-bit header field at @offset to each of @values in turn */
+static void expect_u32_field(struct __test_metadata *_metadata,
+			     const struct image *orig, size_t offset,
+			     const char *name, const __u32 *values,
+			     unsigned int nr, int err)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		struct image img = *orig;
+
+		memcpy((char *)&img.hdr + offset, &values[i], sizeof(values[i]));
+		ASSERT_EQ(-1, restart_image(_metadata, &img))
+			TH_LOG("%s = %u", name, values[i]);
+		ASSERT_EQ(err, errno)
+			TH_LOG("%s = %u", name, values[i]);
+	}
+}
+
+#define ASSERT_FIELD_ERRNO(field, err, ...) do {			\
+	const __u32 __v[] = { __VA_ARGS__ };				\
+									\
+	expect_u32_field(_metadata, &self->img,				\
+			 offsetof(struct cr_hdr_header, field), #field,	\
+			 __v, ARRAY_SIZE(__v), err);			\
+} while (0)
+
+TEST_F(image, bad_version)
+{
+	ASSERT_FIELD_ERRNO(version, EOPNOTSUPP, 0, CR_IMAGE_VERSION + 1,
+			   CR_IMAGE_VERSION + 0x100, 0xffffffff);
+}
+
+TEST_F(image, bad_arch)
+{
+	ASSERT_FIELD_ERRNO(arch, EOPNOTSUPP, 0, CR_ARCH_X86_64 + 1, 0xffffffff);
+}
+
+TEST_F(image, bad_page_size)
+{
+	__u32 ps = sysconf(_SC_PAGESIZE);
+
+	ASSERT_FIELD_ERRNO(page_size, EOPNOTSUPP, 0, 1, ps / 2, ps * 2, ps + 1,
+			   0xffffffff);
+}
+
+TEST_F(image, header_flags)
+{
+	ASSERT_FIELD_ERRNO(flags, EINVAL, 1, 2, 0x80000000, 0xffffffff);
+}
+
+TEST_F(image, header_crid)
+{
+	ASSERT_FIELD_ERRNO(crid, EINVAL, 0, (__u32)-1, (__u32)INT_MIN);
+}
+
+TEST_F(image, consts_reserved)
+{
+	ASSERT_FIELD_ERRNO(consts.reserved, EINVAL, 1, 0x80000000, 0xffffffff);
+}
+
+TEST_F(image, pad_nonzero)
+{
+	int i;
+
+	for (i = 0; i < (int)sizeof(self->img.hdr.pad); i++) {
+		struct image img = self->img;
+
+		img.hdr.pad[i] = 0x80;
+		ASSERT_EQ(-1, restart_image(_metadata, &img))
+			TH_LOG("pad[%d]", i);
+		ASSERT_EQ(EINVAL, errno)
+			TH_LOG("pad[%d]", i);
+	}
+}
+
+TEST_F(image, reserved_nonzero)
+{
+	static const __u64 values[] = { 1, 1ULL << 32, 1ULL << 63 };
+	unsigned int i, j;
+
+	for (i = 0; i < 2; i++) {
+		for (j = 0; j < ARRAY_SIZE(values); j++) {
+			struct image img = self->img;
+
+			img.hdr.reserved[i] = values[j];
+			ASSERT_EQ(-1, restart_image(_metadata, &img))
+				TH_LOG("reserved[%u] = %#llx", i,
+				       (unsigned long long)values[j]);
+			ASSERT_EQ(EINVAL, errno)
+				TH_LOG("reserved[%u] = %#llx", i,
+				       (unsigned long long)values[j]);
+		}
+	}
+}
+
+TEST_F(image, release_unterminated)
+{
+	memset(self->img.hdr.release, 'a', CR_RELEASE_LEN);
+	ASSERT_EQ(-1, restart_image(_metadata, &self->img));
+	ASSERT_EQ(EINVAL, errno);
+}
+
+TEST_F(image, release_garbage_after_nul)
+{
+	size_t n = strnlen((char *)self->img.hdr.release, CR_RELEASE_LEN);
+	size_t i;
+
+	ASSERT_GT((size_t)CR_RELEASE_LEN - 1, n)
+		TH_LOG("release string fills the field, no byte after its NUL");
+	for (i = n + 1; i < CR_RELEASE_LEN; i++) {
+		struct image img = self->img;
+
+		img.hdr.release[i] = 'x';
+		ASSERT_EQ(-1, restart_image(_metadata, &img))
+			TH_LOG("release[%zu] after NUL at %zu", i, n);
+		ASSERT_EQ(EINVAL, errno)
+			TH_LOG("release[%zu] after NUL at %zu", i, n);
+	}
+}
+
+/* Records between the header and the tail */
+
+static size_t build_with_record(struct image *img, unsigned char *buf,
+				__u32 type)
+{
+	struct cr_hdr h = { .type = type, .len = sizeof(h) };
+
+	memcpy(buf, &img->hdr, HDR_LEN);
+	memcpy(buf + HDR_LEN, &h, sizeof(h));
+	return put_tail(img, buf, HDR_LEN + sizeof(h), 2);
+}
+
+TEST_F(image, unknown_record)
+{
+	static const __u32 types[] = { 9999, 0x10000, 0xffffffff };
+	unsigned char buf[HDR_LEN + 8 + TAIL_LEN];
+	unsigned int i;
+	size_t len;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		struct image img = self->img;
+
+		len = build_with_record(&img, buf, types[i]);
+		ASSERT_EQ(-1, restart_bytes(_metadata, 0, buf, len))
+			TH_LOG("type %u", types[i]);
+		ASSERT_EQ(EINVAL, errno)
+			TH_LOG("type %u", types[i]);
+	}
+}
+
+TEST_F(image, record_type_zero)
+{
+	unsigned char buf[HDR_LEN + 8 + TAIL_LEN];
+	size_t len;
+
+	len = build_with_record(&self->img, buf, 0);
+	ASSERT_EQ(-1, restart_bytes(_metadata, 0, buf, len));
+	ASSERT_EQ(EINVAL, errno);
+}
+
+/* The tail */
+
+/* A record the size of a tail, in place of the tail, of an unknown type */
+TEST_F(image, tail_bad_type)
+{
+	static const __u32 types[] = { 0, 3, 9999, 0xffffffff };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		struct image img = self->img;
+
+		img.tail.h.type = types[i];
+		ASSERT_EQ(-1, restart_image(_metadata, &img))
+			TH_LOG("type %u", types[i]);
+		ASSERT_EQ(EINVAL, errno)
+			TH_LOG("type %u", types[i]);
+	}
+}
+
+TEST_F(image, tail_len_short)
+{
+	static const __u32 lens[] = { 8, 16, 24, TAIL_LEN - 1 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		struct image img = self->img;
+
+		img.tail.h.len = lens[i];
+		ASSERT_EQ(-1, restart_image(_metadata, &img))
+			TH_LOG("tail length %u", lens[i]);
+		ASSERT_EQ(EINVAL, errno)
+			TH_LOG("tail length %u", lens[i]);
+	}
+}
+
+TEST_F(image, tail_len_tiny)
+{
+	static const __u32 lens[] = { 0, 1, 4, 7 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		struct image img = self->img;
+
+		img.tail.h.len = lens[i];
+		ASSERT_EQ(-1, restart_image(_metadata, &img))
+			TH_LOG("tail length %u", lens[i]);
+		ASSERT_EQ(EINVAL, errno)
+			TH_LOG("tail length %u", lens[i]);
+	}
+}
+
+/* A tail record of 36 bytes followed by 4 non-zero bytes of padding */
+TEST_F(image, tail_padding_nonzero)
+{
+	unsigned char buf[IMG_LEN + 8];
+
+	memset(buf, 0, sizeof(buf));
+	self->img.tail.h.len = TAIL_LEN + 4;
+	image_seal(&self->img);
+	image_bytes(&self->img, buf);
+	memset(buf + IMG_LEN + 4, 0xff, 4);
+
+	ASSERT_EQ(-1, restart_bytes(_metadata, 0, buf, sizeof(buf)));
+	ASSERT_EQ(EINVAL, errno);
+}
+
+TEST_F(image, tail_bad_magic)
+{
+	static const __u32 magics[] = {
+		0, CR_IMAGE_MAGIC, CR_TAIL_MAGIC ^ 1, 0xffffffff,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(magics); i++) {
+		struct image img = self->img;
+
+		img.tail.magic = magics[i];
+		ASSERT_EQ(-1, restart_image(_metadata, &img))
+			TH_LOG("tail magic %#x", magics[i]);
+		ASSERT_EQ(EINVAL, errno)
+			TH_LOG("tail magic %#x", magics[i]);
+	}
+}
+
+TEST_F(image, tail_nr_records)
+{
+	static const __u64 values[] = { 0, 2, 1ULL << 32, ~0ULL };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(values); i++) {
+		struct image img = self->img;
+
+		img.tail.nr_records = values[i];
+		ASSERT_EQ(-1, restart_image(_metadata, &img))
+			TH_LOG("nr_records %llu", (unsigned long long)values[i]);
+		ASSERT_EQ(EINVAL, errno)
+			TH_LOG("nr_records %llu", (unsigned long long)values[i]);
+	}
+}
+
+TEST_F(image, tail_length)
+{
+	static const __u64 values[] = {
+		0, HDR_LEN - 8, HDR_LEN - 1, HDR_LEN + 1, HDR_LEN + 8, IMG_LEN,
+		HDR_LEN + (1ULL << 32), ~0ULL,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(values); i++) {
+		struct image img = self->img;
+
+		img.tail.length = values[i];
+		ASSERT_EQ(-1, restart_image(_metadata, &img))
+			TH_LOG("length %llu", (unsigned long long)values[i]);
+		ASSERT_EQ(EINVAL, errno)
+			TH_LOG("length %llu", (unsigned long long)values[i]);
+	}
+}
+
+TEST_F(image, tail_csum)
+{
+	int bit;
+
+	for (bit = 0; bit < 32; bit++) {
+		struct image img = self->img;
+
+		img.tail.csum ^= 1U << bit;
+		ASSERT_EQ(-1, restart_image_unsealed(_metadata, &img))
+			TH_LOG("csum bit %d flipped", bit);
+		ASSERT_EQ(EBADMSG, errno)
+			TH_LOG("csum bit %d flipped", bit);
+	}
+}
+
+/* A change the header checks cannot see is caught by the checksum */
+TEST_F(image, header_changed_stale_csum)
+{
+	struct image img = self->img;
+
+	img.hdr.release[0] ^= 0x01;
+	ASSERT_EQ(-1, restart_image_unsealed(_metadata, &img));
+	ASSERT_EQ(EBADMSG, errno);
+
+	img = self->img;
+	img.hdr.time ^= 1;
+	ASSERT_EQ(-1, restart_image_unsealed(_metadata, &img));
+	ASSERT_EQ(EBADMSG, errno);
+}
+
+TEST_F(image, trailing_garbage)
+{
+	unsigned char buf[2 * IMG_LEN];
+	int extra;
+
+	image_bytes(&self->img, buf);
+
+	memset(buf + IMG_LEN, 0, IMG_LEN);
+	ASSERT_EQ(-1, restart_bytes(_metadata, 0, buf, IMG_LEN + 1));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, restart_bytes(_metadata, 0, buf, IMG_LEN + 8));
+	ASSERT_EQ(EINVAL, errno);
+
+	for (extra = 1; extra <= 8; extra *= 2) {
+		memset(buf + IMG_LEN, 0xa5, extra);
+		ASSERT_EQ(-1, restart_bytes(_metadata, 0, buf, IMG_LEN + extra))
+			TH_LOG("%d bytes after the tail", extra);
+		ASSERT_EQ(EINVAL, errno)
+			TH_LOG("%d bytes after the tail", extra);
+	}
+
+	/* Two images one after the other */
+	image_bytes(&self->img, buf + IMG_LEN);
+	ASSERT_EQ(-1, restart_bytes(_metadata, 0, buf, 2 * IMG_LEN));
+	ASSERT_EQ(EINVAL, errno);
+}
+
+/* The constants, one variant per field */
+
+FIXTURE(consts) {
+	struct image img;
+};
+
+FIXTURE_VARIANT(consts) {
+	size_t offset;
+	__u32 value;		/* what checkpoint writes, 0: any but 0 */
+};
+
+FIXTURE_VARIANT_ADD(consts, task_comm_len) {
+	.offset = offsetof(struct cr_hdr_header, consts.task_comm_len),
+	.value = 16,
+};
+
+FIXTURE_VARIANT_ADD(consts, nsig) {
+	.offset = offsetof(struct cr_hdr_header, consts.nsig),
+	.value = 64,
+};
+
+FIXTURE_VARIANT_ADD(consts, uts_len) {
+	.offset = offsetof(struct cr_hdr_header, consts.uts_len),
+	.value = 64,
+};
+
+FIXTURE_VARIANT_ADD(consts, rlim_nlimits) {
+	.offset = offsetof(struct cr_hdr_header, consts.rlim_nlimits),
+	.value = 16,
+};
+
+FIXTURE_VARIANT_ADD(consts, ngroups_max) {
+	.offset = offsetof(struct cr_hdr_header, consts.ngroups_max),
+	.value = 65536,
+};
+
+FIXTURE_VARIANT_ADD(consts, at_vector_size) {
+	.offset = offsetof(struct cr_hdr_header, consts.at_vector_size),
+	.value = 0,
+};
+
+FIXTURE_VARIANT_ADD(consts, path_max) {
+	.offset = offsetof(struct cr_hdr_header, consts.path_max),
+	.value = 4096,
+};
+
+FIXTURE_SETUP(consts)
+{
+	REQUIRE_CHECKPOINT();
+	image_get(_metadata, &self->img);
+}
+
+FIXTURE_TEARDOWN(consts)
+{
+}
+
+static __u32 const_get(const struct image *img, size_t offset)
+{
+	__u32 v;
+
+	memcpy(&v, (const char *)&img->hdr + offset, sizeof(v));
+	return v;
+}
+
+TEST_F(consts, checkpoint_value)
+{
+	__u32 v = const_get(&self->img, variant->offset);
+
+	if (!variant->value) {
+		ASSERT_NE(0U, v);
+		return;
+	}
+	ASSERT_EQ(variant->value, v);
+}
+
+TEST_F(consts, changed)
+{
+	__u32 v = const_get(&self->img, variant->offset);
+	const __u32 values[] = { v + 1, v - 1, v * 2, v / 2, 0, ~0U };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(values); i++) {
+		struct image img = self->img;
+
+		if (values[i] == v)
+			continue;
+		memcpy((char *)&img.hdr + variant->offset, &values[i],
+		       sizeof(values[i]));
+		ASSERT_EQ(-1, restart_image(_metadata, &img))
+			TH_LOG("%u instead of %u", values[i], v);
+		ASSERT_EQ(EOPNOTSUPP, errno)
+			TH_LOG("%u instead of %u", values[i], v);
+	}
+
+	/* Unchanged, the image restarts */
+	ASSERT_EQ(0, restart_image(_metadata, &self->img));
+}
+
+TEST_HARNESS_MAIN
