@@ -3,10 +3,9 @@
  * Checkpoint: the walk that writes an image.
  */
 
-#include <linux/auxvec.h>
 #include <linux/checkpoint.h>
 #include <linux/limits.h>
-#include <linux/mm_types.h>
+#include <linux/mm.h>
 #include <linux/resource.h>
 #include <linux/sched.h>
 #include <linux/signal.h>
@@ -25,7 +24,6 @@ void cr_fill_const(struct cr_const *c)
 	c->uts_len = __NEW_UTS_LEN;
 	c->rlim_nlimits = RLIM_NLIMITS;
 	c->ngroups_max = NGROUPS_MAX;
-	c->at_vector_size = AT_VECTOR_SIZE;
 	c->path_max = PATH_MAX;
 }
 

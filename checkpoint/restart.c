@@ -19,7 +19,6 @@ static const struct {
 	CONST_FIELD(uts_len),
 	CONST_FIELD(rlim_nlimits),
 	CONST_FIELD(ngroups_max),
-	CONST_FIELD(at_vector_size),
 	CONST_FIELD(path_max),
 };
 
@@ -29,8 +28,6 @@ static int check_const(struct cr_ctx *ctx, const struct cr_const *c)
 	u32 want, got;
 	int i;
 
-	if (c->reserved)
-		return cr_err(ctx, -EINVAL, "reserved constant is not zero");
 	cr_fill_const(&here);
 	for (i = 0; i < ARRAY_SIZE(const_fields); i++) {
 		want = *(u32 *)((void *)&here + const_fields[i].offset);
@@ -86,6 +83,7 @@ static int check_header(struct cr_ctx *ctx, const struct cr_hdr_header *hh)
 		return cr_err(ctx, -EINVAL, "unknown checkpoint flags %#x",
 			      hh->flags);
 	if (memchr_inv(hh->pad, 0, sizeof(hh->pad)) ||
+	    memchr_inv(hh->consts.reserved, 0, sizeof(hh->consts.reserved)) ||
 	    memchr_inv(hh->reserved, 0, sizeof(hh->reserved)))
 		return cr_err(ctx, -EINVAL, "reserved header fields are not zero");
 	ret = check_release(ctx, hh->release);

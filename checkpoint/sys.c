@@ -35,7 +35,7 @@ static void cr_build_check_abi(void)
 	BUILD_BUG_ON(offsetof(struct cr_hdr, len) != 4);
 
 	BUILD_BUG_ON(sizeof(struct cr_const) != 32);
-	BUILD_BUG_ON(offsetof(struct cr_const, reserved) != 28);
+	BUILD_BUG_ON(offsetof(struct cr_const, reserved) != 24);
 
 	BUILD_BUG_ON(sizeof(struct cr_hdr_header) != 160);
 	BUILD_BUG_ON(offsetof(struct cr_hdr_header, magic) != 8);
@@ -52,6 +52,8 @@ static void cr_build_check_abi(void)
 	BUILD_BUG_ON(sizeof(struct cr_hdr_header) % CR_HDR_ALIGN);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_tail) % CR_HDR_ALIGN);
 	BUILD_BUG_ON(CR_FIXED_MAX_LEN > CR_HBUF_SIZE);
+	/* The flags given to checkpoint(2) are kept in a __u32 */
+	BUILD_BUG_ON(CR_CHECKPOINT_FLAGS > U32_MAX);
 }
 
 /**
@@ -113,9 +115,24 @@ void *cr_hbuf_get(struct cr_ctx *ctx, size_t len)
  */
 void cr_hbuf_put(struct cr_ctx *ctx, void *ptr)
 {
-	if (WARN_ON_ONCE(ptr < ctx->hbuf || ptr >= ctx->hbuf + ctx->hpos))
+	if (WARN_ON_ONCE(ptr < ctx->hbuf || ptr > ctx->hbuf + ctx->hpos))
 		return;
 	ctx->hpos = ptr - ctx->hbuf;
+}
+
+/*
+ * kernel_write() and kernel_read() only take files with ->write_iter
+ * (->read_iter) and no ->write (->read): refuse the others up front rather
+ * than half-way through an image.
+ */
+static bool kernel_io_ok(struct file *file, bool write)
+{
+	const struct file_operations *fop = file->f_op;
+
+	if (write)
+		return (file->f_mode & FMODE_CAN_WRITE) && fop->write_iter &&
+		       !fop->write;
+	return (file->f_mode & FMODE_CAN_READ) && fop->read_iter && !fop->read;
 }
 
 static struct cr_ctx *ctx_alloc(struct file *file, unsigned long flags,
@@ -202,8 +219,8 @@ static long do_checkpoint(struct task_struct *task, struct file *file,
 }
 
 /**
- * sys_checkpoint - save the state of a task to a file descriptor
- * @pid: the task, or 0 for the caller.
+ * sys_checkpoint() - save the state of a task to a file descriptor
+ * @pid: the task (a thread id), or 0 for the caller.
  * @fd: file descriptor open for writing; the image is written at its
  *      current position.
  * @flags: must be 0.
@@ -228,6 +245,9 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
 	ret = -EBADF;
 	if (!(fd_file(f)->f_mode & FMODE_WRITE))
 		goto out_fdput;
+	ret = -EINVAL;
+	if (!kernel_io_ok(fd_file(f), true))
+		goto out_fdput;
 
 	task = get_target(pid);
 	if (IS_ERR(task)) {
@@ -242,11 +262,14 @@ out_fdput:
 }
 
 /**
- * sys_restart - make the caller carry on from a checkpoint image
+ * sys_restart() - restart from a checkpoint image
  * @crid: checkpoint id the image must have, or 0 for any.
  * @fd: file descriptor open for reading; the image is read from its
  *      current position up to end of file.
  * @flags: must be 0.
+ *
+ * For now the image holds no task state: restart reads it, validates it
+ * and returns.
  *
  * Return: 0, or a negative errno.
  */
@@ -267,6 +290,9 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 		return -EBADF;
 	ret = -EBADF;
 	if (!(fd_file(f)->f_mode & FMODE_READ))
+		goto out_fdput;
+	ret = -EINVAL;
+	if (!kernel_io_ok(fd_file(f), false))
 		goto out_fdput;
 
 	ret = -ENOMEM;

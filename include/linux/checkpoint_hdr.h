@@ -13,11 +13,4 @@
 #define CR_ARCH			CR_ARCH_X86_64
 #endif
 
-/*
- * Longest fixed-size record restart accepts.  A record may be longer than
- * the structure this kernel knows, if the bytes it does not know are zero
- * (an image of a newer kernel that added fields nobody used).
- */
-#define CR_FIXED_MAX_LEN	4096
-
 #endif /* _LINUX_CHECKPOINT_HDR_H */

@@ -5,9 +5,10 @@
  * An image is a stream of records.  Every record starts with a &struct
  * cr_hdr giving its type and its length in bytes, header included.  The
  * next record starts at the following multiple of 8 bytes; the padding
- * bytes in between are zero.  All fields are little-endian (the byte order
- * of the only supported architecture) and the layout does not depend on the
- * compiler: only fixed-size types, explicit padding, no pointers.
+ * bytes in between are zero.  Fields are in the byte order of the
+ * architecture the image was taken on (little-endian: x86_64 is the only
+ * one so far) and the layout does not depend on the compiler: only
+ * fixed-size types, explicit padding, no pointers.
  *
  * An image opens with a &struct cr_hdr_header record and closes with a
  * &struct cr_hdr_tail record.  See Documentation/checkpoint/image-format.rst.
@@ -34,6 +35,13 @@
 /* Length of &cr_hdr_header.release, including the terminating NUL */
 #define CR_RELEASE_LEN		65
 
+/*
+ * Longest fixed-size record restart accepts.  A record may be longer than
+ * the structure the reading kernel knows, if the bytes it does not know are
+ * zero (an image of a newer kernel that added fields nobody used).
+ */
+#define CR_FIXED_MAX_LEN	4096
+
 /* Values of &cr_hdr.type */
 #define CR_HDR_HEADER		1	/* &struct cr_hdr_header */
 #define CR_HDR_TAIL		2	/* &struct cr_hdr_tail */
@@ -56,7 +64,6 @@ struct cr_hdr {
  * @uts_len: __NEW_UTS_LEN, length of a UTS name string.
  * @rlim_nlimits: RLIM_NLIMITS, number of resource limits.
  * @ngroups_max: NGROUPS_MAX, maximum number of supplementary groups.
- * @at_vector_size: AT_VECTOR_SIZE, number of words in the saved auxv.
  * @path_max: PATH_MAX, maximum length of a path name.
  * @reserved: must be zero.
  *
@@ -69,9 +76,8 @@ struct cr_const {
 	__u32 uts_len;
 	__u32 rlim_nlimits;
 	__u32 ngroups_max;
-	__u32 at_vector_size;
 	__u32 path_max;
-	__u32 reserved;
+	__u32 reserved[2];
 };
 
 /**
