@@ -51,7 +51,7 @@ check: checkpatch-errors vm
 run-tests:
 	@$(S)/run-check
 
-patchset: deps
+patchset: tree
 	@$(S)/make-patchset
 
 checkpatch: patchset
