@@ -75,10 +75,6 @@ static int write_tail(struct cr_ctx *ctx)
  */
 int cr_do_checkpoint(struct cr_ctx *ctx)
 {
-	int ret;
-
-	ret = write_header(ctx);
-	if (!ret)
-		ret = write_tail(ctx);
-	return ret;
+	return cr_check_task(ctx) ?: write_header(ctx) ?: cr_write_task(ctx) ?:
+	       cr_write_cpu(ctx) ?: cr_write_mm(ctx) ?: write_tail(ctx);
 }

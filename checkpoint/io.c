@@ -15,7 +15,9 @@
 #include <linux/checkpoint.h>
 #include <linux/crc32.h>
 #include <linux/errno.h>
+#include <linux/cred.h>
 #include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/nospec.h>
 #include <linux/sched/signal.h>
 #include <linux/string.h>
@@ -32,6 +34,15 @@ struct rec_type {
 	u32 max_len;
 };
 
+#define FIXED(n, s) {							\
+	.name = #n, .min_len = sizeof(s), .max_len = CR_FIXED_MAX_LEN	\
+}
+
+#define PATH(n) {							\
+	.name = #n, .min_len = sizeof(struct cr_hdr) + 1,		\
+	.max_len = sizeof(struct cr_hdr) + CR_PATH_MAX			\
+}
+
 static const struct rec_type rec_types[] = {
 	[CR_HDR_HEADER] = {
 		.name = "header",
@@ -42,6 +53,30 @@ static const struct rec_type rec_types[] = {
 		.name = "tail",
 		.min_len = sizeof(struct cr_hdr_tail),
 		.max_len = CR_FIXED_MAX_LEN,
+	},
+	[CR_HDR_TASK] = FIXED(task, struct cr_hdr_task),
+	[CR_HDR_CREDS] = {
+		.name = "creds",
+		.min_len = sizeof(struct cr_hdr_creds),
+		.max_len = sizeof(struct cr_hdr_creds) + NGROUPS_MAX * sizeof(u32),
+	},
+	[CR_HDR_CWD] = PATH(cwd),
+	[CR_HDR_SIGHAND] = FIXED(sighand, struct cr_hdr_sighand),
+	[CR_HDR_CPU] = FIXED(cpu, struct cr_hdr_cpu),
+	[CR_HDR_XSTATE] = {
+		.name = "xstate",
+		.min_len = sizeof(struct cr_hdr_xstate),
+		.max_len = sizeof(struct cr_hdr_xstate) + CR_XSTATE_MAX,
+	},
+	[CR_HDR_MM] = FIXED(mm, struct cr_hdr_mm),
+	[CR_HDR_EXE] = PATH(exe),
+	[CR_HDR_VMA] = FIXED(vma, struct cr_hdr_vma),
+	[CR_HDR_VMA_PATH] = PATH(vma path),
+	[CR_HDR_PAGES] = {
+		.name = "pages",
+		.min_len = sizeof(struct cr_hdr_pages) + sizeof(u64) + PAGE_SIZE,
+		.max_len = sizeof(struct cr_hdr_pages) +
+			   CR_PAGES_MAX * (sizeof(u64) + PAGE_SIZE),
 	},
 };
 
@@ -111,6 +146,51 @@ int cr_write(struct cr_ctx *ctx, const void *buf, size_t len)
 }
 
 /**
+ * cr_write_rec_begin() - start writing a record with a payload
+ * @ctx: the checkpoint.
+ * @rec: the fixed part of the record, starting with a &struct cr_hdr that
+ *       this fills in.
+ * @type: CR_HDR_* type of the record.
+ * @len: length of the fixed part, header included.
+ * @extra: length of the payload the caller writes next with cr_write().
+ *
+ * Finish the record with cr_write_rec_end().
+ *
+ * Return: 0, or a negative errno.
+ */
+int cr_write_rec_begin(struct cr_ctx *ctx, void *rec, u32 type, u32 len,
+		       u32 extra)
+{
+	struct cr_hdr *h = rec;
+	int ret;
+
+	if (WARN_ON_ONCE(extra > U32_MAX - CR_HDR_ALIGN - len))
+		return -E2BIG;
+	h->type = type;
+	h->len = len + extra;
+	ret = cr_write(ctx, rec, len);
+	if (!ret)
+		ctx->nr_records++;
+	return ret;
+}
+
+/**
+ * cr_write_rec_end() - write the padding that ends a record
+ * @ctx: the checkpoint.
+ * @len: length of the record, header and payload included.
+ *
+ * Return: 0, or a negative errno.
+ */
+int cr_write_rec_end(struct cr_ctx *ctx, u32 len)
+{
+	static const u8 zeros[CR_HDR_ALIGN];
+
+	if (IS_ALIGNED(len, CR_HDR_ALIGN))
+		return 0;
+	return cr_write(ctx, zeros, ALIGN(len, CR_HDR_ALIGN) - len);
+}
+
+/**
  * cr_write_rec() - write a record and its padding
  * @ctx: the checkpoint.
  * @rec: the record, starting with a &struct cr_hdr that this fills in.
@@ -121,18 +201,32 @@ int cr_write(struct cr_ctx *ctx, const void *buf, size_t len)
  */
 int cr_write_rec(struct cr_ctx *ctx, void *rec, u32 type, u32 len)
 {
-	static const u8 zeros[CR_HDR_ALIGN];
-	struct cr_hdr *h = rec;
 	int ret;
 
-	h->type = type;
-	h->len = len;
-	ret = cr_write(ctx, rec, len);
-	if (!ret && !IS_ALIGNED(len, CR_HDR_ALIGN))
-		ret = cr_write(ctx, zeros, ALIGN(len, CR_HDR_ALIGN) - len);
+	ret = cr_write_rec_begin(ctx, rec, type, len, 0);
+	return ret ?: cr_write_rec_end(ctx, len);
+}
+
+/**
+ * cr_write_string() - write a string record
+ * @ctx: the checkpoint.
+ * @type: CR_HDR_* type of the record.
+ * @str: the string; the record holds its bytes without the NUL.
+ *
+ * Return: 0, or a negative errno.
+ */
+int cr_write_string(struct cr_ctx *ctx, u32 type, const char *str)
+{
+	struct cr_hdr h;
+	size_t len = strlen(str);
+	int ret;
+
+	if (len > CR_PATH_MAX)
+		return cr_err(ctx, -ENAMETOOLONG, "string of %zu bytes", len);
+	ret = cr_write_rec_begin(ctx, &h, type, sizeof(h), len);
 	if (!ret)
-		ctx->nr_records++;
-	return ret;
+		ret = cr_write(ctx, str, len);
+	return ret ?: cr_write_rec_end(ctx, sizeof(h) + len);
 }
 
 /**
@@ -283,6 +377,54 @@ int cr_read_rec(struct cr_ctx *ctx, void *rec, u32 type, u32 len)
 		return cr_err(ctx, -EINVAL, "expected a %s record at byte %llu, found %s",
 			      type_name(type), at, type_name(h.type));
 	return cr_read_payload(ctx, &h, rec, len);
+}
+
+/**
+ * cr_read_rec_ext() - read the fixed part of a record with a payload
+ * @ctx: the restart.
+ * @rec: where to put the fixed part, header included.
+ * @type: the CR_HDR_* type expected.
+ * @len: length of the fixed part, header included.
+ * @extra: where to put the length of the payload that follows.
+ *
+ * The caller reads the @extra bytes of payload with cr_read(), then ends
+ * the record with cr_read_rec_end().
+ *
+ * Return: 0, -EINVAL if the next record is not of @type or shorter than
+ * @len, or another negative errno.
+ */
+int cr_read_rec_ext(struct cr_ctx *ctx, void *rec, u32 type, u32 len,
+		    u32 *extra)
+{
+	struct cr_hdr h;
+	u64 at = ctx->total;
+	int ret;
+
+	ret = cr_read_hdr(ctx, &h);
+	if (ret)
+		return ret;
+	if (h.type != type)
+		return cr_err(ctx, -EINVAL, "expected a %s record at byte %llu, found %s",
+			      type_name(type), at, type_name(h.type));
+	if (h.len < len)
+		return cr_err(ctx, -EINVAL, "%s record too short: %u < %u",
+			      type_name(type), h.len, len);
+	memcpy(rec, &h, sizeof(h));
+	*extra = h.len - len;
+	return cr_read(ctx, rec + sizeof(h), len - sizeof(h));
+}
+
+/**
+ * cr_read_rec_end() - read the padding that ends a record
+ * @ctx: the restart.
+ * @len: length of the record, as its header gives it.
+ *
+ * Return: 0, -EINVAL if the padding is not zero, or another negative
+ * errno.
+ */
+int cr_read_rec_end(struct cr_ctx *ctx, u32 len)
+{
+	return read_padding(ctx, len);
 }
 
 /**

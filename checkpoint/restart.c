@@ -5,6 +5,7 @@
 
 #include <linux/checkpoint.h>
 #include <linux/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/stddef.h>
 #include <linux/string.h>
 
@@ -144,38 +145,110 @@ out:
 	return ret;
 }
 
-/* The records between header and tail, then the tail */
-static int read_records(struct cr_ctx *ctx)
+/* Where the stream was before a record: what the tail must describe */
+struct mark {
+	u32 crc;
+	u64 total;
+	u64 nr;
+};
+
+static void mark(struct cr_ctx *ctx, struct mark *m)
+{
+	m->crc = ctx->crc;
+	m->total = ctx->total;
+	m->nr = ctx->nr_records;
+}
+
+/* The tail, whose header @h was read at @m, and nothing after it */
+static int read_end(struct cr_ctx *ctx, const struct cr_hdr *h,
+		    const struct mark *m)
+{
+	return read_tail(ctx, h, m->crc, m->total, m->nr) ?: cr_read_eof(ctx);
+}
+
+/* After the point of no return: memory, pages, tail, then the rest */
+static int restore(struct cr_ctx *ctx, long *ax)
 {
 	struct cr_hdr h;
-	u32 crc = ctx->crc;
-	u64 total = ctx->total;
-	u64 nr = ctx->nr_records;
+	struct mark m;
 	int ret;
 
-	ret = cr_read_hdr(ctx, &h);
+	ret = cr_restore_mm(ctx);
+	while (!ret) {
+		mark(ctx, &m);
+		ret = cr_read_hdr(ctx, &h);
+		if (ret || h.type != CR_HDR_PAGES)
+			break;
+		ret = cr_restore_pages(ctx, &h);
+	}
 	if (ret)
 		return ret;
 	if (h.type != CR_HDR_TAIL)
-		return cr_err(ctx, -EINVAL, "unexpected record type %u at byte %llu",
-			      h.type, total);
-	return read_tail(ctx, &h, crc, total, nr);
+		return cr_err(ctx, -EINVAL, "unexpected %u record at byte %llu",
+			      h.type, m.total);
+	ret = read_end(ctx, &h, &m) ?: cr_restore_task(ctx);
+	if (!ret)
+		*ax = cr_restore_cpu(ctx);
+	return ret;
+}
+
+/*
+ * Read and check everything but the memory contents, then replace the
+ * caller.  Up to the point of no return an error leaves the caller as it
+ * was; after it, the caller is killed.
+ */
+static long restart_task(struct cr_ctx *ctx, const struct cr_hdr *h)
+{
+	long ax = 0;
+	int ret;
+
+	ret = cr_check_caller(ctx) ?: cr_read_task(ctx, h) ?:
+	      cr_read_cpu(ctx) ?: cr_read_mm(ctx);
+	if (ret)
+		return ret;
+
+	/* The point of no return */
+	ctx->replaced = true;
+	ret = restore(ctx, &ax);
+	if (ret) {
+		force_sig(SIGKILL);
+		return ret;
+	}
+	return ax;
 }
 
 /**
- * cr_do_restart() - read and check an image
+ * cr_do_restart() - read an image and become its task
  * @ctx: the restart; @ctx->crid is the checkpoint id asked for, or 0.
  *
- * Return: 0, or a negative errno.
+ * An image without a task, a header and a tail, is only checked.
+ *
+ * Return: the value of the restored task's register ax, 0 for an image
+ * without a task, or a negative errno.
  */
-int cr_do_restart(struct cr_ctx *ctx)
+long cr_do_restart(struct cr_ctx *ctx)
 {
-	int ret;
+	struct cr_hdr h;
+	struct mark m;
+	long ret;
 
 	ret = read_header(ctx);
-	if (!ret)
-		ret = read_records(ctx);
-	if (!ret)
-		ret = cr_read_eof(ctx);
+	if (ret)
+		goto out;
+	mark(ctx, &m);
+	ret = cr_read_hdr(ctx, &h);
+	if (ret)
+		goto out;
+	if (h.type == CR_HDR_TAIL)
+		ret = read_end(ctx, &h, &m);
+	else if (h.type == CR_HDR_TASK)
+		ret = restart_task(ctx, &h);
+	else
+		ret = cr_err(ctx, -EINVAL, "unexpected record type %u at byte %llu",
+			     h.type, m.total);
+out:
+	cr_free_mm(ctx);
+	cr_free_cpu(ctx);
+	cr_free_task(ctx);
 	return ret;
 }

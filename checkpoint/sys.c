@@ -9,6 +9,7 @@
 #include <linux/atomic.h>
 #include <linux/build_bug.h>
 #include <linux/checkpoint.h>
+#include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/ptrace.h>
@@ -158,7 +159,7 @@ static struct cr_ctx *ctx_alloc(struct file *file, unsigned long flags,
 
 static long ctx_free(struct cr_ctx *ctx, long ret)
 {
-	if (ret < 0 && ctx->msg[0])
+	if (ctx->err && ctx->msg[0])
 		pr_debug("%s failed (%ld): %s\n",
 			 ctx->restart ? "restart" : "checkpoint", ret, ctx->msg);
 	WARN_ON_ONCE(ctx->hpos);
@@ -175,6 +176,18 @@ static int new_crid(void)
 		crid = atomic_inc_return(&last_crid) & INT_MAX;
 	} while (!crid);
 	return crid;
+}
+
+/* Stopped by a signal, by ptrace or by the cgroup freezer */
+static bool task_stopped(struct task_struct *t)
+{
+	if (READ_ONCE(t->__state) & (__TASK_STOPPED | __TASK_TRACED))
+		return true;
+#ifdef CONFIG_CGROUPS
+	if (t->frozen)
+		return true;
+#endif
+	return false;
 }
 
 /* The task to checkpoint, with a reference, or an ERR_PTR() */
@@ -194,8 +207,19 @@ static struct task_struct *get_target(pid_t pid)
 	if (err)
 		goto out_put;
 	err = -EPERM;
-	if (ptrace_may_access(task, PTRACE_MODE_ATTACH_REALCREDS))
-		err = -EOPNOTSUPP;	/* other tasks come with process state */
+	if (!ptrace_may_access(task, PTRACE_MODE_ATTACH_REALCREDS))
+		goto out_unlock;
+	err = -EBUSY;
+	if (!task_stopped(task) || task->exit_state)
+		goto out_unlock;
+	/* Off its CPU, so that its registers are all in memory */
+	if (!wait_task_inactive(task, READ_ONCE(task->__state)) ||
+	    !task_stopped(task))
+		goto out_unlock;
+	up_read(&task->signal->exec_update_lock);
+	return task;
+
+out_unlock:
 	up_read(&task->signal->exec_update_lock);
 out_put:
 	put_task_struct(task);
@@ -212,6 +236,7 @@ static long do_checkpoint(struct task_struct *task, struct file *file,
 	if (!ctx)
 		return -ENOMEM;
 	ctx->crid = new_crid();
+	ctx->task = task;
 	ret = cr_do_checkpoint(ctx);
 	if (!ret)
 		ret = ctx->crid;
@@ -268,13 +293,18 @@ out_fdput:
  *      current position up to end of file.
  * @flags: must be 0.
  *
- * For now the image holds no task state: restart reads it, validates it
- * and returns.
+ * The caller becomes the task of the image, as execve(2) makes it another
+ * program: it returns to user space where the checkpointed task was, with
+ * the value its register ax had (0 for a task that checkpointed itself).
+ * An image without a task (header and tail only) is only checked.
  *
- * Return: 0, or a negative errno.
+ * Return: the restored task's ax, 0 for an image without a task, or a
+ * negative errno if the image was refused; after the point of no return
+ * (see Documentation/checkpoint/design.rst) the caller is killed instead.
  */
 SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 {
+	bool replaced = false;
 	struct cr_ctx *ctx;
 	struct fd f;
 	long ret;
@@ -300,8 +330,17 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 	if (!ctx)
 		goto out_fdput;
 	ctx->crid = crid;
-	ret = ctx_free(ctx, cr_do_restart(ctx));
+	ctx->task = current;
+	ret = cr_do_restart(ctx);
+	replaced = ctx->replaced;
+	ret = ctx_free(ctx, ret);
 out_fdput:
 	fdput_pos(f);
+	/*
+	 * The task had no file open but 0-2 (and the image, which is not
+	 * restored): close the caller's others, as exec closes O_CLOEXEC ones.
+	 */
+	if (replaced)
+		__close_range(3, ~0U, 0);
 	return ret;
 }

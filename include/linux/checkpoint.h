@@ -13,6 +13,10 @@
 #include <linux/checkpoint_hdr.h>
 
 struct file;
+struct task_struct;
+struct cr_cpu_state;
+struct cr_mm_state;
+struct cr_task_state;
 
 /* Flags of checkpoint(2) and restart(2) the kernel knows; none yet */
 #define CR_CHECKPOINT_FLAGS	0UL
@@ -34,6 +38,11 @@ struct file;
  * @crc: running CRC-32 of the bytes written or read so far.
  * @hbuf: header buffer records are built in (see cr_hbuf_get()).
  * @hpos: bytes of @hbuf in use.
+ * @task: the task checkpointed; on restart, the caller.
+ * @cpu: registers read from the image, until restored (restart).
+ * @mm: address space read from the image, until restored (restart).
+ * @ts: task state read from the image, until restored (restart).
+ * @replaced: the caller was replaced by the task of the image (restart).
  * @err: first error of the operation, or 0.
  * @msg: what failed, when @err is set and the failure has a reason to
  *       give beyond its errno.
@@ -49,6 +58,11 @@ struct cr_ctx {
 	u32 crc;
 	void *hbuf;
 	unsigned int hpos;
+	struct task_struct *task;
+	struct cr_cpu_state *cpu;
+	struct cr_mm_state *mm;
+	struct cr_task_state *ts;
+	bool replaced;
 	int err;
 	char msg[CR_MSG_LEN];
 };
@@ -62,18 +76,75 @@ void cr_hbuf_put(struct cr_ctx *ctx, void *ptr);
 /* io.c: the only output and input paths of an image */
 int cr_write(struct cr_ctx *ctx, const void *buf, size_t len);
 int cr_write_rec(struct cr_ctx *ctx, void *rec, u32 type, u32 len);
+int cr_write_rec_begin(struct cr_ctx *ctx, void *rec, u32 type, u32 len,
+		       u32 extra);
+int cr_write_rec_end(struct cr_ctx *ctx, u32 len);
+int cr_write_string(struct cr_ctx *ctx, u32 type, const char *str);
 int cr_read(struct cr_ctx *ctx, void *buf, size_t len);
 int cr_read_hdr(struct cr_ctx *ctx, struct cr_hdr *h);
 int cr_read_payload(struct cr_ctx *ctx, const struct cr_hdr *h, void *rec,
 		    u32 len);
 int cr_read_rec(struct cr_ctx *ctx, void *rec, u32 type, u32 len);
+int cr_read_rec_ext(struct cr_ctx *ctx, void *rec, u32 type, u32 len,
+		    u32 *extra);
+int cr_read_rec_end(struct cr_ctx *ctx, u32 len);
 int cr_read_buf(struct cr_ctx *ctx, u32 type, void *buf, u32 max);
 int cr_read_string(struct cr_ctx *ctx, u32 type, char *str, u32 max);
 int cr_read_eof(struct cr_ctx *ctx);
 
 /* checkpoint.c and restart.c */
 int cr_do_checkpoint(struct cr_ctx *ctx);
-int cr_do_restart(struct cr_ctx *ctx);
+long cr_do_restart(struct cr_ctx *ctx);
 void cr_fill_const(struct cr_const *c);
+
+/*
+ * process.c: the task.  cr_check_task() refuses (-EBUSY, -EOPNOTSUPP, with
+ * a message) a task whose state cannot be saved yet; cr_write_task() writes
+ * its task, credentials, cwd and signal disposition records.  On restart,
+ * cr_check_caller() checks the caller can be replaced, cr_read_task() reads
+ * and checks those records (the first, whose header @h the caller read)
+ * into ctx->ts before the point of no return, cr_restore_task() applies
+ * them after it, and cr_free_task() frees ctx->ts.
+ */
+int cr_check_task(struct cr_ctx *ctx);
+int cr_write_task(struct cr_ctx *ctx);
+int cr_check_caller(struct cr_ctx *ctx);
+int cr_read_task(struct cr_ctx *ctx, const struct cr_hdr *h);
+int cr_restore_task(struct cr_ctx *ctx);
+void cr_free_task(struct cr_ctx *ctx);
+
+/*
+ * arch/x86/kernel/checkpoint.c: registers and extended state.
+ *
+ * cr_write_cpu() writes the CR_HDR_CPU and CR_HDR_XSTATE records of
+ * ctx->task, which is the caller or a stopped task.  cr_read_cpu() reads and
+ * validates them into ctx->cpu, before the point of no return; it changes
+ * nothing.  cr_restore_cpu() makes them the caller's, after the point of no
+ * return, and gives the value the restart system call returns (the saved
+ * ax).  cr_free_cpu() frees ctx->cpu.
+ */
+int cr_write_cpu(struct cr_ctx *ctx);
+int cr_read_cpu(struct cr_ctx *ctx);
+long cr_restore_cpu(struct cr_ctx *ctx);
+void cr_free_cpu(struct cr_ctx *ctx);
+
+/*
+ * memory.c: the address space.
+ *
+ * cr_write_mm() writes CR_HDR_MM, CR_HDR_EXE, the CR_HDR_VMA records (each
+ * with a CR_HDR_VMA_PATH when it maps a file) and the CR_HDR_PAGES records
+ * of ctx->task; it refuses (-EOPNOTSUPP, with a message) an area it cannot
+ * save.  cr_read_mm() reads CR_HDR_MM, CR_HDR_EXE and the CR_HDR_VMA
+ * records into ctx->mm and opens the files, before the point of no return;
+ * it changes nothing.  cr_restore_mm() replaces the caller's address space
+ * with it, after the point of no return.  cr_restore_pages() reads one
+ * CR_HDR_PAGES record, whose header @h the caller read, into the new
+ * address space.  cr_free_mm() frees ctx->mm.
+ */
+int cr_write_mm(struct cr_ctx *ctx);
+int cr_read_mm(struct cr_ctx *ctx);
+int cr_restore_mm(struct cr_ctx *ctx);
+int cr_restore_pages(struct cr_ctx *ctx, const struct cr_hdr *h);
+void cr_free_mm(struct cr_ctx *ctx);
 
 #endif /* _LINUX_CHECKPOINT_H */

@@ -45,6 +45,20 @@
 /* Values of &cr_hdr.type */
 #define CR_HDR_HEADER		1	/* &struct cr_hdr_header */
 #define CR_HDR_TAIL		2	/* &struct cr_hdr_tail */
+#define CR_HDR_TASK		3	/* &struct cr_hdr_task */
+#define CR_HDR_CREDS		4	/* &struct cr_hdr_creds, then groups */
+#define CR_HDR_CWD		5	/* path of the working directory */
+#define CR_HDR_SIGHAND		6	/* &struct cr_hdr_sighand */
+#define CR_HDR_CPU		7	/* &struct cr_hdr_cpu */
+#define CR_HDR_XSTATE		8	/* &struct cr_hdr_xstate, then xsave area */
+#define CR_HDR_MM		9	/* &struct cr_hdr_mm */
+#define CR_HDR_EXE		10	/* path of the executable */
+#define CR_HDR_VMA		11	/* &struct cr_hdr_vma */
+#define CR_HDR_VMA_PATH		12	/* path of the file a VMA maps */
+#define CR_HDR_PAGES		13	/* &struct cr_hdr_pages, addresses, pages */
+
+/* Longest path in a path record (CR_HDR_CWD, CR_HDR_EXE, CR_HDR_VMA_PATH) */
+#define CR_PATH_MAX		4096
 
 /**
  * struct cr_hdr - start of every record
@@ -126,6 +140,261 @@ struct cr_hdr_tail {
 	__u32 csum;
 	__u64 nr_records;
 	__u64 length;
+};
+
+/**
+ * struct cr_rlimit - one resource limit
+ * @cur: soft limit; RLIM_INFINITY is ~0.
+ * @max: hard limit.
+ */
+struct cr_rlimit {
+	__u64 cur;
+	__u64 max;
+};
+
+/* Number of resource limits in &struct cr_hdr_task */
+#define CR_RLIM_NLIMITS		16
+
+/**
+ * struct cr_hdr_task - state of a task
+ * @h: record header; type %CR_HDR_TASK.
+ * @comm: command name, NUL-terminated.
+ * @blocked: blocked signals; bit n-1 is signal n.
+ * @robust_list: user address of the robust futex list head, or 0.
+ * @robust_list_len: its length as given to set_robust_list(2).
+ * @clear_child_tid: user address cleared at exit (set_tid_address(2)).
+ * @rseq: user address of the registered struct rseq, or 0.
+ * @rseq_len: its length as given to rseq(2).
+ * @rseq_sig: its signature as given to rseq(2).
+ * @umask: file mode creation mask.
+ * @personality: execution domain, as personality(2) returns it.
+ * @reserved: must be zero.
+ * @rlim: resource limits, indexed by RLIMIT_*.
+ */
+struct cr_hdr_task {
+	struct cr_hdr h;
+	__u8 comm[16];
+	__u64 blocked;
+	__u64 robust_list;
+	__u64 robust_list_len;
+	__u64 clear_child_tid;
+	__u64 rseq;
+	__u32 rseq_len;
+	__u32 rseq_sig;
+	__u32 umask;
+	__u32 personality;
+	__u64 reserved[2];
+	struct cr_rlimit rlim[CR_RLIM_NLIMITS];
+};
+
+/**
+ * struct cr_hdr_creds - credentials of a task
+ * @h: record header; type %CR_HDR_CREDS.  The record is followed, within
+ *     its length, by @ngroups supplementary group ids (__u32 each).
+ * @uid: real user id.
+ * @euid: effective user id.
+ * @suid: saved user id.
+ * @fsuid: file system user id.
+ * @gid: real group id.
+ * @egid: effective group id.
+ * @sgid: saved group id.
+ * @fsgid: file system group id.
+ * @cap_inheritable: inheritable capabilities; bit n is capability n.
+ * @cap_permitted: permitted capabilities.
+ * @cap_effective: effective capabilities.
+ * @cap_bset: capability bounding set.
+ * @cap_ambient: ambient capabilities.
+ * @securebits: SECBIT_* flags.
+ * @ngroups: number of supplementary groups.
+ * @reserved: must be zero.
+ *
+ * User and group ids are those seen from the user namespace of the task
+ * that took the checkpoint.
+ */
+struct cr_hdr_creds {
+	struct cr_hdr h;
+	__u32 uid;
+	__u32 euid;
+	__u32 suid;
+	__u32 fsuid;
+	__u32 gid;
+	__u32 egid;
+	__u32 sgid;
+	__u32 fsgid;
+	__u64 cap_inheritable;
+	__u64 cap_permitted;
+	__u64 cap_effective;
+	__u64 cap_bset;
+	__u64 cap_ambient;
+	__u32 securebits;
+	__u32 ngroups;
+	__u64 reserved;
+};
+
+/**
+ * struct cr_sigaction - disposition of one signal
+ * @handler: SIG_DFL (0), SIG_IGN (1), or the user address of the handler.
+ * @flags: SA_* flags.
+ * @restorer: user address of the SA_RESTORER trampoline, or 0.
+ * @mask: signals blocked while the handler runs; bit n-1 is signal n.
+ */
+struct cr_sigaction {
+	__u64 handler;
+	__u64 flags;
+	__u64 restorer;
+	__u64 mask;
+};
+
+/**
+ * struct cr_hdr_sighand - signal dispositions of a task
+ * @h: record header; type %CR_HDR_SIGHAND.
+ * @action: one per signal; entry n-1 is signal n.
+ */
+struct cr_hdr_sighand {
+	struct cr_hdr h;
+	struct cr_sigaction action[64];
+};
+
+/* Number of registers in &struct cr_hdr_cpu */
+#define CR_X86_64_NREGS		27
+
+/**
+ * struct cr_hdr_cpu - general registers of an x86_64 task
+ * @h: record header; type %CR_HDR_CPU.
+ * @regs: the registers, in the order and with the meaning of struct
+ *        user_regs_struct (the NT_PRSTATUS regset of ptrace and core
+ *        dumps): r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx,
+ *        si, di, orig_ax, ip, cs, flags, sp, ss, fs_base, gs_base, ds, es,
+ *        fs, gs.
+ * @reserved: must be zero.
+ */
+struct cr_hdr_cpu {
+	struct cr_hdr h;
+	__u64 regs[CR_X86_64_NREGS];
+	__u64 reserved;
+};
+
+/* Largest xsave area restart accepts */
+#define CR_XSTATE_MAX		65536
+
+/**
+ * struct cr_hdr_xstate - FPU and extended state of an x86_64 task
+ * @h: record header; type %CR_HDR_XSTATE.  The record is followed, within
+ *     its length, by @size bytes of xsave area in the format of the
+ *     NT_X86_XSTATE regset (ptrace and core dumps).
+ * @xfeatures: the state components the area holds (XSTATE_BV).
+ * @size: size of the area in bytes.
+ * @reserved: must be zero.
+ */
+struct cr_hdr_xstate {
+	struct cr_hdr h;
+	__u64 xfeatures;
+	__u32 size;
+	__u32 reserved;
+};
+
+/* Number of words of &cr_hdr_mm.auxv */
+#define CR_AUXV_WORDS		64
+
+/**
+ * struct cr_hdr_mm - address space of a task
+ * @h: record header; type %CR_HDR_MM.
+ * @start_code: start of the text of the executable.
+ * @end_code: its end.
+ * @start_data: start of its data.
+ * @end_data: its end.
+ * @start_brk: start of the heap.
+ * @brk: current end of the heap.
+ * @start_stack: start of the stack.
+ * @arg_start: start of the argument strings.
+ * @arg_end: their end.
+ * @env_start: start of the environment strings.
+ * @env_end: their end.
+ * @vdso: address of the vDSO text, or 0 if there is none.
+ * @nr_vmas: number of &struct cr_hdr_vma records that follow.
+ * @reserved: must be zero.
+ * @auxv: the auxiliary vector given at execve(2), /proc/PID/auxv; the
+ *        unused end is zero.
+ *
+ * The record is followed by a %CR_HDR_EXE record, then @nr_vmas
+ * %CR_HDR_VMA records, then %CR_HDR_PAGES records.
+ */
+struct cr_hdr_mm {
+	struct cr_hdr h;
+	__u64 start_code;
+	__u64 end_code;
+	__u64 start_data;
+	__u64 end_data;
+	__u64 start_brk;
+	__u64 brk;
+	__u64 start_stack;
+	__u64 arg_start;
+	__u64 arg_end;
+	__u64 env_start;
+	__u64 env_end;
+	__u64 vdso;
+	__u32 nr_vmas;
+	__u32 reserved;
+	__u64 auxv[CR_AUXV_WORDS];
+};
+
+/* Values of &cr_hdr_vma.kind */
+#define CR_VMA_ANON		1	/* private anonymous memory */
+#define CR_VMA_FILE		2	/* private mapping of a file */
+#define CR_VMA_VDSO		3	/* the vDSO text */
+#define CR_VMA_VVAR		4	/* the vDSO data */
+
+/* Bits of &cr_hdr_vma.flags */
+#define CR_VMA_GROWSDOWN	(1 << 0)	/* a stack: MAP_GROWSDOWN */
+#define CR_VMA_DONTFORK		(1 << 1)	/* MADV_DONTFORK */
+#define CR_VMA_DONTDUMP		(1 << 2)	/* MADV_DONTDUMP */
+#define CR_VMA_WIPEONFORK	(1 << 3)	/* MADV_WIPEONFORK */
+#define CR_VMA_NORESERVE	(1 << 4)	/* MAP_NORESERVE */
+
+/**
+ * struct cr_hdr_vma - one virtual memory area
+ * @h: record header; type %CR_HDR_VMA.  A %CR_HDR_VMA_PATH record follows
+ *     when @kind is %CR_VMA_FILE.
+ * @start: first address, page aligned.
+ * @end: address past the last byte, page aligned.
+ * @pgoff: offset in the file, in pages, for %CR_VMA_FILE.
+ * @file_size: size of the file at checkpoint, for %CR_VMA_FILE.
+ * @prot: PROT_READ, PROT_WRITE and PROT_EXEC bits.
+ * @kind: CR_VMA_*.
+ * @flags: CR_VMA_* flag bits.
+ * @reserved: must be zero.
+ */
+struct cr_hdr_vma {
+	struct cr_hdr h;
+	__u64 start;
+	__u64 end;
+	__u64 pgoff;
+	__u64 file_size;
+	__u32 prot;
+	__u32 kind;
+	__u32 flags;
+	__u32 reserved;
+};
+
+/* Largest number of pages in one &struct cr_hdr_pages record */
+#define CR_PAGES_MAX		256
+
+/**
+ * struct cr_hdr_pages - contents of pages of memory
+ * @h: record header; type %CR_HDR_PAGES.  The record is followed, within
+ *     its length, by @nr_pages page addresses (__u64 each, page aligned,
+ *     increasing) and then the @nr_pages pages, page size bytes each.
+ * @nr_pages: number of pages, 1 to %CR_PAGES_MAX.
+ * @reserved: must be zero.
+ *
+ * Only pages whose contents differ from what mapping the area again gives
+ * are saved: anonymous pages that were touched, and the pages of a private
+ * file mapping that were written to.
+ */
+struct cr_hdr_pages {
+	struct cr_hdr h;
+	__u32 nr_pages;
+	__u32 reserved;
 };
 
 #endif /* _UAPI_LINUX_CHECKPOINT_HDR_H */

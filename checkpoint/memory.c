@@ -1,0 +1,1352 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The address space of a task: its areas, the files they map, the pages
+ * that differ from what mapping the areas again gives, and the mm fields
+ * and auxiliary vector that go with them.
+ *
+ * Checkpoint takes a snapshot of the areas under mmap_lock, refusing those
+ * this version cannot restore, and writes it.  Then it writes the
+ * anonymous pages, present or swapped out: a page-table walk skips the
+ * holes, get_user_pages_remote() reads the pages, in batches written with
+ * the lock dropped.
+ *
+ * Restart reads and checks all but the pages, and opens the files with the
+ * caller's permissions, before the point of no return.  After it, the
+ * caller's areas are unmapped, the vDSO and the areas of the image are
+ * mapped at their addresses, and each page record is written in place.
+ */
+
+#include <linux/auxvec.h>
+#include <linux/build_bug.h>
+#include <linux/checkpoint.h>
+#include <linux/dcache.h>
+#include <linux/err.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/fs_struct.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/namei.h>
+#include <linux/pagewalk.h>
+#include <linux/path.h>
+#include <linux/personality.h>
+#include <linux/pkeys.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/security.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/userfaultfd_k.h>
+#include <asm/vdso.h>
+
+/* Most areas an image may have; vm.max_map_count is 65530 by default */
+#define CR_VMAS_MAX	65536
+
+#define CR_PROT_MASK	(PROT_READ | PROT_WRITE | PROT_EXEC)
+#define CR_VMA_FLAGS	(CR_VMA_GROWSDOWN | CR_VMA_DONTFORK |		\
+			 CR_VMA_DONTDUMP | CR_VMA_WIPEONFORK |		\
+			 CR_VMA_NORESERVE)
+
+/* Room for a path record's string and its NUL */
+#define PATH_BUF_LEN	(CR_PATH_MAX + 1)
+
+/**
+ * struct cr_vma - one area, as saved or as read from an image
+ * @start: first address.
+ * @end: address past the last byte.
+ * @pgoff: offset in @file, in pages.
+ * @file_size: size of @file.
+ * @file: the file mapped, with a reference, for %CR_VMA_FILE.
+ * @prot: PROT_* bits.
+ * @kind: CR_VMA_* kind.
+ * @flags: CR_VMA_* flag bits.
+ * @has_anon: the area may hold anonymous pages (checkpoint).
+ */
+struct cr_vma {
+	unsigned long start;
+	unsigned long end;
+	unsigned long pgoff;
+	u64 file_size;
+	struct file *file;
+	u32 prot;
+	u32 kind;
+	u32 flags;
+	bool has_anon;
+};
+
+/**
+ * struct cr_mm_state - address space read from an image, until restored
+ * @hdr: the mm record.
+ * @exe: the executable, opened with open_exec(): write access denied.
+ * @vmas: the areas, sorted by address.
+ * @nr_vmas: their number.
+ * @vdso: the vDSO text among @vmas, or %NULL.
+ * @vvar: the vDSO data among @vmas, or %NULL.
+ * @restored: the areas were mapped, pages may be written into them.
+ */
+struct cr_mm_state {
+	struct cr_hdr_mm hdr;
+	struct file *exe;
+	struct cr_vma *vmas;
+	unsigned int nr_vmas;
+	const struct cr_vma *vdso;
+	const struct cr_vma *vvar;
+	bool restored;
+};
+
+/**
+ * struct mm_snap - what checkpoint saved of an address space
+ * @pid: the task, for messages.
+ * @mm: its address space, with a reference.
+ * @hdr: the mm record being built.
+ * @exe: the executable, with a reference.
+ * @vmas: the areas, each file with a reference.
+ * @nr_vmas: their number.
+ * @vdso: the vDSO text among @vmas, or %NULL.
+ * @vvar: the vDSO data among @vmas, or %NULL.
+ * @buf: room for path names.
+ */
+struct mm_snap {
+	pid_t pid;
+	struct mm_struct *mm;
+	struct cr_hdr_mm *hdr;
+	struct file *exe;
+	struct cr_vma *vmas;
+	unsigned int nr_vmas;
+	const struct cr_vma *vdso;
+	const struct cr_vma *vvar;
+	char *buf;
+};
+
+/**
+ * struct page_batch - pages read under mmap_lock, written without it
+ * @addrs: their addresses.
+ * @data: their contents, %CR_PAGES_MAX pages of room.
+ * @nr: how many.
+ */
+struct page_batch {
+	u64 *addrs;
+	void *data;
+	unsigned int nr;
+};
+
+static void put_vmas(struct cr_vma *vmas, unsigned int nr)
+{
+	unsigned int i;
+
+	if (!vmas)
+		return;
+	for (i = 0; i < nr; i++) {
+		if (vmas[i].file)
+			fput(vmas[i].file);
+	}
+	kvfree(vmas);
+}
+
+/* Checkpoint: the snapshot of the areas */
+
+static u32 vma_prot(vm_flags_t f)
+{
+	return (f & VM_READ ? PROT_READ : 0) |
+	       (f & VM_WRITE ? PROT_WRITE : 0) |
+	       (f & VM_EXEC ? PROT_EXEC : 0);
+}
+
+static u32 vma_flags(vm_flags_t f)
+{
+	return (f & VM_GROWSDOWN ? CR_VMA_GROWSDOWN : 0) |
+	       (f & VM_DONTCOPY ? CR_VMA_DONTFORK : 0) |
+	       (f & VM_DONTDUMP ? CR_VMA_DONTDUMP : 0) |
+	       (f & VM_WIPEONFORK ? CR_VMA_WIPEONFORK : 0) |
+	       (f & VM_NORESERVE ? CR_VMA_NORESERVE : 0);
+}
+
+/* The name of a special mapping, such as "[vdso]", or NULL */
+static const char *special_name(struct vm_area_struct *vma)
+{
+	if (vma->vm_file || !vma->vm_ops || !vma->vm_ops->name)
+		return NULL;
+	return vma->vm_ops->name(vma);
+}
+
+static const char *file_kind(struct vm_area_struct *vma, u32 *kind)
+{
+	const struct path *path = file_user_path(vma->vm_file);
+	const struct inode *inode = file_user_inode(vma->vm_file);
+
+	if (!S_ISREG(inode->i_mode))
+		return "non-regular file";
+	if (!inode->i_nlink || d_unlinked(path->dentry))
+		return "deleted file";
+	*kind = CR_VMA_FILE;
+	return NULL;
+}
+
+/*
+ * The CR_VMA_* kind of @vma in *@kind; or, when this version cannot save
+ * it, what it is, for the message.
+ */
+static const char *vma_kind(struct vm_area_struct *vma, u32 *kind)
+{
+	unsigned long vdso = (unsigned long)vma->vm_mm->context.vdso;
+	vm_flags_t f = vma->vm_flags;
+	const char *name;
+
+	if (f & (VM_SHARED | VM_MAYSHARE))
+		return "shared";
+	if (f & VM_HUGETLB)
+		return "hugetlb";
+	if (f & VM_LOCKED_MASK)
+		return "mlocked";
+	if (userfaultfd_armed(vma))
+		return "userfaultfd";
+	if (f & VM_SHADOW_STACK)
+		return "shadow stack";
+	if (f & VM_DROPPABLE)
+		return "droppable";
+	if (f & VM_SEALED)
+		return "sealed";
+	/* An execute-only area gets its key from mmap(PROT_EXEC) again */
+	if (vma_pkey(vma) && vma_prot(f) != PROT_EXEC)
+		return "protection key";
+	name = special_name(vma);
+	if (name && !strcmp(name, "[vdso]") && vma->vm_start == vdso)
+		*kind = CR_VMA_VDSO;
+	else if (name && !strcmp(name, "[vvar]") && vma->vm_end == vdso)
+		*kind = CR_VMA_VVAR;
+	else if (name)
+		return "special";
+	else if (f & (VM_IO | VM_PFNMAP | VM_MIXEDMAP))
+		return "device";
+	else if (vma_is_anonymous(vma))	/* a private /dev/zero one too */
+		*kind = CR_VMA_ANON;
+	else if (!vma->vm_file)
+		return "special";
+	else
+		return file_kind(vma, kind);
+	return NULL;
+}
+
+static int snap_vma(struct cr_ctx *ctx, struct mm_snap *s,
+		    struct vm_area_struct *vma)
+{
+	struct cr_vma *v = &s->vmas[s->nr_vmas];
+	const char *what;
+	u32 kind;
+
+	what = vma_kind(vma, &kind);
+	if (what)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "task %d: %s mapping at %#lx-%#lx is not supported yet",
+			      s->pid, what, vma->vm_start, vma->vm_end);
+	v->start = vma->vm_start;
+	v->end = vma->vm_end;
+	v->prot = vma_prot(vma->vm_flags);
+	v->kind = kind;
+	switch (kind) {
+	case CR_VMA_VDSO:
+		s->vdso = v;
+		break;
+	case CR_VMA_VVAR:
+		s->vvar = v;
+		break;
+	case CR_VMA_FILE:
+		v->file = get_file(vma->vm_file);
+		v->pgoff = vma->vm_pgoff;
+		v->file_size = i_size_read(file_user_inode(vma->vm_file));
+		fallthrough;
+	case CR_VMA_ANON:
+		v->flags = vma_flags(vma->vm_flags);
+		/* No anon_vma, no anonymous page: nothing to read */
+		v->has_anon = !!vma->anon_vma;
+		break;
+	}
+	s->nr_vmas++;
+	return 0;
+}
+
+/* Called with mmap_lock held */
+static int snap_vmas(struct cr_ctx *ctx, struct mm_snap *s)
+{
+	struct mm_struct *mm = s->mm;
+	struct vm_area_struct *vma;
+	int ret = 0;
+
+	VMA_ITERATOR(vmi, mm, 0);
+
+	if (!mm->map_count || mm->map_count > CR_VMAS_MAX)
+		return cr_err(ctx, -EOPNOTSUPP, "task %d has %d memory areas",
+			      s->pid, mm->map_count);
+	if (mm->def_flags & VM_LOCKED_MASK)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "task %d: mlockall(MCL_FUTURE) is not supported yet",
+			      s->pid);
+	s->vmas = kvcalloc(mm->map_count, sizeof(*s->vmas), GFP_KERNEL);
+	if (!s->vmas)
+		return -ENOMEM;
+	for_each_vma(vmi, vma) {
+		if (WARN_ON_ONCE(s->nr_vmas == mm->map_count))
+			return -EINVAL;
+		ret = snap_vma(ctx, s, vma);
+		if (ret)
+			break;
+	}
+	return ret;
+}
+
+/* Called with mmap_lock held */
+static void snap_fields(struct mm_snap *s)
+{
+	struct mm_struct *mm = s->mm;
+	struct cr_hdr_mm *h = s->hdr;
+	int i;
+
+	spin_lock(&mm->arg_lock);
+	h->start_code = mm->start_code;
+	h->end_code = mm->end_code;
+	h->start_data = mm->start_data;
+	h->end_data = mm->end_data;
+	h->start_brk = mm->start_brk;
+	h->brk = mm->brk;
+	h->start_stack = mm->start_stack;
+	h->arg_start = mm->arg_start;
+	h->arg_end = mm->arg_end;
+	h->env_start = mm->env_start;
+	h->env_end = mm->env_end;
+	spin_unlock(&mm->arg_lock);
+
+	/* Up to the first AT_NULL; the last pair is always left AT_NULL */
+	for (i = 0; i + 2 < AT_VECTOR_SIZE && mm->saved_auxv[i] != AT_NULL;
+	     i += 2) {
+		h->auxv[i] = mm->saved_auxv[i];
+		h->auxv[i + 1] = mm->saved_auxv[i + 1];
+	}
+}
+
+/* The vDSO must be this kernel's, as it maps it, for restart to map it */
+static int check_vdso(struct cr_ctx *ctx, struct mm_snap *s)
+{
+	const struct cr_vma *vdso = s->vdso, *vvar = s->vvar;
+
+	if (!vdso && !vvar)
+		return 0;
+	if (!vdso || !vvar)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "task %d: vDSO text or data area missing", s->pid);
+	if (s->mm->context.vdso_image != &vdso_image_64)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "task %d: not a 64-bit vDSO", s->pid);
+	if (vdso->end - vdso->start != vdso_image_64.size ||
+	    vvar->end - vvar->start !=
+	    (unsigned long)-vdso_image_64.sym_vvar_start ||
+	    vdso->prot != (PROT_READ | PROT_EXEC) || vvar->prot != PROT_READ)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "task %d: modified vDSO at %#lx", s->pid,
+			      vdso->start);
+	return 0;
+}
+
+static int snap_mm(struct cr_ctx *ctx, struct mm_snap *s)
+{
+	int ret;
+
+	if (s->mm->task_size != TASK_SIZE_MAX)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "task %d has a 32-bit address space", s->pid);
+	if (mmap_read_lock_killable(s->mm))
+		return cr_err(ctx, -EINTR, "killed while saving memory");
+	ret = snap_vmas(ctx, s);
+	if (!ret)
+		snap_fields(s);
+	mmap_read_unlock(s->mm);
+	if (ret)
+		return ret;
+	ret = check_vdso(ctx, s);
+	if (ret)
+		return ret;
+	s->hdr->vdso = s->vdso ? s->vdso->start : 0;
+	s->hdr->nr_vmas = s->nr_vmas;
+	s->exe = get_mm_exe_file(s->mm);
+	if (!s->exe)
+		return cr_err(ctx, -EOPNOTSUPP, "task %d has no executable",
+			      s->pid);
+	return 0;
+}
+
+/* Checkpoint: the records */
+
+static int name_err(struct cr_ctx *ctx, struct mm_snap *s,
+		    const struct cr_vma *v, int err, const char *why)
+{
+	if (!v)
+		return cr_err(ctx, err, "task %d: its executable %s", s->pid,
+			      why);
+	return cr_err(ctx, err, "task %d: the file mapped at %#lx %s", s->pid,
+		      v->start, why);
+}
+
+/*
+ * The name of @f, the executable or the file of @v, as the caller of
+ * checkpoint sees it, in s->buf; or an ERR_PTR().
+ */
+static const char *name_file(struct cr_ctx *ctx, struct mm_snap *s,
+			     struct file *f, const struct cr_vma *v)
+{
+	const struct path *path = file_user_path(f);
+	struct path root;
+	char *name;
+
+	if (!d_inode(path->dentry)->i_nlink || d_unlinked(path->dentry))
+		return ERR_PTR(name_err(ctx, s, v, -EOPNOTSUPP, "was deleted"));
+	get_fs_root(current->fs, &root);
+	name = __d_path(path, &root, s->buf, PATH_BUF_LEN);
+	path_put(&root);
+	if (!name)
+		return ERR_PTR(name_err(ctx, s, v, -EOPNOTSUPP,
+					"is outside the root directory"));
+	if (IS_ERR(name))
+		return ERR_PTR(name_err(ctx, s, v, PTR_ERR(name),
+					"cannot be named"));
+	return name;
+}
+
+static int write_exe(struct cr_ctx *ctx, struct mm_snap *s)
+{
+	const char *name = name_file(ctx, s, s->exe, NULL);
+
+	if (IS_ERR(name))
+		return PTR_ERR(name);
+	return cr_write_string(ctx, CR_HDR_EXE, name);
+}
+
+static int write_vma(struct cr_ctx *ctx, struct mm_snap *s,
+		     const struct cr_vma *v)
+{
+	struct cr_hdr_vma *vh;
+	const char *name;
+	int ret;
+
+	vh = cr_hbuf_get(ctx, sizeof(*vh));
+	if (!vh)
+		return -ENOMEM;
+	vh->start = v->start;
+	vh->end = v->end;
+	vh->pgoff = v->pgoff;
+	vh->file_size = v->file_size;
+	vh->prot = v->prot;
+	vh->kind = v->kind;
+	vh->flags = v->flags;
+	ret = cr_write_rec(ctx, vh, CR_HDR_VMA, sizeof(*vh));
+	cr_hbuf_put(ctx, vh);
+	if (ret || v->kind != CR_VMA_FILE)
+		return ret;
+	name = name_file(ctx, s, v->file, v);
+	if (IS_ERR(name))
+		return PTR_ERR(name);
+	return cr_write_string(ctx, CR_HDR_VMA_PATH, name);
+}
+
+static int write_vmas(struct cr_ctx *ctx, struct mm_snap *s)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < s->nr_vmas && !ret; i++)
+		ret = write_vma(ctx, s, &s->vmas[i]);
+	return ret;
+}
+
+/* Checkpoint: the pages */
+
+/*
+ * pmd_entry of find_ops: stop at the first entry that is not empty.  A
+ * huge or swapped out pmd is not looked into: the caller only needs a
+ * place to try get_user_pages_remote() at.
+ */
+static int find_pmd(pmd_t *pmd, unsigned long addr, unsigned long end,
+		    struct mm_walk *walk)
+{
+	pmd_t pmdval = pmdp_get_lockless(pmd);
+	unsigned long *found = walk->private;
+	pte_t *start, *pte;
+	spinlock_t *ptl;	/* of the page table */
+
+	walk->action = ACTION_CONTINUE;
+	if (!pmd_present(pmdval) || pmd_leaf(pmdval)) {
+		*found = addr;
+		return 1;
+	}
+	start = pte_offset_map_lock(walk->mm, pmd, addr, &ptl);
+	if (!start) {
+		walk->action = ACTION_AGAIN;
+		return 0;
+	}
+	for (pte = start; addr < end; pte++, addr += PAGE_SIZE) {
+		if (!pte_none(ptep_get(pte)))
+			break;
+	}
+	pte_unmap_unlock(start, ptl);
+	if (addr < end) {
+		*found = addr;
+		return 1;
+	}
+	cond_resched();
+	return 0;
+}
+
+static const struct mm_walk_ops find_ops = {
+	.pmd_entry = find_pmd,
+	.walk_lock = PGWALK_RDLOCK,
+};
+
+/*
+ * The first address in [@addr, @end) with something mapped or swapped out
+ * at it, or @end.  Called with mmap_lock held.
+ */
+static unsigned long next_mapped(struct mm_struct *mm, unsigned long addr,
+				 unsigned long end)
+{
+	unsigned long found = end;
+
+	if (walk_page_range(mm, addr, end, &find_ops, &found) != 1)
+		return end;
+	return found;
+}
+
+/*
+ * Add the page at @addr to @b if it is anonymous: any page of an anonymous
+ * area, the pages of a file area that were written to.  Holes, the zero
+ * page and pages of the file are left out.  Called with mmap_lock held.
+ */
+static int read_page(struct cr_ctx *ctx, struct mm_struct *mm,
+		     unsigned long addr, struct page_batch *b)
+{
+	struct page *page;
+	long got;
+
+	got = get_user_pages_remote(mm, addr, 1,
+				    FOLL_FORCE | FOLL_DUMP | FOLL_HWPOISON,
+				    &page, NULL);
+	if (got == -EFAULT || !got)
+		return 0;
+	if (got == -EHWPOISON)
+		return cr_err(ctx, -EIO, "task %d: page at %#lx is poisoned",
+			      task_pid_vnr(ctx->task), addr);
+	if (got == -ERESTARTSYS || got == -EINTR)
+		return cr_err(ctx, -EINTR, "killed while saving memory");
+	if (got < 0)
+		return cr_err(ctx, (int)got,
+			      "task %d: reading the page at %#lx failed",
+			      task_pid_vnr(ctx->task), addr);
+	if (folio_test_anon(page_folio(page))) {
+		memcpy_from_page(b->data + (size_t)b->nr * PAGE_SIZE, page, 0,
+				 PAGE_SIZE);
+		b->addrs[b->nr++] = addr;
+	}
+	put_page(page);
+	return 0;
+}
+
+/*
+ * Read pages of [*@addr, @end) into @b until it is full or the range done;
+ * *@addr is where to go on.  Called with mmap_lock held.
+ */
+static int read_pages(struct cr_ctx *ctx, struct mm_struct *mm,
+		      unsigned long *addr, unsigned long end,
+		      struct page_batch *b)
+{
+	unsigned long a = *addr;
+	int ret = 0;
+
+	while (a < end && b->nr < CR_PAGES_MAX) {
+		a = next_mapped(mm, a, end);
+		if (a >= end)
+			break;
+		if (fatal_signal_pending(current)) {
+			ret = cr_err(ctx, -EINTR, "killed while saving memory");
+			break;
+		}
+		ret = read_page(ctx, mm, a, b);
+		if (ret)
+			break;
+		a += PAGE_SIZE;
+	}
+	*addr = a;
+	return ret;
+}
+
+static int write_batch(struct cr_ctx *ctx, struct page_batch *b)
+{
+	struct cr_hdr_pages *ph;
+	u32 extra = b->nr * (sizeof(u64) + PAGE_SIZE);
+	int ret;
+
+	if (!b->nr)
+		return 0;
+	ph = cr_hbuf_get(ctx, sizeof(*ph));
+	if (!ph)
+		return -ENOMEM;
+	ph->nr_pages = b->nr;
+	ret = cr_write_rec_begin(ctx, ph, CR_HDR_PAGES, sizeof(*ph), extra);
+	if (!ret)
+		ret = cr_write(ctx, b->addrs, b->nr * sizeof(u64));
+	if (!ret)
+		ret = cr_write(ctx, b->data, (size_t)b->nr * PAGE_SIZE);
+	if (!ret)
+		ret = cr_write_rec_end(ctx, sizeof(*ph) + extra);
+	cr_hbuf_put(ctx, ph);
+	b->nr = 0;
+	return ret;
+}
+
+static int save_area(struct cr_ctx *ctx, struct mm_struct *mm,
+		     const struct cr_vma *v, struct page_batch *b)
+{
+	unsigned long addr = v->start;
+	int ret;
+
+	while (addr < v->end) {
+		if (mmap_read_lock_killable(mm))
+			return cr_err(ctx, -EINTR, "killed while saving memory");
+		ret = read_pages(ctx, mm, &addr, v->end, b);
+		mmap_read_unlock(mm);
+		if (!ret && b->nr == CR_PAGES_MAX)
+			ret = write_batch(ctx, b);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int write_pages(struct cr_ctx *ctx, struct mm_snap *s)
+{
+	struct page_batch b = {};
+	unsigned int i;
+	int ret = 0;
+
+	b.addrs = kmalloc_array(CR_PAGES_MAX, sizeof(*b.addrs), GFP_KERNEL);
+	b.data = kvmalloc(CR_PAGES_MAX * PAGE_SIZE, GFP_KERNEL);
+	if (!b.addrs || !b.data) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < s->nr_vmas && !ret; i++) {
+		if (s->vmas[i].has_anon)
+			ret = save_area(ctx, s->mm, &s->vmas[i], &b);
+	}
+	if (!ret)
+		ret = write_batch(ctx, &b);
+out:
+	kvfree(b.data);
+	kfree(b.addrs);
+	return ret;
+}
+
+static int write_mm(struct cr_ctx *ctx, struct mm_snap *s)
+{
+	int ret;
+
+	s->hdr = cr_hbuf_get(ctx, sizeof(*s->hdr));
+	if (!s->hdr)
+		return -ENOMEM;
+	ret = snap_mm(ctx, s);
+	if (!ret)
+		ret = cr_write_rec(ctx, s->hdr, CR_HDR_MM, sizeof(*s->hdr));
+	cr_hbuf_put(ctx, s->hdr);
+	return ret ?: write_exe(ctx, s) ?: write_vmas(ctx, s) ?:
+	       write_pages(ctx, s);
+}
+
+/**
+ * cr_write_mm() - write the address space records of a task
+ * @ctx: the checkpoint; ctx->task is the caller or a stopped task, which
+ *       does not share its address space.
+ *
+ * Writes CR_HDR_MM, CR_HDR_EXE, a CR_HDR_VMA record per area (followed by
+ * a CR_HDR_VMA_PATH one when it maps a file), then the CR_HDR_PAGES
+ * records of the anonymous pages.
+ *
+ * Return: 0, -EOPNOTSUPP (with a message) for an area or a state this
+ * version cannot save, or another negative errno.
+ */
+int cr_write_mm(struct cr_ctx *ctx)
+{
+	struct mm_snap s = { .pid = task_pid_vnr(ctx->task) };
+	int ret;
+
+	BUILD_BUG_ON(AT_VECTOR_SIZE > CR_AUXV_WORDS);
+	BUILD_BUG_ON(AT_VECTOR_SIZE % 2);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_mm) % CR_HDR_ALIGN);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_vma) % CR_HDR_ALIGN);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_pages) % CR_HDR_ALIGN);
+
+	s.mm = get_task_mm(ctx->task);
+	if (!s.mm)
+		return cr_err(ctx, -ESRCH, "task %d has no address space",
+			      s.pid);
+	s.buf = kmalloc(PATH_BUF_LEN, GFP_KERNEL);
+	ret = s.buf ? write_mm(ctx, &s) : -ENOMEM;
+	kfree(s.buf);
+	put_vmas(s.vmas, s.nr_vmas);
+	if (s.exe)
+		fput(s.exe);
+	mmput(s.mm);
+	return ret;
+}
+
+/* Restart: read and check, before the point of no return */
+
+/* What cr_restore_mm() cannot undo in the caller's address space */
+static int check_caller_mm(struct cr_ctx *ctx)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	int ret = 0;
+
+	VMA_ITERATOR(vmi, mm, 0);
+
+	if (TASK_SIZE != TASK_SIZE_MAX)
+		return cr_err(ctx, -EOPNOTSUPP, "restart from a 32-bit process");
+	if (mmap_read_lock_killable(mm))
+		return cr_err(ctx, -EINTR, "killed while reading memory");
+	for_each_vma(vmi, vma) {
+		if (vma->vm_flags & VM_SEALED)
+			ret = cr_err(ctx, -EPERM,
+				     "the caller has sealed memory at %#lx",
+				     vma->vm_start);
+		else if (userfaultfd_armed(vma))
+			ret = cr_err(ctx, -EBUSY,
+				     "the caller has userfaultfd memory at %#lx",
+				     vma->vm_start);
+		if (ret)
+			break;
+	}
+	mmap_read_unlock(mm);
+	return ret;
+}
+
+static int read_path(struct cr_ctx *ctx, u32 type, char *path)
+{
+	int len;
+
+	len = cr_read_string(ctx, type, path, PATH_BUF_LEN);
+	if (len < 0)
+		return len;
+	if (path[0] != '/')
+		return cr_err(ctx, -EINVAL, "path %s is not absolute", path);
+	return 0;
+}
+
+static int read_exe(struct cr_ctx *ctx, struct cr_mm_state *st, char *path)
+{
+	struct file *f;
+	int ret;
+
+	ret = read_path(ctx, CR_HDR_EXE, path);
+	if (ret)
+		return ret;
+	/* May the caller execute it; regular, not on a noexec mount */
+	f = open_exec(path);
+	if (IS_ERR(f))
+		return cr_err(ctx, PTR_ERR(f), "cannot open the executable %s",
+			      path);
+	st->exe = f;
+	return 0;
+}
+
+/* Open a regular file, with the caller's permissions, to map it */
+static struct file *open_regular(const char *name)
+{
+	struct path path;
+	struct file *f;
+	bool reg;
+	int err;
+
+	/* Opening a device or a FIFO has side effects: check first */
+	err = kern_path(name, LOOKUP_FOLLOW, &path);
+	if (err)
+		return ERR_PTR(err);
+	reg = d_is_reg(path.dentry);
+	path_put(&path);
+	if (!reg)
+		return ERR_PTR(-EINVAL);
+	f = filp_open(name, O_RDONLY | O_LARGEFILE, 0);
+	if (!IS_ERR(f) && !S_ISREG(file_inode(f)->i_mode)) {
+		fput(f);
+		return ERR_PTR(-EINVAL);
+	}
+	return f;
+}
+
+static int open_vma_file(struct cr_ctx *ctx, struct cr_vma *v, char *path)
+{
+	struct file *f;
+	int ret;
+
+	ret = read_path(ctx, CR_HDR_VMA_PATH, path);
+	if (ret)
+		return ret;
+	f = open_regular(path);
+	if (IS_ERR(f))
+		return cr_err(ctx, PTR_ERR(f), "cannot open %s, mapped at %#lx",
+			      path, v->start);
+	v->file = f;
+	if ((u64)i_size_read(file_inode(f)) != v->file_size)
+		return cr_err(ctx, -ESTALE,
+			      "file %s changed since the checkpoint", path);
+	if (!f->f_op->mmap)
+		return cr_err(ctx, -ENODEV, "file %s cannot be mapped", path);
+	if ((v->prot & PROT_EXEC) && path_noexec(&f->f_path))
+		return cr_err(ctx, -EPERM,
+			      "file %s, mapped executable, is on a noexec mount",
+			      path);
+	return 0;
+}
+
+static int check_vma_kind(struct cr_ctx *ctx, const struct cr_hdr_vma *vh)
+{
+	u64 len = vh->end - vh->start;
+	bool ok;
+
+	switch (vh->kind) {
+	case CR_VMA_ANON:
+		ok = !vh->pgoff && !vh->file_size;
+		break;
+	case CR_VMA_FILE:
+		/* What mmap() checks of a file area */
+		ok = !(vh->flags & (CR_VMA_GROWSDOWN | CR_VMA_WIPEONFORK)) &&
+		     vh->file_size <= (u64)MAX_LFS_FILESIZE &&
+		     vh->pgoff <= ((u64)MAX_LFS_FILESIZE - len) >> PAGE_SHIFT;
+		break;
+	case CR_VMA_VDSO:
+	case CR_VMA_VVAR:
+		ok = !vh->flags && !vh->pgoff && !vh->file_size &&
+		     vh->prot == (vh->kind == CR_VMA_VDSO ?
+				  PROT_READ | PROT_EXEC : PROT_READ);
+		break;
+	default:
+		ok = false;
+	}
+	if (!ok)
+		return cr_err(ctx, -EINVAL,
+			      "memory area at %#llx: bad kind %u or fields",
+			      vh->start, vh->kind);
+	return 0;
+}
+
+/* @prev_end: end of the area before, or 0 */
+static int check_vma(struct cr_ctx *ctx, const struct cr_hdr_vma *vh,
+		     u64 prev_end)
+{
+	u64 start = vh->start, end = vh->end;
+	int ret;
+
+	if (vh->reserved || (vh->flags & ~CR_VMA_FLAGS) ||
+	    (vh->prot & ~CR_PROT_MASK))
+		return cr_err(ctx, -EINVAL,
+			      "memory area at %#llx: unknown flags or prot",
+			      start);
+	if (!PAGE_ALIGNED(start) || !PAGE_ALIGNED(end) || start >= end)
+		return cr_err(ctx, -EINVAL, "bad memory area %#llx-%#llx",
+			      start, end);
+	if (start < prev_end)
+		return cr_err(ctx, -EINVAL,
+			      "memory area %#llx-%#llx overlaps or is out of order",
+			      start, end);
+	if (end > TASK_SIZE)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "memory area %#llx-%#llx: address beyond this machine's user address space",
+			      start, end);
+	ret = check_vma_kind(ctx, vh);
+	if (ret)
+		return ret;
+	if (start < mmap_min_addr) {
+		ret = security_mmap_addr(start);
+		if (ret)
+			return cr_err(ctx, ret,
+				      "memory area at %#llx is below mmap_min_addr",
+				      start);
+	}
+	return 0;
+}
+
+static int note_vdso(struct cr_ctx *ctx, struct cr_mm_state *st,
+		     const struct cr_vma *v)
+{
+	const struct cr_vma **slot;
+
+	if (v->kind == CR_VMA_VDSO)
+		slot = &st->vdso;
+	else if (v->kind == CR_VMA_VVAR)
+		slot = &st->vvar;
+	else
+		return 0;
+	if (*slot)
+		return cr_err(ctx, -EINVAL, "two vDSO areas of kind %u",
+			      v->kind);
+	*slot = v;
+	return 0;
+}
+
+static int read_vma(struct cr_ctx *ctx, struct cr_mm_state *st,
+		    struct cr_vma *v, u64 prev_end, char *path)
+{
+	struct cr_hdr_vma *vh;
+	int ret;
+
+	vh = cr_hbuf_get(ctx, sizeof(*vh));
+	if (!vh)
+		return -ENOMEM;
+	ret = cr_read_rec(ctx, vh, CR_HDR_VMA, sizeof(*vh));
+	if (!ret)
+		ret = check_vma(ctx, vh, prev_end);
+	if (!ret) {
+		v->start = vh->start;
+		v->end = vh->end;
+		v->pgoff = vh->pgoff;
+		v->file_size = vh->file_size;
+		v->prot = vh->prot;
+		v->kind = vh->kind;
+		v->flags = vh->flags;
+	}
+	cr_hbuf_put(ctx, vh);
+	if (!ret)
+		ret = note_vdso(ctx, st, v);
+	if (!ret && v->kind == CR_VMA_FILE)
+		ret = open_vma_file(ctx, v, path);
+	return ret;
+}
+
+static int read_vmas(struct cr_ctx *ctx, struct cr_mm_state *st, char *path)
+{
+	u32 nr = st->hdr.nr_vmas;
+	u64 prev_end = 0;
+	u32 i;
+	int ret = 0;
+
+	if (!nr || nr > CR_VMAS_MAX)
+		return cr_err(ctx, -EINVAL, "bad number of memory areas %u", nr);
+	st->vmas = kvcalloc(nr, sizeof(*st->vmas), GFP_KERNEL);
+	if (!st->vmas)
+		return -ENOMEM;
+	st->nr_vmas = nr;
+	for (i = 0; i < nr && !ret; i++) {
+		ret = read_vma(ctx, st, &st->vmas[i], prev_end, path);
+		prev_end = st->vmas[i].end;
+	}
+	return ret;
+}
+
+/* The vDSO areas must be where and as large as this kernel maps them */
+static int check_vdso_areas(struct cr_ctx *ctx, const struct cr_mm_state *st)
+{
+	const struct cr_vma *vdso = st->vdso, *vvar = st->vvar;
+
+	if (st->hdr.vdso != (vdso ? vdso->start : 0))
+		return cr_err(ctx, -EINVAL, "vDSO address %#llx is not its area's",
+			      st->hdr.vdso);
+	if (!vdso && !vvar)
+		return 0;
+	if (!vdso || !vvar || vvar->end != vdso->start ||
+	    vdso->end - vdso->start != vdso_image_64.size ||
+	    vvar->end - vvar->start !=
+	    (unsigned long)-vdso_image_64.sym_vvar_start)
+		return cr_err(ctx, -EOPNOTSUPP, "vDSO of another kernel");
+	/* map_vdso_once() ignores an address hint across this boundary */
+	if (vvar->start <= DEFAULT_MAP_WINDOW && vdso->end > DEFAULT_MAP_WINDOW)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "vDSO at %#lx across the 47-bit boundary",
+			      vdso->start);
+	return 0;
+}
+
+/* What prctl(PR_SET_MM_MAP) checks, but for the limits */
+static int check_fields(struct cr_ctx *ctx, const struct cr_hdr_mm *h)
+{
+	const u64 addrs[] = {
+		h->start_code, h->end_code, h->start_data, h->end_data,
+		h->start_brk, h->brk, h->start_stack, h->arg_start,
+		h->arg_end, h->env_start, h->env_end,
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(addrs); i++) {
+		if (addrs[i] >= TASK_SIZE)
+			return cr_err(ctx, -EINVAL,
+				      "mm field %d out of range: %#llx", i,
+				      addrs[i]);
+	}
+	if (h->start_code > h->end_code || h->start_data > h->end_data ||
+	    h->start_brk > h->brk || h->arg_start > h->arg_end ||
+	    h->env_start > h->env_end)
+		return cr_err(ctx, -EINVAL, "mm fields out of order");
+	return 0;
+}
+
+/* Pairs up to an AT_NULL one that fits in mm->saved_auxv, then zeros */
+static int check_auxv(struct cr_ctx *ctx, const u64 *auxv)
+{
+	int i;
+
+	for (i = 0; i < CR_AUXV_WORDS; i += 2) {
+		if (auxv[i] == AT_NULL)
+			break;
+	}
+	if (i + 2 > AT_VECTOR_SIZE ||
+	    memchr_inv(auxv + i, 0, (CR_AUXV_WORDS - i) * sizeof(*auxv)))
+		return cr_err(ctx, -EINVAL, "bad auxiliary vector");
+	return 0;
+}
+
+static int read_mm(struct cr_ctx *ctx, struct cr_mm_state *st, char *path)
+{
+	int ret;
+
+	ret = cr_read_rec(ctx, &st->hdr, CR_HDR_MM, sizeof(st->hdr));
+	if (ret)
+		return ret;
+	if (st->hdr.reserved)
+		return cr_err(ctx, -EINVAL, "reserved mm fields are not zero");
+	return read_exe(ctx, st, path) ?: read_vmas(ctx, st, path) ?:
+	       check_vdso_areas(ctx, st) ?: check_fields(ctx, &st->hdr) ?:
+	       check_auxv(ctx, st->hdr.auxv);
+}
+
+static void free_state(struct cr_mm_state *st)
+{
+	if (!st)
+		return;
+	put_vmas(st->vmas, st->nr_vmas);
+	if (st->exe) {
+		exe_file_allow_write_access(st->exe);
+		fput(st->exe);
+	}
+	kfree(st);
+}
+
+/**
+ * cr_read_mm() - read the address space records of an image
+ * @ctx: the restart.
+ *
+ * Reads CR_HDR_MM, CR_HDR_EXE and the CR_HDR_VMA records (with their
+ * CR_HDR_VMA_PATH records), checks them and opens the executable and the
+ * mapped files with the caller's permissions.  Called before the point of
+ * no return, it changes nothing.  The state is kept in ctx->mm until
+ * cr_free_mm().
+ *
+ * Return: 0, -EINVAL for a bad record, -EOPNOTSUPP for an address space
+ * this kernel cannot map, -ESTALE for a file that changed since the
+ * checkpoint, or another negative errno.
+ */
+int cr_read_mm(struct cr_ctx *ctx)
+{
+	struct cr_mm_state *st;
+	char *path;
+	int ret;
+
+	if (WARN_ON_ONCE(ctx->mm))
+		return -EINVAL;
+	ret = check_caller_mm(ctx);
+	if (ret)
+		return ret;
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	path = kmalloc(PATH_BUF_LEN, GFP_KERNEL);
+	ret = st && path ? read_mm(ctx, st, path) : -ENOMEM;
+	kfree(path);
+	if (ret) {
+		free_state(st);
+		return ret;
+	}
+	ctx->mm = st;
+	return 0;
+}
+
+/* Restart: after the point of no return */
+
+/* Unmap all of the caller's memory and reset what goes with it */
+static int clear_mm(struct cr_ctx *ctx)
+{
+	struct mm_struct *mm = current->mm;
+	int ret;
+
+	/*
+	 * cr_restore_task() sets the personality of the image later; the
+	 * caller's must not add PROT_EXEC to the areas mapped here.
+	 */
+	current->personality &= ~READ_IMPLIES_EXEC;
+	ret = vm_munmap(0, TASK_SIZE);
+	if (ret)
+		return cr_err(ctx, ret, "unmapping the caller's memory failed");
+	if (mmap_write_lock_killable(mm))
+		return cr_err(ctx, -EINTR, "killed while restoring memory");
+	mm->def_flags &= ~VM_LOCKED_MASK;
+	mm->context.vdso = NULL;
+	mmap_write_unlock(mm);
+	return 0;
+}
+
+static int restore_exe(struct cr_ctx *ctx, struct cr_mm_state *st)
+{
+	int ret;
+
+	/* Nothing is mapped: the caller's executable cannot be busy */
+	ret = replace_mm_exe_file(current->mm, st->exe);
+	if (ret)
+		return cr_err(ctx, ret, "setting the executable failed");
+	return 0;
+}
+
+static int restore_vdso(struct cr_ctx *ctx, const struct cr_mm_state *st)
+{
+	unsigned long at;
+	int ret;
+
+	if (!st->vdso)
+		return 0;
+	/* The address is a hint, taken as the address space is empty */
+	ret = map_vdso_once(&vdso_image_64, st->vvar->start);
+	if (ret)
+		return cr_err(ctx, ret, "mapping the vDSO at %#lx failed",
+			      st->vdso->start);
+	at = (unsigned long)current->mm->context.vdso;
+	if (at != st->vdso->start)
+		return cr_err(ctx, -EEXIST, "vDSO mapped at %#lx, not %#lx",
+			      at, st->vdso->start);
+	return 0;
+}
+
+static const struct {
+	u32 flag;
+	int advice;
+} vma_advice[] = {
+	{ CR_VMA_DONTFORK, MADV_DONTFORK },
+	{ CR_VMA_DONTDUMP, MADV_DONTDUMP },
+	{ CR_VMA_WIPEONFORK, MADV_WIPEONFORK },
+};
+
+static int restore_vma(struct cr_ctx *ctx, const struct cr_vma *v)
+{
+	unsigned long len = v->end - v->start;
+	unsigned long flags = MAP_PRIVATE | MAP_FIXED_NOREPLACE;
+	unsigned long addr;
+	int i, ret;
+
+	if (v->kind == CR_VMA_ANON)
+		flags |= MAP_ANONYMOUS;
+	if (v->flags & CR_VMA_GROWSDOWN)
+		flags |= MAP_GROWSDOWN;
+	if (v->flags & CR_VMA_NORESERVE)
+		flags |= MAP_NORESERVE;
+	addr = vm_mmap(v->file, v->start, len, v->prot, flags,
+		       v->pgoff << PAGE_SHIFT);
+	if (IS_ERR_VALUE(addr))
+		return cr_err(ctx, (int)addr, "mapping %#lx-%#lx failed",
+			      v->start, v->end);
+	if (addr != v->start)
+		return cr_err(ctx, -EEXIST, "%#lx-%#lx mapped at %#lx",
+			      v->start, v->end, addr);
+	for (i = 0; i < ARRAY_SIZE(vma_advice); i++) {
+		if (!(v->flags & vma_advice[i].flag))
+			continue;
+		ret = do_madvise(current->mm, v->start, len,
+				 vma_advice[i].advice);
+		if (ret)
+			return cr_err(ctx, ret, "madvise(%d) of %#lx-%#lx failed",
+				      vma_advice[i].advice, v->start, v->end);
+	}
+	return 0;
+}
+
+static int restore_vmas(struct cr_ctx *ctx, const struct cr_mm_state *st)
+{
+	const struct cr_vma *v;
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < st->nr_vmas && !ret; i++) {
+		v = &st->vmas[i];
+		if (v->kind == CR_VMA_ANON || v->kind == CR_VMA_FILE)
+			ret = restore_vma(ctx, v);
+	}
+	return ret;
+}
+
+/* What prctl(PR_SET_MM_MAP) sets */
+static void restore_fields(const struct cr_hdr_mm *h)
+{
+	struct mm_struct *mm = current->mm;
+	int i;
+
+	mmap_write_lock(mm);
+	spin_lock(&mm->arg_lock);
+	mm->start_code = h->start_code;
+	mm->end_code = h->end_code;
+	mm->start_data = h->start_data;
+	mm->end_data = h->end_data;
+	mm->start_brk = h->start_brk;
+	mm->brk = h->brk;
+	mm->start_stack = h->start_stack;
+	mm->arg_start = h->arg_start;
+	mm->arg_end = h->arg_end;
+	mm->env_start = h->env_start;
+	mm->env_end = h->env_end;
+	spin_unlock(&mm->arg_lock);
+	/* check_auxv(): the words past AT_VECTOR_SIZE are zero */
+	for (i = 0; i < AT_VECTOR_SIZE; i++)
+		mm->saved_auxv[i] = h->auxv[i];
+	mmap_write_unlock(mm);
+}
+
+/**
+ * cr_restore_mm() - replace the caller's address space with the image's
+ * @ctx: the restart; ctx->mm holds what cr_read_mm() read.
+ *
+ * After the point of no return: the caller is single-threaded and does
+ * not share its address space.  Its areas are unmapped, then the vDSO and
+ * the areas of the image are mapped at their addresses, empty; the
+ * CR_HDR_PAGES records that follow fill them (cr_restore_pages()).
+ *
+ * Return: 0, or a negative errno; the caller is then left with part of
+ * its address space.
+ */
+int cr_restore_mm(struct cr_ctx *ctx)
+{
+	struct cr_mm_state *st = ctx->mm;
+	int ret;
+
+	if (WARN_ON_ONCE(!st || st->restored))
+		return -EINVAL;
+	ret = clear_mm(ctx) ?: restore_exe(ctx, st) ?:
+	      restore_vdso(ctx, st) ?: restore_vmas(ctx, st);
+	if (ret)
+		return ret;
+	restore_fields(&st->hdr);
+	st->restored = true;
+	return 0;
+}
+
+/* The area of @st holding @addr, or NULL */
+static const struct cr_vma *find_area(const struct cr_mm_state *st,
+				      u64 addr)
+{
+	unsigned int lo = 0, hi = st->nr_vmas, mid;
+	const struct cr_vma *v;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		v = &st->vmas[mid];
+		if (addr < v->start)
+			hi = mid;
+		else if (addr >= v->end)
+			lo = mid + 1;
+		else
+			return v;
+	}
+	return NULL;
+}
+
+static int read_pages_hdr(struct cr_ctx *ctx, const struct cr_hdr *h,
+			  struct cr_hdr_pages *ph)
+{
+	u64 len;
+	int ret;
+
+	BUILD_BUG_ON(offsetof(struct cr_hdr_pages, nr_pages) !=
+		     sizeof(struct cr_hdr));
+	ph->h = *h;
+	ret = cr_read(ctx, &ph->nr_pages, sizeof(*ph) - sizeof(*h));
+	if (ret)
+		return ret;
+	len = sizeof(*ph) + (u64)ph->nr_pages * (sizeof(u64) + PAGE_SIZE);
+	if (ph->reserved || !ph->nr_pages || ph->nr_pages > CR_PAGES_MAX ||
+	    h->len != len)
+		return cr_err(ctx, -EINVAL,
+			      "bad pages record: %u pages in %u bytes",
+			      ph->nr_pages, h->len);
+	return 0;
+}
+
+/* Page aligned, increasing, in an anonymous or file area */
+static int read_page_addrs(struct cr_ctx *ctx, const struct cr_mm_state *st,
+			   u64 *addrs, u32 nr)
+{
+	const struct cr_vma *v;
+	u32 i;
+	int ret;
+
+	ret = cr_read(ctx, addrs, nr * sizeof(*addrs));
+	for (i = 0; i < nr && !ret; i++) {
+		v = find_area(st, addrs[i]);
+		if (!PAGE_ALIGNED(addrs[i]) || (i && addrs[i] <= addrs[i - 1]) ||
+		    !v || (v->kind != CR_VMA_ANON && v->kind != CR_VMA_FILE))
+			ret = cr_err(ctx, -EINVAL, "bad page address %#llx",
+				     addrs[i]);
+	}
+	return ret;
+}
+
+/* Read-only and PROT_NONE areas are written too, as ptrace would */
+static int restore_page(struct cr_ctx *ctx, unsigned long addr, void *buf)
+{
+	int ret;
+
+	ret = cr_read(ctx, buf, PAGE_SIZE);
+	if (ret)
+		return ret;
+	if (access_process_vm(current, addr, buf, PAGE_SIZE,
+			      FOLL_WRITE | FOLL_FORCE) != PAGE_SIZE)
+		return cr_err(ctx, -EFAULT, "writing the page at %#lx failed",
+			      addr);
+	return 0;
+}
+
+/**
+ * cr_restore_pages() - read a pages record into the caller's memory
+ * @ctx: the restart, after cr_restore_mm().
+ * @h: the header of the CR_HDR_PAGES record, already read.
+ *
+ * Return: 0, -EINVAL for a bad record or a page outside the anonymous and
+ * file areas of the image, or another negative errno.
+ */
+int cr_restore_pages(struct cr_ctx *ctx, const struct cr_hdr *h)
+{
+	const struct cr_mm_state *st = ctx->mm;
+	struct cr_hdr_pages ph;
+	void *buf = NULL;
+	u64 *addrs = NULL;
+	u32 i;
+	int ret;
+
+	if (!st || !st->restored)
+		return cr_err(ctx, -EINVAL, "pages record before the memory areas");
+	ret = read_pages_hdr(ctx, h, &ph);
+	if (ret)
+		return ret;
+	addrs = kmalloc_array(ph.nr_pages, sizeof(*addrs), GFP_KERNEL);
+	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!addrs || !buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = read_page_addrs(ctx, st, addrs, ph.nr_pages);
+	for (i = 0; i < ph.nr_pages && !ret; i++)
+		ret = restore_page(ctx, addrs[i], buf);
+	if (!ret)
+		ret = cr_read_rec_end(ctx, h->len);
+out:
+	kfree(buf);
+	kfree(addrs);
+	return ret;
+}
+
+/**
+ * cr_free_mm() - free what cr_read_mm() kept
+ * @ctx: the restart; ctx->mm may be %NULL.
+ */
+void cr_free_mm(struct cr_ctx *ctx)
+{
+	free_state(ctx->mm);
+	ctx->mm = NULL;
+}

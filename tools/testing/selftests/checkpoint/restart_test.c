@@ -1,0 +1,3303 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Checkpoint and restart of a single process.
+ *
+ * Every test follows the same pattern:
+ *
+ *  - A child sets up some state, closes every file descriptor but 0, 1, 2
+ *    and the image file, unmaps the shared mappings it inherited from the
+ *    test harness, and calls checkpoint(0, imgfd, 0).  When the call
+ *    returns a checkpoint id the child checks its state and exits with
+ *    EXIT_CHECKPOINTED.
+ *  - A second child, the restarter, calls restart(0, fd, 0) on the image.
+ *    On success the restarter is replaced by the checkpointed process,
+ *    which returns 0 from its checkpoint call, checks its state from the
+ *    inside and exits with EXIT_RESTARTED.  If restart returns, the
+ *    restarter exits with EXIT_RESTART_RETURNED.
+ *
+ * Children never use the harness macros: a failed check prints what failed
+ * to stderr, with its line, and the child exits with EXIT_CHECK + the line
+ * modulo 192.  The parent logs the exit status it got and what it means.
+ */
+
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/rseq.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <asm/prctl.h>
+#include <asm/unistd.h>
+#include <linux/capability.h>
+#include <linux/checkpoint_hdr.h>
+
+#include "../kselftest_harness.h"
+
+#ifndef __NR_checkpoint
+#define __NR_checkpoint 463
+#endif
+#ifndef __NR_restart
+#define __NR_restart 464
+#endif
+#ifndef __NR_close_range
+#define __NR_close_range 436
+#endif
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open 434
+#endif
+#ifndef __NR_rseq
+#define __NR_rseq 334
+#endif
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK 18
+#endif
+
+/* Exit statuses of the children */
+#define EXIT_CHECKPOINTED	10	/* checkpoint returned a crid, checks passed */
+#define EXIT_CHECKPOINTED_AGAIN	11	/* a restarted process checkpointed itself */
+#define EXIT_RESTARTED		42	/* restarted, all checks passed */
+#define EXIT_RESTART_RETURNED	3	/* restart(2) returned to the restarter */
+#define EXIT_CHECKPOINT_FAILED	4	/* checkpoint(2) failed */
+#define EXIT_SETUP		5	/* the child could not set up its state */
+#define EXIT_CHECK		64	/* 64 + line % 192: a check failed */
+
+/* Seconds per test, and milliseconds to wait for one child */
+#define TEST_TIMEOUT		120
+#define CHILD_TIMEOUT_MS	40000
+
+static long sys_checkpoint(pid_t pid, int fd, unsigned long flags)
+{
+	return syscall(__NR_checkpoint, pid, fd, flags);
+}
+
+static long sys_restart(int crid, int fd, unsigned long flags)
+{
+	return syscall(__NR_restart, crid, fd, flags);
+}
+
+static const char *checkpoint_unsupported(void)
+{
+	if (sys_checkpoint(0, -1, 0) == -1 && errno == ENOSYS)
+		return "kernel without CONFIG_CHECKPOINT=y";
+	return NULL;
+}
+
+#define REQUIRE_CHECKPOINT() do {					\
+	const char *__why = checkpoint_unsupported();			\
+									\
+	if (__why)							\
+		SKIP(return, "%s", __why);				\
+} while (0)
+
+static size_t pg(void)
+{
+	static size_t size;
+
+	if (!size)
+		size = sysconf(_SC_PAGESIZE);
+	return size;
+}
+
+/* Checks in the children */
+
+static const char *cr_phase = "child";
+static int cr_fail_line;
+
+static void cr_vlog(const char *fmt, va_list ap)
+{
+	char buf[1024];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "# [%s, pid %d] ", cr_phase, getpid());
+	if (n < 0 || n >= (int)sizeof(buf) - 2)
+		return;
+	vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
+	n = strlen(buf);
+	buf[n++] = '\n';
+	if (write(2, buf, n) < 0)
+		return;
+}
+
+static void __attribute__((format(printf, 1, 2))) cr_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cr_vlog(fmt, ap);
+	va_end(ap);
+}
+
+static bool __attribute__((format(printf, 3, 4)))
+cr_check(bool ok, int line, const char *fmt, ...)
+{
+	char msg[900];
+	va_list ap;
+
+	if (ok)
+		return true;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cr_log("%s:%d: check failed: %s", __FILE__, line, msg);
+	if (!cr_fail_line)
+		cr_fail_line = line;
+	return false;
+}
+
+#define CHECK(cond)		cr_check(!!(cond), __LINE__, "%s", #cond)
+#define CHECKF(cond, fmt, ...)	cr_check(!!(cond), __LINE__, fmt, ##__VA_ARGS__)
+
+static void __attribute__((noreturn)) cr_exit(int code)
+{
+	if (cr_fail_line)
+		_exit(EXIT_CHECK + cr_fail_line % 192);
+	_exit(code);
+}
+
+/*
+ * After checkpoint(2) returned @r with errno @err: check the state with
+ * @verify, in the original process (r > 0) or in the restarted one (r == 0).
+ */
+static void __attribute__((noreturn))
+cr_finish(long r, int err, void (*verify)(bool restarted))
+{
+	if (r < 0) {
+		cr_log("checkpoint(2) failed: %s (errno %d)", strerror(err), err);
+		_exit(EXIT_CHECKPOINT_FAILED);
+	}
+	cr_phase = r > 0 ? "original" : "restarted";
+	if (verify)
+		verify(r == 0);
+	cr_exit(r > 0 ? EXIT_CHECKPOINTED : EXIT_RESTARTED);
+}
+
+/* Memory patterns: byte i of stream @seed, position dependent */
+
+static uint64_t mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+/* Fill @len bytes at @buf with the bytes at @off of the stream @seed */
+static void pat_fill(void *buf, size_t len, uint64_t seed, size_t off)
+{
+	unsigned char *p = buf;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t pos = off + i;
+		uint64_t w = mix64(seed * 0x100000001b3ULL + (pos >> 3));
+
+		if (!(pos & 7) && len - i >= 8) {
+			memcpy(p + i, &w, 8);
+			i += 8;
+		} else {
+			p[i++] = w >> ((pos & 7) * 8);
+		}
+	}
+}
+
+/* Offset of the first byte that differs from the pattern, or -1 */
+static long pat_check(const void *buf, size_t len, uint64_t seed, size_t off)
+{
+	const unsigned char *p = buf;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t pos = off + i;
+		uint64_t w = mix64(seed * 0x100000001b3ULL + (pos >> 3));
+
+		if (!(pos & 7) && len - i >= 8) {
+			if (memcmp(p + i, &w, 8)) {
+				while (p[i] == (unsigned char)w) {
+					w >>= 8;
+					i++;
+				}
+				return i;
+			}
+			i += 8;
+		} else {
+			if (p[i] != (unsigned char)(w >> ((pos & 7) * 8)))
+				return i;
+			i++;
+		}
+	}
+	return -1;
+}
+
+#define CHECK_PAT(buf, len, seed, off) do {				\
+	long __o = pat_check(buf, len, seed, off);			\
+									\
+	CHECKF(__o < 0, "%s: byte %ld of %zu differs from the pattern",	\
+	       #buf, __o, (size_t)(len));				\
+} while (0)
+
+static uint64_t csum_add(uint64_t h, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+	}
+	for (; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static bool all_zero(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (len--)
+		if (*p++)
+			return false;
+	return true;
+}
+
+/* Files, descriptors, mappings */
+
+/* Read @path into @buf, NUL-terminated; the length read, or -1 */
+static ssize_t read_file(const char *path, char *buf, size_t size)
+{
+	size_t n = 0;
+	ssize_t r = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (n < size - 1) {
+		r = read(fd, buf + n, size - 1 - n);
+		if (r <= 0)
+			break;
+		n += r;
+	}
+	close(fd);
+	if (r < 0 || n == size - 1)
+		return -1;
+	buf[n] = 0;
+	return n;
+}
+
+static int write_file(const char *path, const void *buf, size_t len)
+{
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (write(fd, buf, len) != (ssize_t)len)
+		ret = -1;
+	if (close(fd))
+		ret = -1;
+	return ret;
+}
+
+/* Close every descriptor above 2 but @keep */
+static int close_fds_except(int keep)
+{
+	if (keep > 3 && syscall(__NR_close_range, 3, keep - 1, 0))
+		return -1;
+	if (syscall(__NR_close_range, keep >= 3 ? keep + 1 : 3, ~0U, 0))
+		return -1;
+	return 0;
+}
+
+/*
+ * The harness shares its results with the test processes through
+ * MAP_SHARED mappings, which checkpoint refuses: unmap them all.  Nothing
+ * of the harness may be used afterwards.
+ */
+static int drop_shared_mappings(void)
+{
+	static char buf[1 << 16];
+	char *line, *next;
+
+	if (read_file("/proc/self/maps", buf, sizeof(buf)) < 0)
+		return -1;
+	for (line = buf; *line; line = next) {
+		unsigned long start, end;
+		char perms[5];
+
+		next = strchrnul(line, '\n');
+		if (*next)
+			next++;
+		if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3 &&
+		    perms[3] == 's' && munmap((void *)start, end - start))
+			return -1;
+	}
+	return 0;
+}
+
+/* Leave only what phase 1 accepts: descriptors 0-2 and @imgfd */
+static void cr_prepare(int imgfd)
+{
+	if (drop_shared_mappings()) {
+		cr_log("unmapping the shared mappings: %s", strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+	if (close_fds_except(imgfd)) {
+		cr_log("close_range: %s", strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+}
+
+/* 1 if the byte at @addr is readable, 0 if not, -1 if that is unknown */
+static int probe_read(const void *addr)
+{
+	int p[2];
+	ssize_t r;
+	int err;
+
+	if (pipe(p))
+		return -1;
+	r = write(p[1], addr, 1);
+	err = errno;
+	close(p[0]);
+	close(p[1]);
+	if (r == 1)
+		return 1;
+	return r < 0 && err == EFAULT ? 0 : -1;
+}
+
+/* Same for writing; the byte, which must be readable, is left as it is */
+static int probe_write(void *addr)
+{
+	unsigned char c = *(volatile unsigned char *)addr;
+	int p[2];
+	ssize_t r;
+	int err;
+
+	if (pipe(p))
+		return -1;
+	if (write(p[1], &c, 1) != 1) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	r = read(p[0], addr, 1);
+	err = errno;
+	close(p[0]);
+	close(p[1]);
+	if (r == 1)
+		return 1;
+	return r < 0 && err == EFAULT ? 0 : -1;
+}
+
+/* Compare two texts line by line and report the first difference */
+static void check_same_text(const char *what, const char *a, const char *b)
+{
+	int line = 1;
+
+	while (*a || *b) {
+		const char *ea = strchrnul(a, '\n'), *eb = strchrnul(b, '\n');
+
+		if (ea - a != eb - b || memcmp(a, b, ea - a)) {
+			CHECKF(false, "%s differs at line %d:\n#   before: %.*s\n#   after:  %.*s",
+			       what, line, (int)(ea - a), a, (int)(eb - b), b);
+			return;
+		}
+		a = *ea ? ea + 1 : ea;
+		b = *eb ? eb + 1 : eb;
+		line++;
+	}
+}
+
+/*
+ * Copy the lines of /proc/self/maps @in to @out, coalescing adjacent
+ * mappings that mmap() would have merged: same protection, file (or none)
+ * and name, at contiguous offsets.  Whether such neighbours are one VMA or
+ * two is invisible to the process and not kept by restart: in a forked
+ * process, a brk() extension is not merged with the inherited heap, while
+ * the restored heap is.
+ */
+static int coalesce_maps(const char *in, char *out, size_t len)
+{
+	unsigned long start, end, off, ino, pstart = 0, pend = 0, poff = 0;
+	unsigned long pino = 0;
+	char perms[8], dev[16], pperms[8] = "", pdev[16] = "";
+	char buf[PATH_MAX + 128], *name, pname[PATH_MAX] = "";
+	const char *line, *eol;
+	size_t n = 0;
+	bool have = false;
+	int pos;
+
+	for (line = in; *line; line = *eol ? eol + 1 : eol) {
+		eol = strchrnul(line, '\n');
+		if (eol - line >= (long)sizeof(buf))
+			return -1;
+		memcpy(buf, line, eol - line);
+		buf[eol - line] = 0;
+		pos = 0;
+		if (sscanf(buf, "%lx-%lx %7s %lx %15s %lu %n", &start, &end,
+			   perms, &off, dev, &ino, &pos) < 6 || !pos)
+			return -1;
+		name = buf + pos;
+		if (have && start == pend && !strcmp(perms, pperms) &&
+		    !strcmp(dev, pdev) && ino == pino && !strcmp(name, pname) &&
+		    off == (ino ? poff + (pend - pstart) : poff)) {
+			pend = end;
+			continue;
+		}
+		if (have)
+			n += snprintf(out + n, len - n, "%lx-%lx %s %lx %s %lu %s\n",
+				      pstart, pend, pperms, poff, pdev, pino,
+				      pname);
+		if (n >= len)
+			return -1;
+		pstart = start;
+		pend = end;
+		poff = off;
+		pino = ino;
+		strcpy(pperms, perms);
+		strcpy(pdev, dev);
+		strcpy(pname, name);
+		have = true;
+	}
+	if (have)
+		n += snprintf(out + n, len - n, "%lx-%lx %s %lx %s %lu %s\n",
+			      pstart, pend, pperms, poff, pdev, pino, pname);
+	return n < len ? 0 : -1;
+}
+
+static void check_same_maps(const char *before, const char *after)
+{
+	static char cb[1 << 16], ca[1 << 16];
+
+	if (!CHECK(coalesce_maps(before, cb, sizeof(cb)) == 0 &&
+		   coalesce_maps(after, ca, sizeof(ca)) == 0))
+		return;
+	check_same_text("/proc/self/maps (adjacent mergeable lines coalesced)",
+			cb, ca);
+	if (strcmp(before, after) && !strcmp(cb, ca))
+		cr_log("note: /proc/self/maps differs only in how adjacent mergeable mappings are split");
+}
+
+static void check_same_blob(const char *what, const void *a, size_t alen,
+			    const void *b, size_t blen)
+{
+	const unsigned char *pa = a, *pb = b;
+	size_t i;
+
+	for (i = 0; i < alen && i < blen; i++)
+		if (pa[i] != pb[i])
+			break;
+	CHECKF(alen == blen && i == alen,
+	       "%s: %zu bytes before, %zu after, first difference at byte %zu",
+	       what, alen, blen, i);
+}
+
+/* State of another process, as /proc shows it */
+
+/* State letter of @pid from /proc/PID/stat, or '?' */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return '?';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* The system call @pid is blocked in, -1 if it runs, -2 if unknown */
+static int proc_syscall(pid_t pid)
+{
+	char path[64], buf[512];
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return -2;
+	if (!strncmp(buf, "running", 7))
+		return -1;
+	return atoi(buf);
+}
+
+static void log_child(pid_t pid)
+{
+	char path[64], comm[64] = "?";
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if (read_file(path, comm, sizeof(comm)) > 0)
+		comm[strcspn(comm, "\n")] = 0;
+	fprintf(stderr, "# pid %d (%s): state %c, system call %d\n", pid, comm,
+		proc_state(pid), proc_syscall(pid));
+}
+
+/* Children of the test, killed by the teardown if still there */
+
+static pid_t kids[32];
+
+static void kid_add(pid_t pid)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(kids); i++) {
+		if (!kids[i]) {
+			kids[i] = pid;
+			return;
+		}
+	}
+}
+
+static void kid_del(pid_t pid)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(kids); i++)
+		if (kids[i] == pid)
+			kids[i] = 0;
+}
+
+static void kids_kill(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(kids); i++) {
+		if (kids[i]) {
+			kill(kids[i], SIGKILL);
+			waitpid(kids[i], NULL, 0);
+			kids[i] = 0;
+		}
+	}
+}
+
+/*
+ * Wait until @pid exits, at most @timeout_ms milliseconds.  Returns its
+ * wait status, or -1 if it had to be killed.
+ */
+static int wait_child(pid_t pid, int timeout_ms)
+{
+	int status, pfd, r = 1;
+
+	pfd = syscall(__NR_pidfd_open, pid, 0);
+	if (pfd >= 0) {
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+
+		do {
+			r = poll(&p, 1, timeout_ms);
+		} while (r < 0 && errno == EINTR);
+		close(pfd);
+	}
+	if (r == 0) {
+		fprintf(stderr, "# pid %d did not exit within %d ms:\n", pid,
+			timeout_ms);
+		log_child(pid);
+		kill(pid, SIGKILL);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		status = -1;
+	kid_del(pid);
+	return r == 0 ? -1 : status;
+}
+
+static void describe_status(int status, char *buf, size_t len)
+{
+	const char *what = "";
+	int code;
+
+	if (status == -1) {
+		snprintf(buf, len, "did not exit in time, killed");
+		return;
+	}
+	if (WIFSIGNALED(status)) {
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+		return;
+	}
+	if (!WIFEXITED(status)) {
+		snprintf(buf, len, "wait status %#x", status);
+		return;
+	}
+	code = WEXITSTATUS(status);
+	switch (code) {
+	case 0:
+		what = "exited normally";
+		break;
+	case EXIT_CHECKPOINTED:
+		what = "checkpointed, checks passed";
+		break;
+	case EXIT_CHECKPOINTED_AGAIN:
+		what = "restarted, checkpointed itself again, checks passed";
+		break;
+	case EXIT_RESTARTED:
+		what = "restarted, checks passed";
+		break;
+	case EXIT_RESTART_RETURNED:
+		what = "restart(2) returned to the restarter";
+		break;
+	case EXIT_CHECKPOINT_FAILED:
+		what = "checkpoint(2) failed";
+		break;
+	case EXIT_SETUP:
+		what = "the child could not set up its state";
+		break;
+	default:
+		if (code >= EXIT_CHECK)
+			what = "a check failed";
+	}
+	snprintf(buf, len, "exit status %d: %s (messages above)", code, what);
+}
+
+static void expect_exit(struct __test_metadata *_metadata, pid_t pid,
+			int code, const char *what)
+{
+	char desc[128];
+	int status;
+
+	status = wait_child(pid, CHILD_TIMEOUT_MS);
+	describe_status(status, desc, sizeof(desc));
+	ASSERT_TRUE(status != -1 && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == code)
+		TH_LOG("%s, pid %d: %s; expected exit status %d", what, pid,
+		       desc, code);
+}
+
+/* Wait until @pid is blocked in system call @nr */
+static void expect_in_syscall(struct __test_metadata *_metadata, pid_t pid,
+			      int nr, const char *what)
+{
+	int i, status, cur = -2;
+	char desc[128];
+
+	for (i = 0; i < CHILD_TIMEOUT_MS / 10; i++) {
+		cur = proc_syscall(pid);
+		if (cur == nr)
+			return;
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			kid_del(pid);
+			describe_status(status, desc, sizeof(desc));
+			ASSERT_TRUE(false)
+				TH_LOG("%s, pid %d: %s, while waiting for it to block in system call %d",
+				       what, pid, desc, nr);
+		}
+		usleep(10000);
+	}
+	log_child(pid);
+	ASSERT_EQ(nr, cur)
+		TH_LOG("%s, pid %d, never blocked in system call %d", what,
+		       pid, nr);
+}
+
+/* The per-test directory and image file */
+
+/* Shared with the test process: no pointer into it may reach a checkpoint */
+struct cr_dir {
+	char dir[32];
+	char img[64];
+	int imgfd;
+};
+
+static void cr_path(const struct cr_dir *d, const char *name, char *buf,
+		    size_t len)
+{
+	snprintf(buf, len, "%s/%s", d->dir, name);
+}
+
+static void cr_dir_setup(struct __test_metadata *_metadata, struct cr_dir *d)
+{
+	char dir[] = "/tmp/cr_restart.XXXXXX";
+
+	d->imgfd = -1;
+	ASSERT_NE(NULL, mkdtemp(dir));
+	strcpy(d->dir, dir);
+	cr_path(d, "image", d->img, sizeof(d->img));
+	d->imgfd = open(d->img, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_LE(0, d->imgfd);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int type,
+		    struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/*
+ * Kill what is left of the test's process group but the caller and its
+ * parent: children of a failed test, which restarted processes may be.
+ */
+static void kill_group_leftovers(void)
+{
+	pid_t pgrp = getpgrp(), self = getpid(), parent = getppid(), pid;
+	char path[64], buf[1024], *p;
+	struct dirent *e;
+	long pg;
+	DIR *dir;
+
+	dir = opendir("/proc");
+	if (!dir)
+		return;
+	while ((e = readdir(dir))) {
+		pid = atoi(e->d_name);
+		if (pid <= 0 || pid == self || pid == parent)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		if (read_file(path, buf, sizeof(buf)) < 0)
+			continue;
+		p = strrchr(buf, ')');
+		if (p && sscanf(p + 1, " %*c %*d %ld", &pg) == 1 && pg == pgrp)
+			kill(pid, SIGKILL);
+	}
+	closedir(dir);
+}
+
+/*
+ * Run by the test process, after the process running the test ended (see
+ * FIXTURE_TEARDOWN_PARENT()): a failed ASSERT may skip the teardown in the
+ * process that ran the test, and images of MiBs would be left in /tmp.
+ */
+static void cr_dir_teardown(struct __test_metadata *_metadata,
+			    struct cr_dir *d)
+{
+	kids_kill();
+	kill_group_leftovers();
+	if (d->dir[0])
+		nftw(d->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The crid in the header of the image in @fd */
+static int image_crid(struct __test_metadata *_metadata, int fd)
+{
+	struct cr_hdr_header hdr;
+
+	ASSERT_EQ(sizeof(hdr), pread(fd, &hdr, sizeof(hdr), 0));
+	ASSERT_EQ((__u32)CR_HDR_HEADER, hdr.h.type);
+	ASSERT_EQ((__u32)CR_IMAGE_MAGIC, hdr.magic);
+	ASSERT_LT(0, hdr.crid);
+	return hdr.crid;
+}
+
+/* Checkpointing children and restarters */
+
+typedef void (*cr_body_fn)(void *arg, int imgfd);
+
+/* Fork a child that runs @body, which ends with cr_finish() or _exit() */
+static pid_t spawn_body(struct __test_metadata *_metadata, cr_body_fn body,
+			void *arg, int imgfd)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		cr_phase = "child";
+		body(arg, imgfd);
+		cr_log("test body returned");
+		_exit(EXIT_SETUP);
+	}
+	kid_add(pid);
+	return pid;
+}
+
+/* Checkpoint a child running @body into the image file */
+static void checkpoint_child(struct __test_metadata *_metadata,
+			     struct cr_dir *d, cr_body_fn body, void *arg)
+{
+	pid_t pid;
+
+	ASSERT_EQ(0, ftruncate(d->imgfd, 0));
+	ASSERT_EQ(0, lseek(d->imgfd, 0, SEEK_SET));
+	pid = spawn_body(_metadata, body, arg, d->imgfd);
+	expect_exit(_metadata, pid, EXIT_CHECKPOINTED, "checkpointing child");
+	ASSERT_LT(0, lseek(d->imgfd, 0, SEEK_END));
+}
+
+/* Restart from @fd in the caller; returns only if restart fails */
+static void __attribute__((noreturn)) restarter_run(int fd, int crid)
+{
+	long r;
+
+	if (close_fds_except(fd)) {
+		cr_log("close_range: %s", strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+	r = sys_restart(crid, fd, 0);
+	if (r == 0)
+		cr_log("restart(%d) returned 0 instead of replacing the caller",
+		       crid);
+	else
+		cr_log("restart(%d) failed: %s (errno %d)", crid,
+		       strerror(errno), errno);
+	_exit(EXIT_RESTART_RETURNED);
+}
+
+typedef void (*cr_restarter_fn)(void *arg, int fd);
+
+/*
+ * Fork a restarter on a new read-only descriptor of the image file: it runs
+ * @pre (if not NULL) then restarts with @crid.  @fn, if not NULL, replaces
+ * the whole restarter.
+ */
+static pid_t spawn_restarter_fn(struct __test_metadata *_metadata,
+				const char *img, int crid,
+				void (*pre)(void *arg), cr_restarter_fn fn,
+				void *arg)
+{
+	pid_t pid;
+	int fd;
+
+	fd = open(img, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		cr_phase = "restarter";
+		prctl(PR_SET_NAME, "cr_restarter");
+		if (fn)
+			fn(arg, fd);
+		if (pre)
+			pre(arg);
+		restarter_run(fd, crid);
+	}
+	kid_add(pid);
+	close(fd);
+	return pid;
+}
+
+static pid_t spawn_restarter(struct __test_metadata *_metadata,
+			     struct cr_dir *d, int crid,
+			     void (*pre)(void *arg), void *arg)
+{
+	return spawn_restarter_fn(_metadata, d->img, crid, pre, NULL, arg);
+}
+
+/* Checkpoint a child running @body, restart it, and expect EXIT_RESTARTED */
+static void checkpoint_restart(struct __test_metadata *_metadata,
+			       struct cr_dir *d, cr_body_fn body, void *arg,
+			       void (*pre)(void *arg), void *pre_arg)
+{
+	pid_t pid;
+
+	checkpoint_child(_metadata, d, body, arg);
+	pid = spawn_restarter(_metadata, d, 0, pre, pre_arg);
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted process");
+}
+
+/* Read what is left in @fd, up to @len - 1 bytes, NUL-terminated */
+static ssize_t read_all(int fd, char *buf, size_t len)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	while (n < len - 1) {
+		r = read(fd, buf + n, len - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		n += r;
+	}
+	buf[n] = 0;
+	return n;
+}
+
+/* Make @arg, a descriptor, the restarter's standard output */
+static void pre_stdout(void *arg)
+{
+	int fd = *(int *)arg;
+
+	if (dup2(fd, 1) != 1) {
+		cr_log("dup2: %s", strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+}
+
+/* Threads */
+
+static volatile int thr_stop;
+static volatile unsigned long thr_count;
+static pthread_t thr;
+
+static void *thr_fn(void *arg)
+{
+	while (!thr_stop) {
+		thr_count++;
+		usleep(5000);
+	}
+	return NULL;
+}
+
+static int thr_start(void)
+{
+	thr_stop = 0;
+	errno = pthread_create(&thr, NULL, thr_fn, NULL);
+	return errno ? -1 : 0;
+}
+
+/* Number of threads of the caller, from /proc/self/status */
+static int nr_threads(void)
+{
+	char buf[4096], *p;
+
+	if (read_file("/proc/self/status", buf, sizeof(buf)) < 0)
+		return -1;
+	p = strstr(buf, "\nThreads:");
+	return p ? atoi(p + 9) : -1;
+}
+
+/* 0 if the thread is running: its counter moves */
+static int thr_alive(void)
+{
+	unsigned long c = thr_count;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (thr_count != c)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* Stop the thread, and wait until the kernel has let it go */
+static int thr_stop_join(void)
+{
+	int i;
+
+	thr_stop = 1;
+	errno = pthread_join(thr, NULL);
+	if (errno)
+		return -1;
+	for (i = 0; i < 500; i++) {
+		if (nr_threads() == 1)
+			return 0;
+		usleep(10000);
+	}
+	errno = EBUSY;
+	return -1;
+}
+
+/*
+ * 1. Memory
+ */
+
+#define MEM_HEAP_LEN		(4UL << 20)
+#define MEM_BRK_LEN		(256UL << 10)
+#define MEM_RW_LEN		(1UL << 20)
+#define MEM_RO_LEN		(256UL << 10)
+#define MEM_GUARD_LEN		(64UL << 10)
+#define MEM_UNTOUCHED_LEN	(8UL << 20)
+#define MEM_STACK_LEN		(16UL << 10)
+#define MEM_FILE_PAGES		4	/* full pages of the mapped file */
+#define MEM_FILE_TAIL		100	/* and bytes in a fifth one */
+#define MEM_COW_OFF		100	/* bytes written in page 1 of it */
+#define MEM_COW_LEN		200
+#define MARKER_ADDR		((void *)0x200000000000UL)
+
+enum {
+	SEED_HEAP = 1, SEED_BRK, SEED_RW, SEED_RO, SEED_DATA, SEED_BSS,
+	SEED_STACK, SEED_FILE, SEED_COW1, SEED_COW3, SEED_SIMPLE, SEED_TARGET,
+	SEED_XMM, SEED_YMM, SEED_GPR, SEED_TLS, SEED_LIST, SEED_MADV,
+	SEED_REFUSE, SEED_RESTARTER,
+};
+
+static unsigned char mem_data[3 * 4096 + 123] = { 1 };	/* .data */
+static unsigned char mem_bss[64 << 10];			/* .bss */
+static char maps_before[1 << 16], maps_after[1 << 16];
+static volatile unsigned char mem_sink;
+
+static struct {
+	char file[128];
+	unsigned char *heap, *brk_area, *rw, *ro, *guard, *untouched;
+	unsigned char *fmap, *fmap_ro, *stack;
+	unsigned long brk_end;
+	uint64_t csum;
+	ssize_t maps_len;
+} mem;
+
+static uint64_t mem_csum(void)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	h = csum_add(h, mem.heap, MEM_HEAP_LEN);
+	h = csum_add(h, mem.brk_area, MEM_BRK_LEN);
+	h = csum_add(h, mem.rw, MEM_RW_LEN);
+	h = csum_add(h, mem.ro, MEM_RO_LEN);
+	h = csum_add(h, mem_data, sizeof(mem_data));
+	h = csum_add(h, mem_bss, sizeof(mem_bss));
+	h = csum_add(h, mem.stack, MEM_STACK_LEN);
+	h = csum_add(h, mem.fmap, (MEM_FILE_PAGES + 1) * pg());
+	return h;
+}
+
+static void mem_check_file_mapping(void)
+{
+	size_t ps = pg(), flen = MEM_FILE_PAGES * ps + MEM_FILE_TAIL;
+	unsigned char *f = mem.fmap, *buf;
+	ssize_t n;
+	int fd;
+
+	/* Pages 0 and 2 were read, not written: the file */
+	CHECK_PAT(f, ps, SEED_FILE, 0);
+	CHECK_PAT(f + 2 * ps, ps, SEED_FILE, 2 * ps);
+	/* Page 1 was written in part: a private copy */
+	CHECK_PAT(f + ps, MEM_COW_OFF, SEED_FILE, ps);
+	CHECK_PAT(f + ps + MEM_COW_OFF, MEM_COW_LEN, SEED_COW1, 0);
+	CHECK_PAT(f + ps + MEM_COW_OFF + MEM_COW_LEN,
+		  ps - MEM_COW_OFF - MEM_COW_LEN, SEED_FILE,
+		  ps + MEM_COW_OFF + MEM_COW_LEN);
+	/* Page 3 was written whole */
+	CHECK_PAT(f + 3 * ps, ps, SEED_COW3, 0);
+	/* Page 4 ends the file: zeroes after its last byte */
+	CHECK_PAT(f + 4 * ps, MEM_FILE_TAIL, SEED_FILE, 4 * ps);
+	CHECK(all_zero(f + 4 * ps + MEM_FILE_TAIL, ps - MEM_FILE_TAIL));
+	/* The read-only mapping of pages 1 to 3 */
+	CHECK_PAT(mem.fmap_ro, 3 * ps, SEED_FILE, ps);
+
+	/* The file was not written through the private mapping */
+	buf = malloc(flen + 1);
+	if (!CHECK(buf))
+		return;
+	fd = open(mem.file, O_RDONLY | O_CLOEXEC);
+	if (CHECKF(fd >= 0, "open %s: %s", mem.file, strerror(errno))) {
+		n = read(fd, buf, flen + 1);
+		CHECKF(n == (ssize_t)flen, "the file has %zd bytes instead of %zu",
+		       n, flen);
+		if (n == (ssize_t)flen)
+			CHECK_PAT(buf, flen, SEED_FILE, 0);
+		close(fd);
+	}
+	free(buf);
+}
+
+static void mem_verify(bool restarted)
+{
+	static unsigned char vec[MEM_UNTOUCHED_LEN / 4096];
+	size_t ps = pg(), i, resident = 0;
+	unsigned long cur;
+	void *p;
+
+	/* First, before anything can change the mappings */
+	if (mem.maps_len >= 0) {
+		ssize_t n = read_file("/proc/self/maps", maps_after,
+				      sizeof(maps_after));
+
+		if (CHECKF(n >= 0, "/proc/self/maps: %s", strerror(errno)))
+			check_same_maps(maps_before, maps_after);
+	}
+
+	/* The untouched region is still untouched */
+	if (CHECK(mincore(mem.untouched, MEM_UNTOUCHED_LEN, vec) == 0)) {
+		for (i = 0; i < MEM_UNTOUCHED_LEN / ps; i++)
+			resident += vec[i] & 1;
+		CHECKF(resident == 0,
+		       "%zu pages of the untouched region are resident",
+		       resident);
+	}
+	CHECK(all_zero(mem.untouched, MEM_UNTOUCHED_LEN));
+
+	CHECK_PAT(mem.heap, MEM_HEAP_LEN, SEED_HEAP, 0);
+	CHECK_PAT(mem.brk_area, MEM_BRK_LEN, SEED_BRK, 0);
+	CHECK_PAT(mem.rw, MEM_RW_LEN, SEED_RW, 0);
+	CHECK_PAT(mem.ro, MEM_RO_LEN, SEED_RO, 0);
+	CHECK_PAT(mem_data, sizeof(mem_data), SEED_DATA, 0);
+	CHECK_PAT(mem_bss, sizeof(mem_bss), SEED_BSS, 0);
+	CHECK_PAT(mem.stack, MEM_STACK_LEN, SEED_STACK, 0);
+	mem_check_file_mapping();
+	CHECKF(mem_csum() == mem.csum, "memory checksum differs");
+
+	/* Protections, without /proc */
+	CHECK(probe_read(mem.rw) == 1);
+	CHECK(probe_write(mem.rw + MEM_RW_LEN - 1) == 1);
+	CHECK(probe_read(mem.ro) == 1);
+	CHECK(probe_write(mem.ro) == 0);
+	CHECK(probe_write(mem.ro + MEM_RO_LEN - 1) == 0);
+	CHECK(probe_read(mem.guard) == 0);
+	CHECK(probe_read(mem.guard + MEM_GUARD_LEN - 1) == 0);
+	CHECK(probe_read(mem.fmap_ro) == 1);
+	CHECK(probe_write(mem.fmap_ro) == 0);
+
+	/* The break: where it was, and it can still move */
+	cur = syscall(SYS_brk, 0);
+	CHECKF(cur == mem.brk_end, "brk %#lx, was %#lx", cur, mem.brk_end);
+	cur = syscall(SYS_brk, mem.brk_end + 4 * ps);
+	if (CHECKF(cur == mem.brk_end + 4 * ps, "brk(+4 pages) gave %#lx",
+		   cur)) {
+		CHECK(all_zero((void *)mem.brk_end, 4 * ps));
+		memset((void *)mem.brk_end, 0x5a, 4 * ps);
+		CHECK(syscall(SYS_brk, mem.brk_end) == (long)mem.brk_end);
+	}
+
+	/* malloc still works */
+	for (i = 0; i < 64; i++) {
+		p = malloc(1000 + i * 5000);
+		if (!CHECK(p))
+			break;
+		memset(p, i, 1000 + i * 5000);
+		free(p);
+	}
+
+	/* Nothing of the restarter's memory is left */
+	if (restarted)
+		CHECK(mincore(MARKER_ADDR, ps, vec) == -1 && errno == ENOMEM);
+}
+
+static void mem_body(void *arg, int imgfd)
+{
+	volatile unsigned char stack[MEM_STACK_LEN];
+	size_t ps = pg(), flen = MEM_FILE_PAGES * ps + MEM_FILE_TAIL;
+	unsigned char *buf;
+	long r;
+	int fd, err;
+
+	snprintf(mem.file, sizeof(mem.file), "%s", (const char *)arg);
+
+	/* A file mapped privately, and written through the mapping */
+	buf = malloc(flen);
+	if (!buf)
+		_exit(EXIT_SETUP);
+	pat_fill(buf, flen, SEED_FILE, 0);
+	if (write_file(mem.file, buf, flen))
+		_exit(EXIT_SETUP);
+	free(buf);
+	fd = open(mem.file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		_exit(EXIT_SETUP);
+	mem.fmap = mmap(NULL, (MEM_FILE_PAGES + 1) * ps, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE, fd, 0);
+	mem.fmap_ro = mmap(NULL, 3 * ps, PROT_READ, MAP_PRIVATE, fd, ps);
+	close(fd);
+	if (mem.fmap == MAP_FAILED || mem.fmap_ro == MAP_FAILED)
+		_exit(EXIT_SETUP);
+	mem_sink += mem.fmap[0] + mem.fmap[2 * ps] + mem.fmap[4 * ps] +
+		mem.fmap_ro[0] + mem.fmap_ro[2 * ps];
+	pat_fill(mem.fmap + ps + MEM_COW_OFF, MEM_COW_LEN, SEED_COW1, 0);
+	pat_fill(mem.fmap + 3 * ps, ps, SEED_COW3, 0);
+
+	/* malloc'ed: large enough to be an anonymous mapping */
+	mem.heap = malloc(MEM_HEAP_LEN);
+	if (!mem.heap)
+		_exit(EXIT_SETUP);
+	pat_fill(mem.heap, MEM_HEAP_LEN, SEED_HEAP, 0);
+
+	/* The heap proper, grown with sbrk() */
+	mem.brk_area = sbrk(MEM_BRK_LEN);
+	if (mem.brk_area == (void *)-1)
+		_exit(EXIT_SETUP);
+	pat_fill(mem.brk_area, MEM_BRK_LEN, SEED_BRK, 0);
+	mem.brk_end = syscall(SYS_brk, 0);
+	if (mem.brk_end != (unsigned long)mem.brk_area + MEM_BRK_LEN)
+		_exit(EXIT_SETUP);
+
+	mem.rw = mmap(NULL, MEM_RW_LEN, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	mem.ro = mmap(NULL, MEM_RO_LEN, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	mem.guard = mmap(NULL, MEM_GUARD_LEN, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	mem.untouched = mmap(NULL, MEM_UNTOUCHED_LEN, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (mem.rw == MAP_FAILED || mem.ro == MAP_FAILED ||
+	    mem.guard == MAP_FAILED || mem.untouched == MAP_FAILED)
+		_exit(EXIT_SETUP);
+	pat_fill(mem.rw, MEM_RW_LEN, SEED_RW, 0);
+	pat_fill(mem.ro, MEM_RO_LEN, SEED_RO, 0);
+	if (mprotect(mem.ro, MEM_RO_LEN, PROT_READ))
+		_exit(EXIT_SETUP);
+
+	pat_fill(mem_data, sizeof(mem_data), SEED_DATA, 0);
+	pat_fill(mem_bss, sizeof(mem_bss), SEED_BSS, 0);
+	mem.stack = (unsigned char *)stack;
+	pat_fill(mem.stack, MEM_STACK_LEN, SEED_STACK, 0);
+
+	cr_prepare(imgfd);
+	mem.maps_len = read_file("/proc/self/maps", maps_before,
+				 sizeof(maps_before));
+	if (mem.maps_len < 0)
+		cr_log("no /proc/self/maps (%s): not comparing the mappings",
+		       strerror(errno));
+	mem.csum = mem_csum();
+
+	r = sys_checkpoint(0, imgfd, 0);
+	err = errno;
+	cr_finish(r, err, mem_verify);
+}
+
+/* In the restarter: memory that must not survive the restart */
+static void mem_pre(void *arg)
+{
+	void *p;
+
+	p = mmap(MARKER_ADDR, pg(), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p != MARKER_ADDR) {
+		cr_log("mmap at %p: %s", MARKER_ADDR, strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+	memset(p, 0xee, pg());
+}
+
+/*
+ * 2. Registers
+ */
+
+struct cr_regs {
+	uint64_t gpr[9];	/* rbx, rbp, r12, r13, r14, r15, r8, r9, r10 */
+	uint64_t arg[3];	/* rdi, rsi, rdx after the system call */
+	uint64_t rsp;		/* at the system call */
+	uint64_t rflags;	/* in: before the system call, out: after */
+	uint8_t xmm[16][16];
+	uint8_t ymmh[16][16];	/* upper halves of ymm0-15 */
+};
+
+#define REGS_ARG	72
+#define REGS_RSP	96
+#define REGS_RFLAGS	104
+#define REGS_XMM	112
+#define REGS_YMMH	368
+#define __STR(x)	#x
+#define STR(x)		__STR(x)
+
+_Static_assert(offsetof(struct cr_regs, arg) == REGS_ARG, "arg");
+_Static_assert(offsetof(struct cr_regs, rsp) == REGS_RSP, "rsp");
+_Static_assert(offsetof(struct cr_regs, rflags) == REGS_RFLAGS, "rflags");
+_Static_assert(offsetof(struct cr_regs, xmm) == REGS_XMM, "xmm");
+_Static_assert(offsetof(struct cr_regs, ymmh) == REGS_YMMH, "ymmh");
+
+/*
+ * long cr_regs_syscall(long nr, long fd, struct cr_regs *in,
+ *			struct cr_regs *out, long avx);
+ *
+ * Loads the registers of @in (ymm upper halves if @avx), sets the
+ * direction flag, makes system call @nr with arguments 0, @fd, 0, and
+ * stores the registers into @out right after it.  Returns what the system
+ * call returned (a negative errno on failure).
+ */
+__asm__(
+"	.pushsection .text\n"
+"	.p2align 4\n"
+"	.globl cr_regs_syscall\n"
+"	.hidden cr_regs_syscall\n"
+"	.type cr_regs_syscall, @function\n"
+"cr_regs_syscall:\n"
+"	push %rbp\n"
+"	push %rbx\n"
+"	push %r12\n"
+"	push %r13\n"
+"	push %r14\n"
+"	push %r15\n"
+"	push %rcx\n"			/* out: 16(%rsp) */
+"	push %r8\n"			/* avx: 8(%rsp) */
+"	push %rdi\n"			/* nr: 0(%rsp) */
+"	mov %rdx, %rax\n"		/* in */
+"	.irp i,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
+"	movdqu " STR(REGS_XMM) "+16*\\i(%rax), %xmm\\i\n"
+"	.endr\n"
+"	test %r8, %r8\n"
+"	jz 1f\n"
+"	.irp i,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
+"	vinsertf128 $1, " STR(REGS_YMMH) "+16*\\i(%rax), %ymm\\i, %ymm\\i\n"
+"	.endr\n"
+"1:\n"
+"	mov 0(%rax), %rbx\n"
+"	mov 8(%rax), %rbp\n"
+"	mov 16(%rax), %r12\n"
+"	mov 24(%rax), %r13\n"
+"	mov 32(%rax), %r14\n"
+"	mov 40(%rax), %r15\n"
+"	mov 48(%rax), %r8\n"
+"	mov 56(%rax), %r9\n"
+"	mov 64(%rax), %r10\n"
+"	mov %rsp, " STR(REGS_RSP) "(%rax)\n"
+"	mov 0(%rsp), %rcx\n"
+"	xor %edi, %edi\n"
+"	xor %edx, %edx\n"
+"	std\n"
+"	pushfq\n"
+"	pop %r11\n"
+"	mov %r11, " STR(REGS_RFLAGS) "(%rax)\n"
+"	mov %rcx, %rax\n"
+"	syscall\n"
+"	pushfq\n"
+"	cld\n"
+"	mov 24(%rsp), %r11\n"		/* out */
+"	pop %rcx\n"
+"	mov %rcx, " STR(REGS_RFLAGS) "(%r11)\n"
+"	mov %rsp, " STR(REGS_RSP) "(%r11)\n"
+"	mov %rbx, 0(%r11)\n"
+"	mov %rbp, 8(%r11)\n"
+"	mov %r12, 16(%r11)\n"
+"	mov %r13, 24(%r11)\n"
+"	mov %r14, 32(%r11)\n"
+"	mov %r15, 40(%r11)\n"
+"	mov %r8, 48(%r11)\n"
+"	mov %r9, 56(%r11)\n"
+"	mov %r10, 64(%r11)\n"
+"	mov %rdi, " STR(REGS_ARG) "(%r11)\n"
+"	mov %rsi, " STR(REGS_ARG) "+8(%r11)\n"
+"	mov %rdx, " STR(REGS_ARG) "+16(%r11)\n"
+"	.irp i,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
+"	movdqu %xmm\\i, " STR(REGS_XMM) "+16*\\i(%r11)\n"
+"	.endr\n"
+"	cmpq $0, 8(%rsp)\n"
+"	je 2f\n"
+"	.irp i,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
+"	vextractf128 $1, %ymm\\i, " STR(REGS_YMMH) "+16*\\i(%r11)\n"
+"	.endr\n"
+"	vzeroupper\n"
+"2:\n"
+"	add $24, %rsp\n"
+"	pop %r15\n"
+"	pop %r14\n"
+"	pop %r13\n"
+"	pop %r12\n"
+"	pop %rbx\n"
+"	pop %rbp\n"
+"	ret\n"
+"	.size cr_regs_syscall, .-cr_regs_syscall\n"
+"	.popsection\n");
+
+extern long cr_regs_syscall(long nr, long fd, struct cr_regs *in,
+			    struct cr_regs *out, long avx)
+	__attribute__((visibility("hidden")));
+
+/* CF, PF, AF, ZF, SF, DF, OF */
+#define X86_FLAGS_USER	0xcd5UL
+#define X86_FLAGS_DF	0x400UL
+
+/* MXCSR: all exceptions masked, rounding up, flush to zero */
+#define TEST_MXCSR	0xdf80U
+/* x87: all exceptions masked, double precision, rounding up */
+#define TEST_FCW	0x0a7fU
+/* 1.0 / 3.0 rounded up, and to nearest */
+#define THIRD_UP	0x3fd5555555555556ULL
+#define THIRD_NEAREST	0x3fd5555555555555ULL
+
+static __thread uint64_t tls_value;
+
+static struct {
+	struct cr_regs in, out;
+	bool avx;
+	int fd;
+	uint64_t *tls_addr, fsbase, gsbase;
+	uint32_t mxcsr;
+	uint16_t fcw;
+} regs;
+
+static uint32_t get_mxcsr(void)
+{
+	uint32_t v;
+
+	__asm__ volatile("stmxcsr %0" : "=m"(v));
+	return v;
+}
+
+static void set_mxcsr(uint32_t v)
+{
+	__asm__ volatile("ldmxcsr %0" : : "m"(v));
+}
+
+static uint16_t get_fcw(void)
+{
+	uint16_t v;
+
+	__asm__ volatile("fnstcw %0" : "=m"(v));
+	return v;
+}
+
+static void set_fcw(uint16_t v)
+{
+	__asm__ volatile("fldcw %0" : : "m"(v));
+}
+
+static uint64_t third(void)
+{
+	volatile double one = 1.0, three = 3.0;
+	double q = one / three;
+	uint64_t bits;
+
+	memcpy(&bits, &q, sizeof(bits));
+	return bits;
+}
+
+static void regs_verify(bool restarted)
+{
+	/* Read first: the checks below must not change them */
+	uint32_t mxcsr = get_mxcsr();
+	uint16_t fcw = get_fcw();
+	static const char * const names[] = {
+		"rbx", "rbp", "r12", "r13", "r14", "r15", "r8", "r9", "r10",
+	};
+	uint64_t base = 0;
+	int i;
+
+	CHECKF(mxcsr == regs.mxcsr, "MXCSR %#x, was %#x", mxcsr, regs.mxcsr);
+	CHECKF(fcw == regs.fcw, "x87 control word %#x, was %#x", fcw,
+	       regs.fcw);
+	CHECKF(third() == THIRD_UP, "1/3 is %#" PRIx64 " instead of %#llx (rounded up)",
+	       third(), THIRD_UP);
+
+	for (i = 0; i < 9; i++)
+		CHECKF(regs.out.gpr[i] == regs.in.gpr[i],
+		       "%s %#" PRIx64 ", was %#" PRIx64, names[i],
+		       regs.out.gpr[i], regs.in.gpr[i]);
+	CHECKF(regs.out.arg[0] == 0, "rdi %#" PRIx64 ", was 0", regs.out.arg[0]);
+	CHECKF(regs.out.arg[1] == (uint64_t)regs.fd, "rsi %#" PRIx64 ", was %d",
+	       regs.out.arg[1], regs.fd);
+	CHECKF(regs.out.arg[2] == 0, "rdx %#" PRIx64 ", was 0", regs.out.arg[2]);
+	CHECKF(regs.out.rsp == regs.in.rsp, "rsp %#" PRIx64 ", was %#" PRIx64,
+	       regs.out.rsp, regs.in.rsp);
+	CHECK(regs.in.rflags & X86_FLAGS_DF);
+	CHECKF((regs.out.rflags & X86_FLAGS_USER) ==
+	       (regs.in.rflags & X86_FLAGS_USER),
+	       "rflags %#" PRIx64 ", was %#" PRIx64 " (compared: %#lx)",
+	       regs.out.rflags, regs.in.rflags, X86_FLAGS_USER);
+	for (i = 0; i < 16; i++)
+		CHECKF(!memcmp(regs.out.xmm[i], regs.in.xmm[i], 16),
+		       "xmm%d differs", i);
+	if (regs.avx)
+		for (i = 0; i < 16; i++)
+			CHECKF(!memcmp(regs.out.ymmh[i], regs.in.ymmh[i], 16),
+			       "upper half of ymm%d differs", i);
+
+	/* fs base, that is TLS, and gs base */
+	CHECKF(&tls_value == regs.tls_addr, "TLS variable at %p, was at %p",
+	       (void *)&tls_value, (void *)regs.tls_addr);
+	CHECKF(tls_value == mix64(SEED_TLS), "TLS variable %#" PRIx64,
+	       tls_value);
+	if (CHECK(syscall(SYS_arch_prctl, ARCH_GET_FS, &base) == 0))
+		CHECKF(base == regs.fsbase, "fs base %#" PRIx64 ", was %#" PRIx64,
+		       base, regs.fsbase);
+	if (CHECK(syscall(SYS_arch_prctl, ARCH_GET_GS, &base) == 0))
+		CHECKF(base == regs.gsbase, "gs base %#" PRIx64 ", was %#" PRIx64,
+		       base, regs.gsbase);
+}
+
+static void regs_body(void *arg, int imgfd)
+{
+	long r;
+	int i;
+
+	regs.avx = *(bool *)arg;
+	regs.fd = imgfd;
+	for (i = 0; i < 9; i++)
+		regs.in.gpr[i] = mix64(SEED_GPR + i);
+	pat_fill(regs.in.xmm, sizeof(regs.in.xmm), SEED_XMM, 0);
+	pat_fill(regs.in.ymmh, sizeof(regs.in.ymmh), SEED_YMM, 0);
+	memset(&regs.out, 0, sizeof(regs.out));
+
+	tls_value = mix64(SEED_TLS);
+	regs.tls_addr = &tls_value;
+	regs.gsbase = 0x12345678000ULL;
+	if (syscall(SYS_arch_prctl, ARCH_GET_FS, &regs.fsbase) ||
+	    syscall(SYS_arch_prctl, ARCH_SET_GS, regs.gsbase)) {
+		cr_log("arch_prctl: %s", strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+
+	cr_prepare(imgfd);
+
+	set_mxcsr(TEST_MXCSR);
+	set_fcw(TEST_FCW);
+	if (third() != THIRD_UP) {
+		cr_log("rounding up does not work: 1/3 is %#" PRIx64, third());
+		_exit(EXIT_SETUP);
+	}
+	regs.mxcsr = get_mxcsr();
+	regs.fcw = get_fcw();
+
+	r = cr_regs_syscall(__NR_checkpoint, imgfd, &regs.in, &regs.out,
+			    regs.avx);
+	cr_finish(r < 0 ? -1 : r, r < 0 ? -r : 0, regs_verify);
+}
+
+/*
+ * 3. Return values and pids
+ */
+
+static pid_t pid_orig, ppid_orig;
+
+static void pid_body(void *arg, int imgfd)
+{
+	char buf[128];
+	long r;
+	int err, n;
+
+	if (dup2(*(int *)arg, 1) != 1)
+		_exit(EXIT_SETUP);
+	pid_orig = getpid();
+	ppid_orig = getppid();
+	cr_prepare(imgfd);
+
+	r = sys_checkpoint(0, imgfd, 0);
+	err = errno;
+	if (r > 0) {
+		cr_phase = "original";
+		CHECK(getpid() == pid_orig);
+		n = snprintf(buf, sizeof(buf), "checkpointed %ld %d\n", r,
+			     getpid());
+		CHECK(write(1, buf, n) == n);
+	} else if (r == 0) {
+		cr_phase = "restarted";
+		/* Phase 1 does not restore pids: this is the restarter's */
+		CHECKF(getpid() != pid_orig, "pid %d is the checkpointed one",
+		       getpid());
+		CHECK(syscall(SYS_getpid) == getpid());
+		CHECK(syscall(SYS_gettid) == getpid());
+		CHECKF(getppid() == ppid_orig, "parent %d, was %d", getppid(),
+		       ppid_orig);
+		n = snprintf(buf, sizeof(buf), "restarted %d %d\n", getpid(),
+			     getppid());
+		CHECK(write(1, buf, n) == n);
+	}
+	cr_finish(r, err, NULL);
+}
+
+/*
+ * 4. Signals
+ */
+
+static volatile int usr1_count, usr1_ok, urg_count;
+
+static struct {
+	struct sigaction act[_NSIG];
+	bool have[_NSIG];
+	sigset_t blocked;
+} sigs;
+
+static void usr1_handler(int sig, siginfo_t *si, void *uc)
+{
+	sigset_t cur;
+
+	usr1_count++;
+	sigprocmask(SIG_BLOCK, NULL, &cur);
+	usr1_ok = sig == SIGUSR1 && si->si_signo == SIGUSR1 &&
+		  si->si_code == SI_USER && si->si_pid == getpid() &&
+		  sigismember(&cur, SIGUSR1) && sigismember(&cur, SIGHUP) &&
+		  sigismember(&cur, SIGUSR2) && sigismember(&cur, SIGTERM) &&
+		  !sigismember(&cur, SIGURG);
+}
+
+static void urg_handler(int sig)
+{
+	urg_count++;
+}
+
+static bool same_sigset(const sigset_t *a, const sigset_t *b)
+{
+	int s;
+
+	for (s = 1; s < _NSIG; s++)
+		if (sigismember(a, s) != sigismember(b, s))
+			return false;
+	return true;
+}
+
+static void signals_verify(bool restarted)
+{
+	struct sigaction act;
+	sigset_t set;
+	int s;
+
+	for (s = 1; s < _NSIG; s++) {
+		bool have = sigaction(s, NULL, &act) == 0;
+
+		if (!CHECKF(have == sigs.have[s], "sigaction(%d) %s", s,
+			    have ? "works now" : "fails now"))
+			continue;
+		if (!have)
+			continue;
+		CHECKF(act.sa_handler == sigs.act[s].sa_handler,
+		       "signal %d: handler %p, was %p", s,
+		       (void *)act.sa_handler, (void *)sigs.act[s].sa_handler);
+		CHECKF(act.sa_flags == sigs.act[s].sa_flags,
+		       "signal %d: flags %#x, were %#x", s, act.sa_flags,
+		       sigs.act[s].sa_flags);
+		CHECKF(act.sa_restorer == sigs.act[s].sa_restorer,
+		       "signal %d: restorer %p, was %p", s,
+		       (void *)act.sa_restorer, (void *)sigs.act[s].sa_restorer);
+		CHECKF(same_sigset(&act.sa_mask, &sigs.act[s].sa_mask),
+		       "signal %d: handler mask differs", s);
+	}
+	CHECK(sigs.act[SIGUSR1].sa_flags & SA_SIGINFO);
+	CHECK(sigs.act[SIGUSR2].sa_handler == SIG_IGN);
+
+	CHECK(sigprocmask(SIG_BLOCK, NULL, &set) == 0);
+	CHECK(same_sigset(&set, &sigs.blocked));
+	CHECK(sigpending(&set) == 0);
+	CHECK(sigisemptyset(&set));
+
+	/* The handler runs, with its mask */
+	CHECK(kill(getpid(), SIGUSR1) == 0);
+	CHECKF(usr1_count == 1, "SIGUSR1 handler ran %d times", usr1_count);
+	CHECK(usr1_ok);
+
+	/* SA_RESETHAND: once only */
+	CHECK(kill(getpid(), SIGURG) == 0);
+	CHECK(urg_count == 1);
+	CHECK(sigaction(SIGURG, NULL, &act) == 0 && act.sa_handler == SIG_DFL);
+
+	/* Blocked signals stay pending */
+	CHECK(kill(getpid(), SIGTERM) == 0);
+	CHECK(kill(getpid(), SIGUSR2) == 0);
+	CHECK(sigpending(&set) == 0);
+	CHECK(sigismember(&set, SIGTERM) && sigismember(&set, SIGUSR2));
+
+	/* Unblocked, the ignored SIGUSR2 is discarded: no death */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	CHECK(sigprocmask(SIG_UNBLOCK, &set, NULL) == 0);
+	CHECK(sigpending(&set) == 0);
+	CHECK(!sigismember(&set, SIGUSR2) && sigismember(&set, SIGTERM));
+}
+
+static void signals_body(void *arg, int imgfd)
+{
+	struct sigaction sa;
+	long r;
+	int s, err;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = usr1_handler;
+	sa.sa_flags = SA_RESTART | SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGHUP);
+	if (sigaction(SIGUSR1, &sa, NULL))
+		_exit(EXIT_SETUP);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGUSR2, &sa, NULL))
+		_exit(EXIT_SETUP);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = urg_handler;
+	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+	if (sigaction(SIGURG, &sa, NULL))
+		_exit(EXIT_SETUP);
+
+	sigemptyset(&sigs.blocked);
+	sigaddset(&sigs.blocked, SIGUSR2);
+	sigaddset(&sigs.blocked, SIGTERM);
+	if (sigprocmask(SIG_SETMASK, &sigs.blocked, NULL))
+		_exit(EXIT_SETUP);
+
+	cr_prepare(imgfd);
+	for (s = 1; s < _NSIG; s++)
+		sigs.have[s] = sigaction(s, NULL, &sigs.act[s]) == 0;
+
+	r = sys_checkpoint(0, imgfd, 0);
+	err = errno;
+	cr_finish(r, err, signals_verify);
+}
+
+/*
+ * 5. Task state
+ */
+
+static struct {
+	char comm[16];
+	char cwd[PATH_MAX];
+	mode_t umask;
+	struct rlimit rlim[RLIM_NLIMITS];
+	int personality;
+	dev_t cwd_dev;
+	ino_t cwd_ino;
+	char exe[PATH_MAX];
+	char auxv[4096], cmdline[1 << 16], environ[1 << 16], stat[4096];
+	ssize_t auxv_len, cmdline_len, environ_len;
+} task;
+
+/* Fields of /proc/self/stat that come from the mm, space separated */
+static int stat_mm_fields(char *out, size_t len)
+{
+	static const int fields[] = { 26, 27, 28, 45, 46, 47, 48, 49, 50, 51 };
+	char buf[4096], *p, *tok, *save;
+	unsigned int i = 0;
+	size_t n = 0;
+	int field = 3;
+
+	if (read_file("/proc/self/stat", buf, sizeof(buf)) < 0)
+		return -1;
+	p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	out[0] = 0;
+	for (tok = strtok_r(p + 2, " \n", &save); tok && i < ARRAY_SIZE(fields);
+	     tok = strtok_r(NULL, " \n", &save), field++) {
+		if (field != fields[i])
+			continue;
+		n += snprintf(out + n, len - n, "%s%s", i ? " " : "", tok);
+		i++;
+	}
+	return i == ARRAY_SIZE(fields) ? 0 : -1;
+}
+
+static void task_verify(bool restarted)
+{
+	char comm[16] = "", cwd[PATH_MAX], exe[PATH_MAX];
+	static char buf[1 << 16];
+	struct rlimit rl;
+	struct stat st;
+	mode_t mask;
+	ssize_t n;
+	int i, pers;
+
+	CHECK(prctl(PR_GET_NAME, comm) == 0);
+	CHECKF(!strcmp(comm, task.comm), "comm \"%s\", was \"%s\"", comm,
+	       task.comm);
+	n = read_file("/proc/self/comm", buf, sizeof(buf));
+	CHECKF(n > 0 && !strncmp(buf, task.comm, strlen(task.comm)) &&
+	       buf[strlen(task.comm)] == '\n',
+	       "/proc/self/comm \"%s\"", n > 0 ? buf : "");
+
+	mask = umask(0);
+	umask(mask);
+	CHECKF(mask == task.umask, "umask %#o, was %#o", mask, task.umask);
+
+	for (i = 0; i < RLIM_NLIMITS; i++) {
+		if (!CHECK(getrlimit(i, &rl) == 0))
+			continue;
+		CHECKF(rl.rlim_cur == task.rlim[i].rlim_cur &&
+		       rl.rlim_max == task.rlim[i].rlim_max,
+		       "rlimit %d: %llu/%llu, was %llu/%llu", i,
+		       (unsigned long long)rl.rlim_cur,
+		       (unsigned long long)rl.rlim_max,
+		       (unsigned long long)task.rlim[i].rlim_cur,
+		       (unsigned long long)task.rlim[i].rlim_max);
+	}
+
+	pers = personality(0xffffffff);
+	CHECKF(pers == task.personality, "personality %#x, was %#x", pers,
+	       task.personality);
+
+	if (CHECKF(getcwd(cwd, sizeof(cwd)), "getcwd: %s", strerror(errno)))
+		CHECKF(!strcmp(cwd, task.cwd), "cwd \"%s\", was \"%s\"", cwd,
+		       task.cwd);
+	if (CHECK(stat(".", &st) == 0))
+		CHECK(st.st_dev == task.cwd_dev && st.st_ino == task.cwd_ino);
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (CHECKF(n > 0, "readlink /proc/self/exe: %s", strerror(errno))) {
+		exe[n] = 0;
+		CHECKF(!strcmp(exe, task.exe), "exe \"%s\", was \"%s\"", exe,
+		       task.exe);
+	}
+
+	n = read_file("/proc/self/auxv", buf, sizeof(buf));
+	check_same_blob("/proc/self/auxv", task.auxv, task.auxv_len, buf, n);
+	n = read_file("/proc/self/cmdline", buf, sizeof(buf));
+	check_same_blob("/proc/self/cmdline", task.cmdline, task.cmdline_len,
+			buf, n);
+	n = read_file("/proc/self/environ", buf, sizeof(buf));
+	check_same_blob("/proc/self/environ", task.environ, task.environ_len,
+			buf, n);
+	if (CHECK(stat_mm_fields(buf, sizeof(buf)) == 0))
+		CHECKF(!strcmp(buf, task.stat),
+		       "code, stack, data, brk, arg and env addresses in /proc/self/stat: %s, were %s",
+		       buf, task.stat);
+}
+
+static void task_body(void *arg, int imgfd)
+{
+	const char *dir = arg;
+	struct rlimit rl;
+	struct stat st;
+	ssize_t n;
+	long r;
+	int i, err;
+
+	strcpy(task.comm, "cr_taskstate");
+	if (prctl(PR_SET_NAME, task.comm))
+		_exit(EXIT_SETUP);
+	task.umask = 027;
+	umask(task.umask);
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		_exit(EXIT_SETUP);
+	rl.rlim_cur = 64;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		_exit(EXIT_SETUP);
+	if (getrlimit(RLIMIT_CORE, &rl))
+		_exit(EXIT_SETUP);
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > (2 << 20))
+		rl.rlim_max = 2 << 20;
+	rl.rlim_cur = rl.rlim_max / 2;
+	if (setrlimit(RLIMIT_CORE, &rl))
+		_exit(EXIT_SETUP);
+	for (i = 0; i < RLIM_NLIMITS; i++)
+		if (getrlimit(i, &task.rlim[i]))
+			_exit(EXIT_SETUP);
+
+	task.personality = personality(0xffffffff) | ADDR_NO_RANDOMIZE;
+	if (personality(task.personality) == -1 ||
+	    personality(0xffffffff) != task.personality)
+		_exit(EXIT_SETUP);
+
+	snprintf(task.cwd, sizeof(task.cwd), "%s/cwd", dir);
+	if (mkdir(task.cwd, 0700))
+		_exit(EXIT_SETUP);
+	snprintf(task.cwd, sizeof(task.cwd), "%s/cwd/sub dir", dir);
+	if (mkdir(task.cwd, 0700) || chdir(task.cwd) || stat(".", &st))
+		_exit(EXIT_SETUP);
+	task.cwd_dev = st.st_dev;
+	task.cwd_ino = st.st_ino;
+
+	cr_prepare(imgfd);
+	n = readlink("/proc/self/exe", task.exe, sizeof(task.exe) - 1);
+	if (n <= 0)
+		_exit(EXIT_SETUP);
+	task.exe[n] = 0;
+	task.auxv_len = read_file("/proc/self/auxv", task.auxv,
+				  sizeof(task.auxv));
+	task.cmdline_len = read_file("/proc/self/cmdline", task.cmdline,
+				     sizeof(task.cmdline));
+	task.environ_len = read_file("/proc/self/environ", task.environ,
+				     sizeof(task.environ));
+	if (task.auxv_len <= 0 || task.cmdline_len <= 0 ||
+	    task.environ_len < 0 ||
+	    stat_mm_fields(task.stat, sizeof(task.stat))) {
+		cr_log("reading /proc/self: %s", strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+
+	r = sys_checkpoint(0, imgfd, 0);
+	err = errno;
+	cr_finish(r, err, task_verify);
+}
+
+/* The restarter's task state differs from the image's */
+static void task_pre(void *arg)
+{
+	struct rlimit rl;
+
+	umask(0);
+	if (chdir("/") || personality(PER_LINUX) == -1 ||
+	    getrlimit(RLIMIT_NOFILE, &rl))
+		_exit(EXIT_SETUP);
+	rl.rlim_cur = rl.rlim_max < 200 ? rl.rlim_max : 200;
+	if (setrlimit(RLIMIT_NOFILE, &rl) || getrlimit(RLIMIT_CORE, &rl))
+		_exit(EXIT_SETUP);
+	rl.rlim_cur = 0;
+	if (setrlimit(RLIMIT_CORE, &rl))
+		_exit(EXIT_SETUP);
+}
+
+/*
+ * 6. C library state
+ */
+
+#define RSEQ_SIG	0x53053053
+#define LIST_LEN	1000
+#define ERRNO_VALUE	4242
+
+
+struct node {
+	struct node *next;
+	unsigned int len;
+	unsigned char data[];
+};
+
+static char stdout_buf[4096];
+
+static struct {
+	struct node *list;
+	time_t time;
+	struct timespec mono, real;
+	pid_t pid, ppid;
+	void *robust_head;
+	size_t robust_len;
+	void *rseq;
+	unsigned int rseq_len;
+	int err;
+} libc;
+
+static void *thread_pointer(void)
+{
+	void *p;
+
+	__asm__("mov %%fs:0, %0" : "=r"(p));
+	return p;
+}
+
+/* The length glibc registered its rseq area with, or 0 */
+static unsigned int rseq_registered_len(void *area)
+{
+	unsigned int lens[] = { 32, 20, 0 };
+	unsigned int i;
+
+	lens[2] = __rseq_size;
+	for (i = 0; i < ARRAY_SIZE(lens); i++)
+		if (lens[i] && syscall(__NR_rseq, area, lens[i], 0, RSEQ_SIG) == -1 &&
+		    errno == EBUSY)
+			return lens[i];
+	return 0;
+}
+
+static void libc_verify(bool restarted)
+{
+	struct timespec ts;
+	struct node *n;
+	void *head = NULL;
+	size_t len = 0;
+	char buf[64], path[64];
+	unsigned int i;
+	time_t t;
+
+	/* Saved by the body right after the system call */
+	CHECKF(libc.err == ERRNO_VALUE, "errno %d, was %d", libc.err,
+	       ERRNO_VALUE);
+
+	for (n = libc.list, i = 0; n; n = n->next, i++) {
+		if (!CHECKF(n->len == 16 + i % 200, "node %u: length %u", i,
+			    n->len))
+			break;
+		CHECK_PAT(n->data, n->len, SEED_LIST, i * 256);
+	}
+	CHECKF(i == LIST_LEN, "list of %u nodes, was %u", i, LIST_LEN);
+	while (libc.list) {
+		n = libc.list->next;
+		free(libc.list);
+		libc.list = n;
+	}
+	for (i = 0; i < 100; i++) {
+		void *p = malloc(i * 1000 + 1);
+
+		if (!CHECK(p))
+			break;
+		memset(p, 0xa5, i * 1000 + 1);
+		free(p);
+	}
+
+	snprintf(buf, sizeof(buf), "%d-%s-%x-%05.1f", 42, "abc", 0xbeef, 2.5);
+	CHECKF(!strcmp(buf, "42-abc-beef-002.5"), "snprintf gave \"%s\"", buf);
+
+	/* The clocks, through the vDSO */
+	t = time(NULL);
+	CHECKF(t >= libc.time && t < libc.time + 3600, "time %lld, was %lld",
+	       (long long)t, (long long)libc.time);
+	CHECK(clock_gettime(CLOCK_MONOTONIC, &ts) == 0);
+	CHECK(ts.tv_sec > libc.mono.tv_sec ||
+	      (ts.tv_sec == libc.mono.tv_sec && ts.tv_nsec >= libc.mono.tv_nsec));
+	CHECK(clock_gettime(CLOCK_REALTIME, &ts) == 0);
+	CHECK(ts.tv_sec >= libc.real.tv_sec && ts.tv_sec < libc.real.tv_sec + 3600);
+	CHECKF(sched_getcpu() >= 0, "sched_getcpu: %s", strerror(errno));
+
+	CHECK(getpid() == syscall(SYS_getpid));
+	CHECK(getppid() == libc.ppid);
+	if (restarted)
+		CHECK(getpid() != libc.pid);
+	else
+		CHECK(getpid() == libc.pid);
+	snprintf(path, sizeof(path), "%d", getpid());
+	i = readlink("/proc/self", buf, sizeof(buf) - 1);
+	if (CHECK(i > 0 && i < sizeof(buf))) {
+		buf[i] = 0;
+		CHECKF(!strcmp(buf, path), "/proc/self is %s", buf);
+	}
+
+	/* The robust futex list and the rseq area glibc registered */
+	CHECK(syscall(SYS_get_robust_list, 0, &head, &len) == 0);
+	CHECKF(head == libc.robust_head && len == libc.robust_len,
+	       "robust list %p/%zu, was %p/%zu", head, len, libc.robust_head,
+	       libc.robust_len);
+	if (libc.rseq_len) {
+		CHECKF(rseq_registered_len(libc.rseq) == libc.rseq_len,
+		       "the rseq area is not registered as it was");
+		CHECKF(((volatile int32_t *)libc.rseq)[1] >= 0,
+		       "rseq cpu_id %d", ((volatile int32_t *)libc.rseq)[1]);
+	}
+
+	/* The buffered "hello " goes to the restarter's standard output */
+	if (restarted) {
+		printf("world %d\n", getpid());
+		CHECK(fflush(stdout) == 0);
+	}
+}
+
+static void libc_body(void *arg, int imgfd)
+{
+	struct node **tail = &libc.list;
+	unsigned int i;
+	long r;
+
+	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
+	printf("hello ");
+
+	for (i = 0; i < LIST_LEN; i++) {
+		struct node *n = malloc(sizeof(*n) + 16 + i % 200);
+
+		if (!n)
+			_exit(EXIT_SETUP);
+		n->next = NULL;
+		n->len = 16 + i % 200;
+		pat_fill(n->data, n->len, SEED_LIST, i * 256);
+		*tail = n;
+		tail = &n->next;
+	}
+
+	libc.pid = getpid();
+	libc.ppid = getppid();
+	if (syscall(SYS_get_robust_list, 0, &libc.robust_head, &libc.robust_len))
+		_exit(EXIT_SETUP);
+	if (__rseq_size) {
+		libc.rseq = (char *)thread_pointer() + __rseq_offset;
+		libc.rseq_len = rseq_registered_len(libc.rseq);
+	}
+	if (!libc.rseq_len)
+		cr_log("no rseq area registered by the C library: not checked");
+
+	cr_prepare(imgfd);
+	libc.time = time(NULL);
+	if (clock_gettime(CLOCK_MONOTONIC, &libc.mono) ||
+	    clock_gettime(CLOCK_REALTIME, &libc.real))
+		_exit(EXIT_SETUP);
+
+	errno = ERRNO_VALUE;
+	r = sys_checkpoint(0, imgfd, 0);
+	libc.err = errno;
+	cr_finish(r, libc.err, libc_verify);
+}
+
+/*
+ * madvise() flags and MAP_NORESERVE
+ */
+
+#define MADV_LEN	(64UL << 10)
+
+static struct {
+	unsigned char *dd, *wf, *dc, *nr;
+	char flags[4][128];
+} madv;
+
+/* The VmFlags that the image keeps, of the mapping holding @addr */
+static int vma_flags(const void *addr, char *out, size_t len)
+{
+	static const char * const keep[] = {
+		"rd", "wr", "ex", "sh", "gd", "dc", "dd", "wf", "nr",
+	};
+	static char buf[1 << 18];
+	unsigned long a = (unsigned long)addr, start, end;
+	char *line, *next, *p;
+	bool in = false;
+	size_t n = 0;
+	unsigned int i;
+
+	if (read_file("/proc/self/smaps", buf, sizeof(buf)) < 0)
+		return -1;
+	for (line = buf; *line; line = next) {
+		next = strchrnul(line, '\n');
+		if (*next)
+			*next++ = 0;
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2) {
+			in = start <= a && a < end;
+			continue;
+		}
+		if (!in || strncmp(line, "VmFlags:", 8))
+			continue;
+		out[0] = 0;
+		for (i = 0; i < ARRAY_SIZE(keep); i++) {
+			for (p = line + 8; (p = strstr(p, keep[i])); p += 2) {
+				if (p[-1] == ' ' && (p[2] == ' ' || !p[2])) {
+					n += snprintf(out + n, len - n, "%s ",
+						      keep[i]);
+					break;
+				}
+			}
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static void madv_verify(bool restarted)
+{
+	unsigned char *regions[4] = { madv.dd, madv.wf, madv.dc, madv.nr };
+	unsigned char vec;
+	char flags[128];
+	int i, status;
+	pid_t pid;
+
+	for (i = 0; i < 4; i++)
+		if (CHECK(vma_flags(regions[i], flags, sizeof(flags)) == 0))
+			CHECKF(!strcmp(flags, madv.flags[i]),
+			       "region %d: VmFlags \"%s\", were \"%s\"", i,
+			       flags, madv.flags[i]);
+	for (i = 0; i < 4; i++)
+		CHECK_PAT(regions[i], MADV_LEN, SEED_MADV + i, 0);
+
+	/* And they still work */
+	pid = fork();
+	if (!CHECK(pid >= 0))
+		return;
+	if (pid == 0) {
+		cr_phase = "fork of the checked process";
+		CHECK_PAT(madv.dd, MADV_LEN, SEED_MADV, 0);
+		CHECK(all_zero(madv.wf, MADV_LEN));
+		CHECK(mincore(madv.dc, pg(), &vec) == -1 && errno == ENOMEM);
+		cr_exit(0);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "forked child: wait status %#x", status);
+}
+
+static void madv_body(void *arg, int imgfd)
+{
+	unsigned char *regions[4];
+	long r;
+	int i, err;
+
+	for (i = 0; i < 4; i++) {
+		regions[i] = mmap(NULL, MADV_LEN, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS |
+				  (i == 3 ? MAP_NORESERVE : 0), -1, 0);
+		if (regions[i] == MAP_FAILED)
+			_exit(EXIT_SETUP);
+		pat_fill(regions[i], MADV_LEN, SEED_MADV + i, 0);
+	}
+	madv.dd = regions[0];
+	madv.wf = regions[1];
+	madv.dc = regions[2];
+	madv.nr = regions[3];
+	if (madvise(madv.dd, MADV_LEN, MADV_DONTDUMP) ||
+	    madvise(madv.wf, MADV_LEN, MADV_WIPEONFORK) ||
+	    madvise(madv.dc, MADV_LEN, MADV_DONTFORK)) {
+		cr_log("madvise: %s", strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+
+	cr_prepare(imgfd);
+	for (i = 0; i < 4; i++) {
+		if (vma_flags(regions[i], madv.flags[i], sizeof(madv.flags[i]))) {
+			cr_log("no /proc/self/smaps entry for %p",
+			       (void *)regions[i]);
+			_exit(EXIT_SETUP);
+		}
+	}
+	if (!strstr(madv.flags[0], "dd ") || !strstr(madv.flags[1], "wf ") ||
+	    !strstr(madv.flags[2], "dc ")) {
+		cr_log("madvise() flags not in VmFlags: \"%s\" \"%s\" \"%s\"",
+		       madv.flags[0], madv.flags[1], madv.flags[2]);
+		_exit(EXIT_SETUP);
+	}
+
+	r = sys_checkpoint(0, imgfd, 0);
+	err = errno;
+	cr_finish(r, err, madv_verify);
+}
+
+/*
+ * A simple process: some memory, optionally a private file mapping
+ */
+
+#define SIMPLE_LEN	(2UL << 20)
+
+struct simple_args {
+	const char *file;	/* file to map, or NULL */
+	const char *img2;	/* for chain_body */
+};
+
+static struct {
+	unsigned char *mem, *fmap;
+} simple;
+
+static void simple_verify(bool restarted)
+{
+	CHECK_PAT(simple.mem, SIMPLE_LEN, SEED_SIMPLE, 0);
+	CHECK_PAT(mem_bss, sizeof(mem_bss), SEED_BSS, 0);
+	if (simple.fmap)
+		CHECK_PAT(simple.fmap, 2 * pg(), SEED_FILE, 0);
+}
+
+static void simple_setup(const struct simple_args *a)
+{
+	unsigned char buf[2 * 4096];
+	int fd;
+
+	simple.mem = mmap(NULL, SIMPLE_LEN, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (simple.mem == MAP_FAILED)
+		_exit(EXIT_SETUP);
+	pat_fill(simple.mem, SIMPLE_LEN, SEED_SIMPLE, 0);
+	pat_fill(mem_bss, sizeof(mem_bss), SEED_BSS, 0);
+
+	if (a && a->file) {
+		pat_fill(buf, sizeof(buf), SEED_FILE, 0);
+		if (write_file(a->file, buf, sizeof(buf)))
+			_exit(EXIT_SETUP);
+		fd = open(a->file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			_exit(EXIT_SETUP);
+		simple.fmap = mmap(NULL, 2 * pg(), PROT_READ, MAP_PRIVATE, fd, 0);
+		close(fd);
+		if (simple.fmap == MAP_FAILED)
+			_exit(EXIT_SETUP);
+	}
+}
+
+static void simple_body(void *arg, int imgfd)
+{
+	long r;
+	int err;
+
+	simple_setup(arg);
+	cr_prepare(imgfd);
+	r = sys_checkpoint(0, imgfd, 0);
+	err = errno;
+	cr_finish(r, err, simple_verify);
+}
+
+/* Checkpoint, restart, and checkpoint the restarted process again */
+static int chain_gen;
+
+static void chain_body(void *arg, int imgfd)
+{
+	const struct simple_args *a = arg;
+	long r;
+	int err, fd;
+
+	simple_setup(NULL);
+	cr_prepare(imgfd);
+	r = sys_checkpoint(0, imgfd, 0);
+	err = errno;
+	if (r != 0)
+		cr_finish(r, err, simple_verify);
+
+	/* Restarted once */
+	cr_phase = "restarted";
+	simple_verify(true);
+	CHECK(chain_gen == 0);
+	if (cr_fail_line)
+		cr_exit(0);
+	chain_gen = 1;
+	fd = open(a->img2, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (!CHECKF(fd >= 0, "open %s: %s", a->img2, strerror(errno)))
+		cr_exit(0);
+	cr_prepare(fd);
+	r = sys_checkpoint(0, fd, 0);
+	err = errno;
+	if (r < 0) {
+		cr_log("checkpoint of the restarted process: %s", strerror(err));
+		_exit(EXIT_CHECKPOINT_FAILED);
+	}
+	cr_phase = r > 0 ? "restarted, checkpointed" : "restarted twice";
+	simple_verify(r == 0);
+	CHECK(chain_gen == 1);
+	cr_exit(r > 0 ? EXIT_CHECKPOINTED_AGAIN : EXIT_RESTARTED);
+}
+
+/*
+ * Other tasks
+ */
+
+static unsigned char *tgt_mem;
+static pid_t tgt_pid;
+static volatile unsigned long tgt_spin;
+
+static void target_handler(int sig)
+{
+	cr_phase = getpid() == tgt_pid ? "target" : "restarted target";
+	CHECK(sig == SIGUSR1);
+	CHECK_PAT(tgt_mem, SIMPLE_LEN, SEED_TARGET, 0);
+	CHECK_PAT(mem_bss, sizeof(mem_bss), SEED_BSS, 0);
+	cr_exit(EXIT_RESTARTED);
+}
+
+/*
+ * A task that fills its memory, tells it is ready through @ready, then
+ * waits for SIGUSR1 in pause() or, if @spin, spinning.
+ */
+static void __attribute__((noreturn)) target_main(int ready, bool spin)
+{
+	struct sigaction sa;
+
+	cr_phase = "target";
+	tgt_pid = getpid();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = target_handler;
+	if (sigaction(SIGUSR1, &sa, NULL) || prctl(PR_SET_NAME, "cr_target"))
+		_exit(EXIT_SETUP);
+	tgt_mem = mmap(NULL, SIMPLE_LEN, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (tgt_mem == MAP_FAILED)
+		_exit(EXIT_SETUP);
+	pat_fill(tgt_mem, SIMPLE_LEN, SEED_TARGET, 0);
+	pat_fill(mem_bss, sizeof(mem_bss), SEED_BSS, 0);
+
+	cr_prepare(ready);
+	if (write(ready, "r", 1) != 1)
+		_exit(EXIT_SETUP);
+	close(ready);
+	if (spin)
+		for (;;)
+			tgt_spin++;
+	for (;;)
+		syscall(SYS_pause);
+}
+
+static pid_t start_target(struct __test_metadata *_metadata, bool spin)
+{
+	char c;
+	pid_t pid;
+	int p[2];
+
+	ASSERT_EQ(0, pipe(p));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		target_main(p[1], spin);
+	kid_add(pid);
+	close(p[1]);
+	ASSERT_EQ(1, read(p[0], &c, 1));
+	/* The target closed every other descriptor */
+	ASSERT_EQ(0, read(p[0], &c, 1));
+	close(p[0]);
+	return pid;
+}
+
+/*
+ * Refusals
+ */
+
+struct refuse_ctx {
+	const char *dir;
+	int arg;
+	int fds[2];
+	unsigned char *mem;
+};
+
+struct refuse_args {
+	char dir[32];
+	int err;
+	int arg;
+	int (*setup)(struct refuse_ctx *c);
+	int (*still)(struct refuse_ctx *c);
+	int (*undo)(struct refuse_ctx *c);
+};
+
+#define REFUSE_LEN	(64UL << 10)
+
+static int fd_setup(struct refuse_ctx *c)
+{
+	return pipe(c->fds);
+}
+
+static int fd_still(struct refuse_ctx *c)
+{
+	char ch = 0;
+
+	if (write(c->fds[1], "x", 1) != 1 || read(c->fds[0], &ch, 1) != 1)
+		return -1;
+	return ch == 'x' ? 0 : -1;
+}
+
+static int fd_undo(struct refuse_ctx *c)
+{
+	return close(c->fds[0]) | close(c->fds[1]);
+}
+
+static int thread_setup(struct refuse_ctx *c)
+{
+	return thr_start() ? -1 : thr_alive();
+}
+
+static int thread_still(struct refuse_ctx *c)
+{
+	return thr_alive();
+}
+
+static int thread_undo(struct refuse_ctx *c)
+{
+	return thr_stop_join();
+}
+
+static int shared_anon_setup(struct refuse_ctx *c)
+{
+	c->mem = mmap(NULL, REFUSE_LEN, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (c->mem == MAP_FAILED)
+		return -1;
+	pat_fill(c->mem, REFUSE_LEN, SEED_REFUSE + 1, 0);
+	return 0;
+}
+
+static int shared_still(struct refuse_ctx *c)
+{
+	return pat_check(c->mem, REFUSE_LEN, SEED_REFUSE + 1, 0) < 0 ? 0 : -1;
+}
+
+static int munmap_undo(struct refuse_ctx *c)
+{
+	return munmap(c->mem, REFUSE_LEN);
+}
+
+static int shared_file_setup(struct refuse_ctx *c)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/shared", c->dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, REFUSE_LEN)) {
+		close(fd);
+		return -1;
+	}
+	c->mem = mmap(NULL, REFUSE_LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      fd, 0);
+	close(fd);
+	if (c->mem == MAP_FAILED)
+		return -1;
+	pat_fill(c->mem, REFUSE_LEN, SEED_REFUSE + 1, 0);
+	return 0;
+}
+
+/* VmLck of /proc/self/status, in kB */
+static long vm_locked(void)
+{
+	char buf[4096], *p;
+
+	if (read_file("/proc/self/status", buf, sizeof(buf)) < 0)
+		return -1;
+	p = strstr(buf, "\nVmLck:");
+	return p ? atol(p + 7) : -1;
+}
+
+static int mlock_setup(struct refuse_ctx *c)
+{
+	c->mem = mmap(NULL, REFUSE_LEN, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (c->mem == MAP_FAILED)
+		return -1;
+	pat_fill(c->mem, REFUSE_LEN, SEED_REFUSE + 1, 0);
+	return mlock(c->mem, REFUSE_LEN);
+}
+
+static int mlock_still(struct refuse_ctx *c)
+{
+	if (vm_locked() != REFUSE_LEN >> 10)
+		return -1;
+	return shared_still(c);
+}
+
+static int mlock_undo(struct refuse_ctx *c)
+{
+	if (munlock(c->mem, REFUSE_LEN) || vm_locked() != 0)
+		return -1;
+	return munmap(c->mem, REFUSE_LEN);
+}
+
+/* c->arg: the signal; sent with kill(), tgkill() if negative */
+static int signal_setup(struct refuse_ctx *c)
+{
+	int sig = c->arg < 0 ? -c->arg : c->arg;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	if (c->arg < 0)
+		return syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), sig);
+	return kill(getpid(), sig);
+}
+
+static int signal_still(struct refuse_ctx *c)
+{
+	sigset_t set;
+
+	if (sigpending(&set))
+		return -1;
+	return sigismember(&set, c->arg < 0 ? -c->arg : c->arg) ? 0 : -1;
+}
+
+static int signal_undo(struct refuse_ctx *c)
+{
+	int sig = c->arg < 0 ? -c->arg : c->arg;
+	struct timespec ts = { 0, 0 };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	while (sigtimedwait(&set, NULL, &ts) == sig)
+		;
+	if (errno != EAGAIN || signal_still(c) == 0)
+		return -1;
+	return sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+static int rt_signal_setup(struct refuse_ctx *c)
+{
+	union sigval v = { .sival_int = 1 };
+	sigset_t set;
+
+	c->arg = SIGRTMIN + 1;
+	sigemptyset(&set);
+	sigaddset(&set, c->arg);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	/* Queued twice */
+	return sigqueue(getpid(), c->arg, v) | sigqueue(getpid(), c->arg, v);
+}
+
+/* c->arg: ITIMER_*, or -1 for alarm() */
+static int itimer_setup(struct refuse_ctx *c)
+{
+	struct itimerval it = { .it_value = { .tv_sec = 100 } };
+
+	if (c->arg < 0)
+		return alarm(100);
+	return setitimer(c->arg, &it, NULL);
+}
+
+static int itimer_still(struct refuse_ctx *c)
+{
+	struct itimerval it;
+
+	if (getitimer(c->arg < 0 ? ITIMER_REAL : c->arg, &it))
+		return -1;
+	return it.it_value.tv_sec || it.it_value.tv_usec ? 0 : -1;
+}
+
+static int itimer_undo(struct refuse_ctx *c)
+{
+	struct itimerval it = { 0 };
+
+	if (c->arg < 0)
+		return alarm(0) > 0 ? 0 : -1;
+	return setitimer(c->arg, &it, NULL);
+}
+
+static char altstack[64 << 10];
+
+static int altstack_setup(struct refuse_ctx *c)
+{
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+
+	return sigaltstack(&ss, NULL);
+}
+
+static int altstack_still(struct refuse_ctx *c)
+{
+	stack_t ss;
+
+	if (sigaltstack(NULL, &ss))
+		return -1;
+	return ss.ss_sp == altstack && !(ss.ss_flags & SS_DISABLE) ? 0 : -1;
+}
+
+static int altstack_undo(struct refuse_ctx *c)
+{
+	stack_t ss = { .ss_flags = SS_DISABLE };
+
+	return sigaltstack(&ss, NULL);
+}
+
+static void refuse_body(void *arg, int imgfd)
+{
+	const struct refuse_args *a = arg;
+	struct refuse_ctx c = { .dir = a->dir, .arg = a->arg };
+	volatile unsigned char stack[4096];
+	unsigned char *m;
+	long r;
+	int err;
+
+	m = mmap(NULL, SIMPLE_LEN, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		_exit(EXIT_SETUP);
+	pat_fill(m, SIMPLE_LEN, SEED_REFUSE, 0);
+	pat_fill((void *)stack, sizeof(stack), SEED_STACK, 0);
+
+	cr_prepare(imgfd);
+	if (a->setup(&c)) {
+		cr_log("setting up the refused state: %s", strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+
+	r = sys_checkpoint(0, imgfd, 0);
+	err = errno;
+	cr_phase = "refused";
+	if (r == 0) {
+		cr_log("checkpoint returned 0");
+		_exit(EXIT_CHECK);
+	}
+	CHECKF(r == -1 && err == a->err,
+	       "checkpoint returned %ld, errno %d (%s); expected -1, errno %d (%s)",
+	       r, r < 0 ? err : 0, r < 0 ? strerror(err) : "-", a->err,
+	       strerror(a->err));
+
+	/* Nothing changed */
+	CHECK_PAT(m, SIMPLE_LEN, SEED_REFUSE, 0);
+	CHECK_PAT((void *)stack, sizeof(stack), SEED_STACK, 0);
+	CHECKF(a->still(&c) == 0, "the refused state changed: %s",
+	       strerror(errno));
+
+	/* Without it, checkpoint works */
+	if (!CHECKF(a->undo(&c) == 0, "undoing the refused state: %s",
+		    strerror(errno)))
+		cr_exit(0);
+	r = sys_checkpoint(0, imgfd, 0);
+	err = errno;
+	if (r == 0) {
+		cr_log("checkpoint returned 0");
+		_exit(EXIT_CHECK);
+	}
+	CHECKF(r > 0, "checkpoint failed once the refused state was undone: %s",
+	       strerror(err));
+	CHECK_PAT(m, SIMPLE_LEN, SEED_REFUSE, 0);
+	cr_exit(0);
+}
+
+/*
+ * The tests
+ */
+
+FIXTURE(restart) {
+	struct cr_dir d;
+};
+
+FIXTURE_SETUP(restart)
+{
+	REQUIRE_CHECKPOINT();
+	cr_dir_setup(_metadata, &self->d);
+}
+
+FIXTURE_TEARDOWN_PARENT(restart)
+{
+	cr_dir_teardown(_metadata, &self->d);
+}
+
+/*
+ * The heap, brk, anonymous mappings read-write, read-only and
+ * inaccessible, an untouched region, the stack, .data and .bss, a private
+ * file mapping written to; /proc/self/maps unchanged.
+ */
+TEST_F_TIMEOUT(restart, memory, TEST_TIMEOUT)
+{
+	char file[128];
+
+	cr_path(&self->d, "mapped", file, sizeof(file));
+	checkpoint_restart(_metadata, &self->d, mem_body, file, mem_pre, NULL);
+}
+
+static void registers(struct __test_metadata *_metadata, struct cr_dir *d,
+		      bool avx)
+{
+	checkpoint_restart(_metadata, d, regs_body, &avx, NULL, NULL);
+}
+
+/* rbx, rbp, r12-r15, r8-r10, rdi, rsi, rdx, rsp, flags, xmm0-15, fs, gs */
+TEST_F_TIMEOUT(restart, registers_sse, TEST_TIMEOUT)
+{
+	registers(_metadata, &self->d, false);
+}
+
+/* Same, with the upper halves of ymm0-15 */
+TEST_F_TIMEOUT(restart, registers_avx, TEST_TIMEOUT)
+{
+	__builtin_cpu_init();
+	if (!__builtin_cpu_supports("avx"))
+		SKIP(return, "no AVX");
+	registers(_metadata, &self->d, true);
+}
+
+/*
+ * checkpoint returns the crid of the header in the original, 0 in the
+ * restarted process, which runs with the restarter's pid and standard
+ * output.
+ */
+TEST_F_TIMEOUT(restart, return_value_and_pid, TEST_TIMEOUT)
+{
+	char buf[256];
+	int out[2], crid, pid, ppid;
+	long got;
+	pid_t child;
+
+	ASSERT_EQ(0, pipe(out));
+	child = spawn_body(_metadata, pid_body, &out[1], self->d.imgfd);
+	close(out[1]);
+	expect_exit(_metadata, child, EXIT_CHECKPOINTED, "checkpointing child");
+	ASSERT_LT(0, read_all(out[0], buf, sizeof(buf)));
+	close(out[0]);
+	ASSERT_EQ(2, sscanf(buf, "checkpointed %ld %d", &got, &pid))
+		TH_LOG("the checkpointed child wrote \"%s\"", buf);
+	ASSERT_EQ(child, pid);
+	crid = image_crid(_metadata, self->d.imgfd);
+	ASSERT_EQ(crid, got);
+
+	ASSERT_EQ(0, pipe(out));
+	child = spawn_restarter(_metadata, &self->d, crid, pre_stdout, &out[1]);
+	close(out[1]);
+	expect_exit(_metadata, child, EXIT_RESTARTED, "restarted process");
+	ASSERT_LT(0, read_all(out[0], buf, sizeof(buf)));
+	close(out[0]);
+	ASSERT_EQ(2, sscanf(buf, "restarted %d %d", &pid, &ppid))
+		TH_LOG("the restarted process wrote \"%s\"", buf);
+	EXPECT_EQ(child, pid);
+	EXPECT_EQ(getpid(), ppid);
+}
+
+/* Handlers, flags, handler masks, SIG_IGN, the blocked mask */
+TEST_F_TIMEOUT(restart, signals, TEST_TIMEOUT)
+{
+	checkpoint_restart(_metadata, &self->d, signals_body, NULL, NULL, NULL);
+}
+
+/*
+ * comm, umask, rlimits, personality, cwd, exe, auxv, command line,
+ * environment, and the addresses of the mm
+ */
+TEST_F_TIMEOUT(restart, task_state, TEST_TIMEOUT)
+{
+	char dir[sizeof(self->d.dir)];
+
+	strcpy(dir, self->d.dir);
+	checkpoint_restart(_metadata, &self->d, task_body, dir, task_pre, NULL);
+}
+
+/*
+ * errno, malloc'ed data and malloc itself, stdio buffers, the vDSO clocks,
+ * getpid(), the robust list and rseq area registered by the C library
+ */
+TEST_F_TIMEOUT(restart, libc_state, TEST_TIMEOUT)
+{
+	char buf[256], expected[64];
+	int out[2];
+	pid_t pid;
+
+	checkpoint_child(_metadata, &self->d, libc_body, NULL);
+	ASSERT_EQ(0, pipe(out));
+	pid = spawn_restarter(_metadata, &self->d, 0, pre_stdout, &out[1]);
+	close(out[1]);
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted process");
+	ASSERT_LE(0, read_all(out[0], buf, sizeof(buf)));
+	close(out[0]);
+	snprintf(expected, sizeof(expected), "hello world %d\n", pid);
+	ASSERT_STREQ(expected, buf);
+}
+
+/* MADV_DONTDUMP, MADV_WIPEONFORK, MADV_DONTFORK, MAP_NORESERVE */
+TEST_F_TIMEOUT(restart, madvise_flags, TEST_TIMEOUT)
+{
+	checkpoint_restart(_metadata, &self->d, madv_body, NULL, NULL, NULL);
+}
+
+/* Another task, running or asleep: EBUSY, and it goes on */
+static void other_task_busy(struct __test_metadata *_metadata,
+			    struct cr_dir *d, bool spin)
+{
+	pid_t pid;
+
+	pid = start_target(_metadata, spin);
+	if (!spin)
+		expect_in_syscall(_metadata, pid, __NR_pause, "target");
+	ASSERT_EQ(-1, sys_checkpoint(pid, d->imgfd, 0));
+	ASSERT_EQ(EBUSY, errno);
+	ASSERT_NE('T', proc_state(pid));
+	if (!spin)
+		expect_in_syscall(_metadata, pid, __NR_pause, "target");
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "target");
+}
+
+TEST_F_TIMEOUT(restart, other_task_sleeping, TEST_TIMEOUT)
+{
+	other_task_busy(_metadata, &self->d, false);
+}
+
+TEST_F_TIMEOUT(restart, other_task_running, TEST_TIMEOUT)
+{
+	other_task_busy(_metadata, &self->d, true);
+}
+
+/*
+ * A task stopped in pause() by SIGSTOP: checkpointed and left stopped.
+ * Continued, it goes on; restarted, it waits in pause() for SIGUSR1.
+ */
+TEST_F_TIMEOUT(restart, other_task_stopped, TEST_TIMEOUT)
+{
+	int status;
+	long crid;
+	pid_t pid;
+
+	pid = start_target(_metadata, false);
+	expect_in_syscall(_metadata, pid, __NR_pause, "target");
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
+	ASSERT_TRUE(WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP);
+
+	crid = sys_checkpoint(pid, self->d.imgfd, 0);
+	ASSERT_LT(0, crid)
+		TH_LOG("checkpoint of a stopped task: %s", strerror(errno));
+	ASSERT_EQ(crid, image_crid(_metadata, self->d.imgfd));
+
+	/* Still stopped, and nothing else happened to it */
+	EXPECT_EQ('T', proc_state(pid));
+	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG | WUNTRACED | WCONTINUED));
+
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	ASSERT_EQ(pid, waitpid(pid, &status, WCONTINUED));
+	ASSERT_TRUE(WIFCONTINUED(status));
+	expect_in_syscall(_metadata, pid, __NR_pause, "continued target");
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "continued target");
+
+	pid = spawn_restarter(_metadata, &self->d, crid, NULL, NULL);
+	expect_in_syscall(_metadata, pid, __NR_pause, "restarted target");
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted target");
+}
+
+/* Restart reads the image from a pipe while checkpoint writes it */
+TEST_F_TIMEOUT(restart, from_pipe, TEST_TIMEOUT)
+{
+	pid_t writer, reader;
+	int p[2];
+
+	ASSERT_EQ(0, pipe(p));
+	writer = spawn_body(_metadata, simple_body, NULL, p[1]);
+	fflush(stdout);
+	fflush(stderr);
+	reader = fork();
+	ASSERT_LE(0, reader);
+	if (reader == 0) {
+		cr_phase = "restarter";
+		restarter_run(p[0], 0);
+	}
+	kid_add(reader);
+	close(p[0]);
+	close(p[1]);
+	expect_exit(_metadata, writer, EXIT_CHECKPOINTED, "checkpointing child");
+	expect_exit(_metadata, reader, EXIT_RESTARTED, "restarted process");
+}
+
+/* Two processes restarted at once from one image file */
+TEST_F_TIMEOUT(restart, twice_from_one_image, TEST_TIMEOUT)
+{
+	pid_t a, b;
+
+	checkpoint_child(_metadata, &self->d, simple_body, NULL);
+	a = spawn_restarter(_metadata, &self->d, 0, NULL, NULL);
+	b = spawn_restarter(_metadata, &self->d, 0, NULL, NULL);
+	expect_exit(_metadata, a, EXIT_RESTARTED, "first restarted process");
+	expect_exit(_metadata, b, EXIT_RESTARTED, "second restarted process");
+}
+
+/* A restarted process checkpoints itself, and that image restarts */
+TEST_F_TIMEOUT(restart, checkpoint_restarted, TEST_TIMEOUT)
+{
+	struct simple_args a = { 0 };
+	char img2[128];
+	pid_t pid;
+
+	cr_path(&self->d, "image2", img2, sizeof(img2));
+	a.img2 = img2;
+	checkpoint_child(_metadata, &self->d, chain_body, &a);
+	pid = spawn_restarter(_metadata, &self->d, 0, NULL, NULL);
+	expect_exit(_metadata, pid, EXIT_CHECKPOINTED_AGAIN,
+		    "restarted process");
+	pid = spawn_restarter_fn(_metadata, img2, 0, NULL, NULL, NULL);
+	expect_exit(_metadata, pid, EXIT_RESTARTED,
+		    "process restarted from the second image");
+}
+
+/* In a restarter: fail with the wrong crid, then restart with the right one */
+static void wrong_crid_restarter(void *arg, int fd)
+{
+	int crid = *(int *)arg;
+	int wrong = crid == INT_MAX ? crid - 1 : crid + 1;
+	long r;
+
+	cr_prepare(fd);
+	r = sys_restart(wrong, fd, 0);
+	if (!CHECKF(r == -1 && errno == EINVAL,
+		    "restart with crid %d instead of %d: %ld, errno %d", wrong,
+		    crid, r, r ? errno : 0))
+		cr_exit(0);
+	if (!CHECK(lseek(fd, 0, SEEK_SET) == 0))
+		cr_exit(0);
+	restarter_run(fd, crid);
+}
+
+TEST_F_TIMEOUT(restart, wrong_crid, TEST_TIMEOUT)
+{
+	pid_t pid;
+	int crid;
+
+	checkpoint_child(_metadata, &self->d, simple_body, NULL);
+	crid = image_crid(_metadata, self->d.imgfd);
+	pid = spawn_restarter_fn(_metadata, self->d.img, crid, NULL,
+				 wrong_crid_restarter, &crid);
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted process");
+}
+
+/* In a restarter: fail with a second thread, then restart without it */
+static void threaded_restarter(void *arg, int fd)
+{
+	long r;
+
+	pat_fill(mem_bss, sizeof(mem_bss), SEED_RESTARTER, 0);
+	cr_prepare(fd);
+	if (thr_start() || thr_alive()) {
+		cr_log("thread: %s", strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+	r = sys_restart(0, fd, 0);
+	if (!CHECKF(r == -1 && errno == EBUSY,
+		    "restart by a multithreaded process: %ld, errno %d", r,
+		    r ? errno : 0))
+		cr_exit(0);
+	CHECK_PAT(mem_bss, sizeof(mem_bss), SEED_RESTARTER, 0);
+	CHECK(thr_alive() == 0);
+	if (!CHECKF(thr_stop_join() == 0, "stopping the thread: %s",
+		    strerror(errno)))
+		cr_exit(0);
+	if (!CHECK(lseek(fd, 0, SEEK_SET) == 0))
+		cr_exit(0);
+	restarter_run(fd, 0);
+}
+
+TEST_F_TIMEOUT(restart, multithreaded_restarter, TEST_TIMEOUT)
+{
+	pid_t pid;
+
+	checkpoint_child(_metadata, &self->d, simple_body, NULL);
+	pid = spawn_restarter_fn(_metadata, self->d.img, 0, NULL,
+				 threaded_restarter, NULL);
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted process");
+}
+
+/* In a restarter: restart fails with ENOENT, the restarter goes on */
+static void enoent_restarter(void *arg, int fd)
+{
+	long r;
+
+	pat_fill(mem_bss, sizeof(mem_bss), SEED_RESTARTER, 0);
+	cr_prepare(fd);
+	r = sys_restart(0, fd, 0);
+	CHECKF(r == -1 && errno == ENOENT,
+	       "restart without the mapped file: %ld, errno %d (%s)", r,
+	       r ? errno : 0, r ? strerror(errno) : "-");
+	CHECK_PAT(mem_bss, sizeof(mem_bss), SEED_RESTARTER, 0);
+	CHECK(getppid() == *(pid_t *)arg);
+	cr_exit(0);
+}
+
+TEST_F_TIMEOUT(restart, deleted_mapped_file, TEST_TIMEOUT)
+{
+	struct simple_args a = { 0 };
+	char file[128];
+	pid_t pid, self_pid = getpid();
+
+	cr_path(&self->d, "mapped", file, sizeof(file));
+	a.file = file;
+	checkpoint_child(_metadata, &self->d, simple_body, &a);
+
+	/* The image is good */
+	pid = spawn_restarter(_metadata, &self->d, 0, NULL, NULL);
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted process");
+
+	ASSERT_EQ(0, unlink(file));
+	pid = spawn_restarter_fn(_metadata, self->d.img, 0, NULL,
+				 enoent_restarter, &self_pid);
+	expect_exit(_metadata, pid, 0, "restarter");
+}
+
+/* Each state phase 1 refuses to checkpoint */
+
+FIXTURE(refuse) {
+	struct cr_dir d;
+};
+
+FIXTURE_VARIANT(refuse) {
+	int err;
+	int arg;
+	int (*setup)(struct refuse_ctx *c);
+	int (*still)(struct refuse_ctx *c);
+	int (*undo)(struct refuse_ctx *c);
+};
+
+FIXTURE_VARIANT_ADD(refuse, open_fd) {
+	.err = EOPNOTSUPP,
+	.setup = fd_setup, .still = fd_still, .undo = fd_undo,
+};
+
+FIXTURE_VARIANT_ADD(refuse, thread) {
+	.err = EBUSY,
+	.setup = thread_setup, .still = thread_still, .undo = thread_undo,
+};
+
+FIXTURE_VARIANT_ADD(refuse, shared_anon) {
+	.err = EOPNOTSUPP,
+	.setup = shared_anon_setup, .still = shared_still, .undo = munmap_undo,
+};
+
+FIXTURE_VARIANT_ADD(refuse, shared_file) {
+	.err = EOPNOTSUPP,
+	.setup = shared_file_setup, .still = shared_still, .undo = munmap_undo,
+};
+
+FIXTURE_VARIANT_ADD(refuse, mlock) {
+	.err = EOPNOTSUPP,
+	.setup = mlock_setup, .still = mlock_still, .undo = mlock_undo,
+};
+
+FIXTURE_VARIANT_ADD(refuse, pending_signal) {
+	.err = EOPNOTSUPP, .arg = SIGUSR1,
+	.setup = signal_setup, .still = signal_still, .undo = signal_undo,
+};
+
+FIXTURE_VARIANT_ADD(refuse, pending_thread_signal) {
+	.err = EOPNOTSUPP, .arg = -SIGUSR2,
+	.setup = signal_setup, .still = signal_still, .undo = signal_undo,
+};
+
+FIXTURE_VARIANT_ADD(refuse, pending_rt_signals) {
+	.err = EOPNOTSUPP,
+	.setup = rt_signal_setup, .still = signal_still, .undo = signal_undo,
+};
+
+FIXTURE_VARIANT_ADD(refuse, itimer_real) {
+	.err = EOPNOTSUPP, .arg = ITIMER_REAL,
+	.setup = itimer_setup, .still = itimer_still, .undo = itimer_undo,
+};
+
+FIXTURE_VARIANT_ADD(refuse, itimer_virtual) {
+	.err = EOPNOTSUPP, .arg = ITIMER_VIRTUAL,
+	.setup = itimer_setup, .still = itimer_still, .undo = itimer_undo,
+};
+
+FIXTURE_VARIANT_ADD(refuse, itimer_prof) {
+	.err = EOPNOTSUPP, .arg = ITIMER_PROF,
+	.setup = itimer_setup, .still = itimer_still, .undo = itimer_undo,
+};
+
+FIXTURE_VARIANT_ADD(refuse, alarm) {
+	.err = EOPNOTSUPP, .arg = -1,
+	.setup = itimer_setup, .still = itimer_still, .undo = itimer_undo,
+};
+
+FIXTURE_VARIANT_ADD(refuse, sigaltstack) {
+	.err = EOPNOTSUPP,
+	.setup = altstack_setup, .still = altstack_still, .undo = altstack_undo,
+};
+
+FIXTURE_SETUP(refuse)
+{
+	REQUIRE_CHECKPOINT();
+	cr_dir_setup(_metadata, &self->d);
+}
+
+FIXTURE_TEARDOWN_PARENT(refuse)
+{
+	cr_dir_teardown(_metadata, &self->d);
+}
+
+/*
+ * checkpoint fails with the variant's errno; the process is unharmed, the
+ * refused state is still there, and once it is undone checkpoint works.
+ */
+TEST_F_TIMEOUT(refuse, checkpoint, TEST_TIMEOUT)
+{
+	struct refuse_args a = {
+		.err = variant->err, .arg = variant->arg,
+		.setup = variant->setup, .still = variant->still,
+		.undo = variant->undo,
+	};
+	pid_t pid;
+
+	strcpy(a.dir, self->d.dir);
+	pid = spawn_body(_metadata, refuse_body, &a, self->d.imgfd);
+	expect_exit(_metadata, pid, 0, "checkpointing child");
+}
+
+/* Restart by a caller whose credentials differ from the image's */
+
+struct creds_ctx {
+	gid_t groups[256];
+	int ngroups;
+	uid_t uid;
+	gid_t gid;
+	struct __user_cap_header_struct caph;
+	struct __user_cap_data_struct caps[2];
+};
+
+static int groups_change(struct creds_ctx *c)
+{
+	gid_t g = 4242;
+
+	c->ngroups = getgroups(ARRAY_SIZE(c->groups), c->groups);
+	if (c->ngroups < 0)
+		return -1;
+	if (c->ngroups == 1 && c->groups[0] == g)
+		g++;
+	return setgroups(1, &g);
+}
+
+static int groups_undo(struct creds_ctx *c)
+{
+	return setgroups(c->ngroups, c->groups);
+}
+
+static int gid_change(struct creds_ctx *c)
+{
+	c->gid = getgid();
+	return setresgid(c->gid == 4242 ? 4243 : 4242, -1, -1);
+}
+
+static int gid_undo(struct creds_ctx *c)
+{
+	return setresgid(c->gid, -1, -1);
+}
+
+static int uid_change(struct creds_ctx *c)
+{
+	c->uid = getuid();
+	return setresuid(c->uid == 4242 ? 4243 : 4242, -1, -1);
+}
+
+static int uid_undo(struct creds_ctx *c)
+{
+	return setresuid(c->uid, -1, -1);
+}
+
+static int caps_change(struct creds_ctx *c)
+{
+	struct __user_cap_data_struct caps[2];
+	int cap;
+
+	c->caph.version = _LINUX_CAPABILITY_VERSION_3;
+	c->caph.pid = 0;
+	if (syscall(SYS_capget, &c->caph, c->caps))
+		return -1;
+	memcpy(caps, c->caps, sizeof(caps));
+	/* Drop the first effective capability from the effective set */
+	for (cap = 0; cap < 64; cap++) {
+		if (caps[cap / 32].effective & (1U << (cap % 32))) {
+			caps[cap / 32].effective &= ~(1U << (cap % 32));
+			return syscall(SYS_capset, &c->caph, caps);
+		}
+	}
+	errno = EPERM;
+	return -1;
+}
+
+static int caps_undo(struct creds_ctx *c)
+{
+	return syscall(SYS_capset, &c->caph, c->caps);
+}
+
+FIXTURE(creds) {
+	struct cr_dir d;
+};
+
+FIXTURE_VARIANT(creds) {
+	int (*change)(struct creds_ctx *c);
+	int (*undo)(struct creds_ctx *c);
+};
+
+FIXTURE_VARIANT_ADD(creds, groups) {
+	.change = groups_change, .undo = groups_undo,
+};
+
+FIXTURE_VARIANT_ADD(creds, gid) {
+	.change = gid_change, .undo = gid_undo,
+};
+
+FIXTURE_VARIANT_ADD(creds, uid) {
+	.change = uid_change, .undo = uid_undo,
+};
+
+FIXTURE_VARIANT_ADD(creds, capabilities) {
+	.change = caps_change, .undo = caps_undo,
+};
+
+FIXTURE_SETUP(creds)
+{
+	REQUIRE_CHECKPOINT();
+	if (geteuid())
+		SKIP(return, "changing credentials needs root");
+	cr_dir_setup(_metadata, &self->d);
+}
+
+FIXTURE_TEARDOWN_PARENT(creds)
+{
+	cr_dir_teardown(_metadata, &self->d);
+}
+
+/* In a restarter: EPERM with other credentials, success with the same */
+static void creds_restarter(void *arg, int fd)
+{
+	const FIXTURE_VARIANT(creds) *v = arg;
+	struct creds_ctx c;
+	long r;
+
+	pat_fill(mem_bss, sizeof(mem_bss), SEED_RESTARTER, 0);
+	cr_prepare(fd);
+	if (v->change(&c)) {
+		cr_log("changing credentials: %s", strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+	r = sys_restart(0, fd, 0);
+	if (!CHECKF(r == -1 && errno == EPERM,
+		    "restart with other credentials: %ld, errno %d (%s)", r,
+		    r ? errno : 0, r ? strerror(errno) : "-"))
+		cr_exit(0);
+	CHECK_PAT(mem_bss, sizeof(mem_bss), SEED_RESTARTER, 0);
+	if (!CHECKF(v->undo(&c) == 0, "restoring credentials: %s",
+		    strerror(errno)))
+		cr_exit(0);
+	if (!CHECK(lseek(fd, 0, SEEK_SET) == 0))
+		cr_exit(0);
+	restarter_run(fd, 0);
+}
+
+TEST_F_TIMEOUT(creds, mismatch, TEST_TIMEOUT)
+{
+	pid_t pid;
+
+	checkpoint_child(_metadata, &self->d, simple_body, NULL);
+	pid = spawn_restarter_fn(_metadata, self->d.img, 0, NULL,
+				 creds_restarter, (void *)variant);
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted process");
+}
+
+TEST_HARNESS_MAIN
