@@ -4,6 +4,7 @@
 # it under QEMU and run the tests.  See README.md.
 #
 #   make check            build everything, run the kselftests in the VM
+#   make demo             checkpoint a running counter in the VM, restart it
 #   make vm               build the kernel, the tests and the initramfs
 #   make patchset         export the work as a git format-patch series
 #   make checkpatch       run checkpatch.pl --strict over that series
@@ -18,13 +19,13 @@ export BUILD KSRC DEBUG KVM JOBS
 
 S := $(CURDIR)/scripts
 
-.PHONY: all vm deps tree kernel selftests initramfs check run-tests \
+.PHONY: all vm deps tree kernel selftests tools initramfs check run-tests demo \
 	patchset checkpatch checkpatch-errors clean distclean help
 
 all: vm
 
 help:
-	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@$(S)/install-deps
@@ -38,7 +39,10 @@ kernel: tree
 selftests: kernel
 	@$(S)/build-selftests
 
-initramfs: selftests
+tools: kernel
+	@$(S)/build-tools
+
+initramfs: selftests tools
 	@$(S)/mkinitramfs
 
 vm: initramfs
@@ -51,6 +55,9 @@ check: checkpatch-errors vm
 run-tests:
 	@$(S)/run-check
 
+demo: vm
+	@$(S)/demo
+
 patchset: tree
 	@$(S)/make-patchset
 
@@ -62,7 +69,8 @@ checkpatch-errors: patchset
 
 clean:
 	rm -rf $(BUILD)/obj-* $(BUILD)/kselftest-* $(BUILD)/rootfs-* \
-		$(BUILD)/initramfs-* $(BUILD)/patchset $(BUILD)/check-*
+		$(BUILD)/initramfs-* $(BUILD)/tools-* $(BUILD)/patchset \
+		$(BUILD)/check-*
 
 distclean:
 	rm -rf $(BUILD)

@@ -97,17 +97,28 @@ static bool timers_armed(struct signal_struct *sig)
 #endif
 }
 
+/* Signals pending, blocked or not */
+static bool has_pending(struct task_struct *t)
+{
+	bool ret;
+
+	spin_lock_irq(&t->sighand->siglock);
+	ret = !sigisemptyset(&t->pending.signal) ||
+	      !sigisemptyset(&t->signal->shared_pending.signal);
+	spin_unlock_irq(&t->sighand->siglock);
+	return ret;
+}
+
 static int check_signals(struct cr_ctx *ctx, struct task_struct *t)
 {
 	struct signal_struct *sig = t->signal;
 	pid_t pid = task_pid_vnr(t);
 	int ret = 0;
 
+	if (has_pending(t))
+		return cr_err(ctx, -EOPNOTSUPP, "task %d has pending signals", pid);
 	spin_lock_irq(&t->sighand->siglock);
-	if (!sigisemptyset(&t->pending.signal) ||
-	    !sigisemptyset(&sig->shared_pending.signal))
-		ret = cr_err(ctx, -EOPNOTSUPP, "task %d has pending signals", pid);
-	else if (timers_armed(sig))
+	if (timers_armed(sig))
 		ret = cr_err(ctx, -EOPNOTSUPP,
 			     "task %d has an armed timer, itimer or alarm", pid);
 	else if (t->sas_ss_sp)
@@ -275,8 +286,9 @@ static int write_cwd(struct cr_ctx *ctx)
 	if (IS_ERR(name))
 		ret = cr_err(ctx, PTR_ERR(name), "task %d: cannot name its cwd",
 			     task_pid_vnr(ctx->task));
-	else if (d_unlinked(pwd.dentry))
-		ret = cr_err(ctx, -EOPNOTSUPP, "task %d: its cwd %s was deleted",
+	else if (d_unlinked(pwd.dentry) || name[0] != '/')
+		ret = cr_err(ctx, -EOPNOTSUPP,
+			     "task %d: its cwd %s was deleted or is unreachable",
 			     task_pid_vnr(ctx->task), name);
 	else
 		ret = cr_write_string(ctx, CR_HDR_CWD, name);
@@ -466,6 +478,11 @@ static int read_cwd(struct cr_ctx *ctx)
 	ret = cr_read_string(ctx, CR_HDR_CWD, name, CR_PATH_MAX + 1);
 	if (ret < 0)
 		goto out;
+	if (name[0] != '/') {
+		ret = cr_err(ctx, -EINVAL, "working directory %s is not absolute",
+			     name);
+		goto out;
+	}
 	ret = kern_path(name, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, cwd);
 	if (ret) {
 		cr_err(ctx, ret, "cannot find the working directory %s", name);
@@ -603,6 +620,10 @@ int cr_restore_task(struct cr_ctx *ctx)
 	restore_ids(th);
 	current->personality = th->personality;
 	current->fs->umask = th->umask;
+	/* The task had no alternate signal stack */
+	current->sas_ss_sp = 0;
+	current->sas_ss_size = 0;
+	current->sas_ss_flags = SS_DISABLE;
 	set_fs_pwd(current->fs, &ctx->ts->cwd);
 	return 0;
 }
@@ -639,5 +660,11 @@ int cr_check_caller(struct cr_ctx *ctx)
 		return cr_err(ctx, -EBUSY, "the caller shares its fs_struct");
 	if (refcount_read(&current->sighand->count) > 1)
 		return cr_err(ctx, -EBUSY, "the caller shares its signal handlers");
+	/* The task had none of these: the caller's would leak into it */
+	if (has_pending(current))
+		return cr_err(ctx, -EBUSY, "the caller has pending signals");
+	if (timers_armed(current->signal))
+		return cr_err(ctx, -EBUSY,
+			      "the caller has timers, itimers or an alarm");
 	return 0;
 }

@@ -186,10 +186,8 @@ static int restore(struct cr_ctx *ctx, long *ax)
 	if (h.type != CR_HDR_TAIL)
 		return cr_err(ctx, -EINVAL, "unexpected %u record at byte %llu",
 			      h.type, m.total);
-	ret = read_end(ctx, &h, &m) ?: cr_restore_task(ctx);
-	if (!ret)
-		*ax = cr_restore_cpu(ctx);
-	return ret;
+	return read_end(ctx, &h, &m) ?: cr_restore_task(ctx) ?:
+	       cr_restore_cpu(ctx, ax);
 }
 
 /*

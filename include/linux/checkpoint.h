@@ -120,12 +120,12 @@ void cr_free_task(struct cr_ctx *ctx);
  * ctx->task, which is the caller or a stopped task.  cr_read_cpu() reads and
  * validates them into ctx->cpu, before the point of no return; it changes
  * nothing.  cr_restore_cpu() makes them the caller's, after the point of no
- * return, and gives the value the restart system call returns (the saved
- * ax).  cr_free_cpu() frees ctx->cpu.
+ * return, and gives in @ax the value the restart system call returns (the
+ * saved ax).  cr_free_cpu() frees ctx->cpu.
  */
 int cr_write_cpu(struct cr_ctx *ctx);
 int cr_read_cpu(struct cr_ctx *ctx);
-long cr_restore_cpu(struct cr_ctx *ctx);
+int cr_restore_cpu(struct cr_ctx *ctx, long *ax);
 void cr_free_cpu(struct cr_ctx *ctx);
 
 /*

@@ -641,6 +641,8 @@ static void restore_regs(struct pt_regs *regs,
 /**
  * cr_restore_cpu() - give the caller the registers read from the image
  * @ctx: the restart, after cr_read_cpu().
+ * @ax: where to put the saved ax, the value the restart system call must
+ *      return.
  *
  * The extended state, the fs and gs bases and the general registers of
  * the caller become those of @ctx->cpu; the return to user space loads
@@ -648,11 +650,10 @@ static void restore_regs(struct pt_regs *regs,
  *
  * Context: the restarting task, single-threaded, after the point of no
  * return.
- * Return: the saved ax, the value the restart system call must return, or
- * a negative errno if the state could not be restored (which cannot happen
- * with what cr_read_cpu() accepted).
+ * Return: 0, or a negative errno if the state could not be restored (which
+ * cannot happen with what cr_read_cpu() accepted).
  */
-long cr_restore_cpu(struct cr_ctx *ctx)
+int cr_restore_cpu(struct cr_ctx *ctx, long *ax)
 {
 	struct cr_cpu_state *cpu = ctx->cpu;
 	int ret;
@@ -665,7 +666,8 @@ long cr_restore_cpu(struct cr_ctx *ctx)
 	if (ret)
 		return ret;
 	restore_regs(current_pt_regs(), &cpu->regs);
-	return cpu->regs.ax;
+	*ax = cpu->regs.ax;
+	return 0;
 }
 
 /**

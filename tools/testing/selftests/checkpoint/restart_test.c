@@ -3005,6 +3005,56 @@ TEST_F_TIMEOUT(restart, multithreaded_restarter, TEST_TIMEOUT)
 	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted process");
 }
 
+/*
+ * In a restarter: with an alarm armed, then with a signal pending, restart
+ * fails with EBUSY (the task of the image had neither); without them it
+ * restarts.
+ */
+static void busy_caller_restarter(void *arg, int fd)
+{
+	sigset_t usr1, old;
+	long r;
+
+	pat_fill(mem_bss, sizeof(mem_bss), SEED_RESTARTER, 0);
+	cr_prepare(fd);
+	alarm(1000);
+	r = sys_restart(0, fd, 0);
+	if (!CHECKF(r == -1 && errno == EBUSY,
+		    "restart with an alarm armed: %ld, errno %d", r,
+		    r ? errno : 0))
+		cr_exit(0);
+	alarm(0);
+	if (!CHECK(lseek(fd, 0, SEEK_SET) == 0))
+		cr_exit(0);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	if (!CHECK(sigprocmask(SIG_BLOCK, &usr1, &old) == 0) ||
+	    !CHECK(kill(getpid(), SIGUSR1) == 0))
+		cr_exit(0);
+	r = sys_restart(0, fd, 0);
+	if (!CHECKF(r == -1 && errno == EBUSY,
+		    "restart with a signal pending: %ld, errno %d", r,
+		    r ? errno : 0))
+		cr_exit(0);
+	CHECK_PAT(mem_bss, sizeof(mem_bss), SEED_RESTARTER, 0);
+	signal(SIGUSR1, SIG_IGN);
+	if (!CHECK(sigprocmask(SIG_SETMASK, &old, NULL) == 0) ||
+	    !CHECK(lseek(fd, 0, SEEK_SET) == 0))
+		cr_exit(0);
+	signal(SIGUSR1, SIG_DFL);
+	restarter_run(fd, 0);
+}
+
+TEST_F_TIMEOUT(restart, busy_restarter, TEST_TIMEOUT)
+{
+	pid_t pid;
+
+	checkpoint_child(_metadata, &self->d, simple_body, NULL);
+	pid = spawn_restarter_fn(_metadata, self->d.img, 0, NULL,
+				 busy_caller_restarter, NULL);
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted process");
+}
+
 /* In a restarter: restart fails with ENOENT, the restarter goes on */
 static void enoent_restarter(void *arg, int fd)
 {
