@@ -323,6 +323,22 @@ int cr_read_hdr(struct cr_ctx *ctx, struct cr_hdr *h)
 	return 0;
 }
 
+/* The header of the next record, which must be of @type */
+static int read_hdr_of(struct cr_ctx *ctx, struct cr_hdr *h, u32 type)
+{
+	u64 at = ctx->total;
+	int ret;
+
+	ret = cr_read_hdr(ctx, h);
+	if (ret)
+		return ret;
+	if (h->type != type)
+		return cr_err(ctx, -EINVAL,
+			      "expected a %s record at byte %llu, found %s",
+			      type_name(type), at, type_name(h->type));
+	return 0;
+}
+
 /**
  * cr_read_payload() - read the rest of a fixed-size record
  * @ctx: the restart.
@@ -367,15 +383,11 @@ int cr_read_payload(struct cr_ctx *ctx, const struct cr_hdr *h, void *rec,
 int cr_read_rec(struct cr_ctx *ctx, void *rec, u32 type, u32 len)
 {
 	struct cr_hdr h;
-	u64 at = ctx->total;
 	int ret;
 
-	ret = cr_read_hdr(ctx, &h);
+	ret = read_hdr_of(ctx, &h, type);
 	if (ret)
 		return ret;
-	if (h.type != type)
-		return cr_err(ctx, -EINVAL, "expected a %s record at byte %llu, found %s",
-			      type_name(type), at, type_name(h.type));
 	return cr_read_payload(ctx, &h, rec, len);
 }
 
@@ -397,15 +409,11 @@ int cr_read_rec_ext(struct cr_ctx *ctx, void *rec, u32 type, u32 len,
 		    u32 *extra)
 {
 	struct cr_hdr h;
-	u64 at = ctx->total;
 	int ret;
 
-	ret = cr_read_hdr(ctx, &h);
+	ret = read_hdr_of(ctx, &h, type);
 	if (ret)
 		return ret;
-	if (h.type != type)
-		return cr_err(ctx, -EINVAL, "expected a %s record at byte %llu, found %s",
-			      type_name(type), at, type_name(h.type));
 	if (h.len < len)
 		return cr_err(ctx, -EINVAL, "%s record too short: %u < %u",
 			      type_name(type), h.len, len);
@@ -444,12 +452,9 @@ int cr_read_buf(struct cr_ctx *ctx, u32 type, void *buf, u32 max)
 	u32 len;
 	int ret;
 
-	ret = cr_read_hdr(ctx, &h);
+	ret = read_hdr_of(ctx, &h, type);
 	if (ret)
 		return ret;
-	if (h.type != type)
-		return cr_err(ctx, -EINVAL, "expected a %s record at byte %llu, found %s",
-			      type_name(type), at, type_name(h.type));
 	len = h.len - sizeof(h);
 	if (len > max)
 		return cr_err(ctx, -EINVAL, "%s record at byte %llu too long: %u > %u",

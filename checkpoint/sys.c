@@ -50,6 +50,23 @@ static void cr_build_check_abi(void)
 	BUILD_BUG_ON(offsetof(struct cr_hdr_tail, csum) != 12);
 	BUILD_BUG_ON(offsetof(struct cr_hdr_tail, length) != 24);
 
+	BUILD_BUG_ON(sizeof(struct cr_rlimit) != 16);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_task) != 352);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_task, blocked) != 24);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_task, rseq_len) != 64);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_task, rlim) != 96);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_creds) != 96);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_creds, cap_inheritable) != 40);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_creds, ngroups) != 84);
+	BUILD_BUG_ON(sizeof(struct cr_sigaction) != 32);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_sighand) != 2056);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_mm) != 624);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_mm, nr_vmas) != 104);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_mm, auxv) != 112);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_vma) != 56);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_vma, prot) != 40);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_pages) != 16);
+
 	BUILD_BUG_ON(sizeof(struct cr_hdr_header) % CR_HDR_ALIGN);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_tail) % CR_HDR_ALIGN);
 	BUILD_BUG_ON(CR_FIXED_MAX_LEN > CR_HBUF_SIZE);

@@ -403,9 +403,9 @@ static int read_regs(struct cr_ctx *ctx, struct cr_cpu_state *cpu)
 }
 
 /*
- * An xsave area restore can load: the size and the features of the
- * NT_X86_XSTATE regset of this CPU, and no feature the caller has no
- * permission for (validate_user_xstate_header() refuses those).
+ * What restore can load: an area of the size and with only the features
+ * of the NT_X86_XSTATE regset of this CPU, and no feature the FPU buffer of
+ * the caller has no room for (validate_user_xstate_header() refuses those).
  */
 static int check_xstate_rec(struct cr_ctx *ctx,
 			    const struct cr_hdr_xstate *hx, u32 extra)
