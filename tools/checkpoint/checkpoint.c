@@ -119,18 +119,7 @@ static void print_help(FILE *f)
 	fputs(usage_text, f);
 }
 
-static void __noreturn __printf(1, 2)
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'checkpoint --help' for more information.\n");
-	exit(CR_EXIT_USAGE);
-}
+#define usage_error(...)	cr_usage_error(PROG, __VA_ARGS__)
 
 static void __printf(1, 2) warn(const char *fmt, ...)
 {

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,20 @@
 #define CR_EXIT_FAIL	1	/* the system call failed or was refused */
 #define CR_EXIT_USAGE	2	/* bad arguments */
 #define CR_EXIT_STOP	3	/* checkpoint: the task could not be stopped */
+
+/* Say what is wrong with the arguments of @prog and exit */
+static inline void __noreturn __printf(2, 3)
+cr_usage_error(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
+	exit(CR_EXIT_USAGE);
+}
 
 /* The unused argument registers are zeroed, for a well-defined call */
 static inline long sys_checkpoint(pid_t pid, int fd, unsigned long flags)

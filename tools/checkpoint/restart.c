@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,18 +103,7 @@ static void print_help(FILE *f)
 	fputs(usage_text, f);
 }
 
-static void __noreturn __printf(1, 2)
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'restart --help' for more information.\n");
-	exit(CR_EXIT_USAGE);
-}
+#define usage_error(...)	cr_usage_error(PROG, __VA_ARGS__)
 
 /* Close every file descriptor from @lo to @hi */
 static void close_fds(unsigned int lo, unsigned int hi)
