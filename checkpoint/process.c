@@ -65,10 +65,16 @@ static int check_sharing(struct cr_ctx *ctx, struct task_struct *t)
 	return ret;
 }
 
-/* iterate_fd() callback: the first fd that cannot be saved, plus one */
-static int unsaved_fd(const void *image, struct file *file, unsigned int fd)
+/*
+ * iterate_fd() callback: the first fd that cannot be saved, plus one.  The
+ * image and the log descriptor of a task that checkpoints itself are not
+ * part of its state.
+ */
+static int unsaved_fd(const void *arg, struct file *file, unsigned int fd)
 {
-	if (fd <= 2 || file == image)
+	const struct cr_ctx *ctx = arg;
+
+	if (fd <= 2 || file == ctx->file || file == ctx->log)
 		return 0;
 	return fd + 1;
 }
@@ -78,7 +84,7 @@ static int check_files(struct cr_ctx *ctx, struct task_struct *t)
 	int fd;
 
 	task_lock(t);
-	fd = iterate_fd(t->files, 0, unsaved_fd, ctx->file) - 1;
+	fd = iterate_fd(t->files, 0, unsaved_fd, ctx) - 1;
 	task_unlock(t);
 	if (fd >= 0)
 		return cr_err(ctx, -EOPNOTSUPP,

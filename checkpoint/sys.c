@@ -153,6 +153,74 @@ static bool kernel_io_ok(struct file *file, bool write)
 	return (file->f_mode & FMODE_CAN_READ) && fop->read_iter && !fop->read;
 }
 
+/* 0 if @flags has only @known flags and a well-formed log descriptor */
+static long check_flags(unsigned long flags, unsigned long known)
+{
+	unsigned long logbits = CR_FLAG_LOGFD | (~0UL << CR_LOGFD_SHIFT);
+
+	if (!(flags & CR_FLAG_LOGFD) && (flags & logbits))
+		return -EINVAL;
+	if (flags & ~known & ~logbits)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * The file of the log descriptor in @flags with a reference, NULL if there
+ * is none, or an ERR_PTR(): -EBADF if it is not open for writing, -EINVAL
+ * if the kernel cannot write to it or it is the image's @image.
+ */
+static struct file *get_log(unsigned long flags, struct file *image)
+{
+	struct file *log;
+
+	if (!(flags & CR_FLAG_LOGFD))
+		return NULL;
+	log = fget(flags >> CR_LOGFD_SHIFT);
+	if (!log)
+		return ERR_PTR(-EBADF);
+	if (!(log->f_mode & FMODE_WRITE)) {
+		fput(log);
+		return ERR_PTR(-EBADF);
+	}
+	if (!kernel_io_ok(log, true) || log == image) {
+		fput(log);
+		return ERR_PTR(-EINVAL);
+	}
+	return log;
+}
+
+/*
+ * Say why the operation failed on its log descriptor, if it has one.  A
+ * failure to write the line is ignored: the system call's own error is
+ * what the caller gets.
+ */
+static void write_log(struct cr_ctx *ctx, long ret)
+{
+	const char *op = ctx->restart ? "restart" : "checkpoint";
+	loff_t *ppos = NULL;
+	char *line;
+	int len;
+
+	line = kmalloc(CR_MSG_LEN + 64, GFP_KERNEL);
+	if (!line)
+		return;
+	if (ctx->err == ret && ctx->msg[0])
+		len = scnprintf(line, CR_MSG_LEN + 64, "%s: %pe: %s\n", op,
+				ERR_PTR(ret), ctx->msg);
+	else
+		len = scnprintf(line, CR_MSG_LEN + 64, "%s: %pe\n", op,
+				ERR_PTR(ret));
+	if (!(ctx->log->f_mode & FMODE_STREAM)) {
+		mutex_lock(&ctx->log->f_pos_lock);
+		ppos = &ctx->log->f_pos;
+	}
+	kernel_write(ctx->log, line, len, ppos);
+	if (ppos)
+		mutex_unlock(&ctx->log->f_pos_lock);
+	kfree(line);
+}
+
 static struct cr_ctx *ctx_alloc(struct file *file, unsigned long flags,
 				bool restart)
 {
@@ -160,15 +228,23 @@ static struct cr_ctx *ctx_alloc(struct file *file, unsigned long flags,
 
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
 	if (!ctx)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	ctx->hbuf = kmalloc(CR_HBUF_SIZE, GFP_KERNEL);
 	if (!ctx->hbuf) {
 		kfree(ctx);
-		return NULL;
+		return ERR_PTR(-ENOMEM);
+	}
+	ctx->log = get_log(flags, file);
+	if (IS_ERR(ctx->log)) {
+		long err = PTR_ERR(ctx->log);
+
+		kfree(ctx->hbuf);
+		kfree(ctx);
+		return ERR_PTR(err);
 	}
 	ctx->file = file;
 	ctx->ppos = (file->f_mode & FMODE_STREAM) ? NULL : &file->f_pos;
-	ctx->flags = flags;
+	ctx->flags = flags & ~(CR_FLAG_LOGFD | (~0UL << CR_LOGFD_SHIFT));
 	ctx->restart = restart;
 	ctx->crc = ~0U;
 	return ctx;
@@ -179,6 +255,11 @@ static long ctx_free(struct cr_ctx *ctx, long ret)
 	if (ctx->err && ctx->msg[0])
 		pr_debug("%s failed (%ld): %s\n",
 			 ctx->restart ? "restart" : "checkpoint", ret, ctx->msg);
+	if (ctx->log) {
+		if (ret < 0)
+			write_log(ctx, ret);
+		fput(ctx->log);
+	}
 	WARN_ON_ONCE(ctx->hpos);
 	kfree(ctx->hbuf);
 	kfree(ctx);
@@ -207,8 +288,11 @@ static bool task_stopped(struct task_struct *t)
 	return false;
 }
 
-/* The task to checkpoint, with a reference, or an ERR_PTR() */
-static struct task_struct *get_target(pid_t pid)
+/*
+ * The task to checkpoint, with a reference, or an ERR_PTR() whose reason
+ * is recorded in @ctx.
+ */
+static struct task_struct *get_target(struct cr_ctx *ctx, pid_t pid)
 {
 	struct task_struct *task;
 	int err;
@@ -219,20 +303,24 @@ static struct task_struct *get_target(pid_t pid)
 	}
 	task = find_get_task_by_vpid(pid);
 	if (!task)
-		return ERR_PTR(-ESRCH);
+		return ERR_PTR(cr_err(ctx, -ESRCH, "no task %d", pid));
 	err = down_read_killable(&task->signal->exec_update_lock);
 	if (err)
 		goto out_put;
-	err = -EPERM;
-	if (!ptrace_may_access(task, PTRACE_MODE_ATTACH_REALCREDS))
+	if (!ptrace_may_access(task, PTRACE_MODE_ATTACH_REALCREDS)) {
+		err = cr_err(ctx, -EPERM, "task %d: no right to ptrace it",
+			     pid);
 		goto out_unlock;
-	err = -EBUSY;
-	if (!task_stopped(task) || task->exit_state)
+	}
+	/* Stopped, and off its CPU so that its registers are all in memory */
+	if (!task_stopped(task) || task->exit_state ||
+	    !wait_task_inactive(task, READ_ONCE(task->__state)) ||
+	    !task_stopped(task)) {
+		err = cr_err(ctx, -EBUSY,
+			     "task %d is not stopped (by SIGSTOP, ptrace or the cgroup freezer)",
+			     pid);
 		goto out_unlock;
-	/* Off its CPU, so that its registers are all in memory */
-	if (!wait_task_inactive(task, READ_ONCE(task->__state)) ||
-	    !task_stopped(task))
-		goto out_unlock;
+	}
 	up_read(&task->signal->exec_update_lock);
 	return task;
 
@@ -243,41 +331,26 @@ out_put:
 	return ERR_PTR(err);
 }
 
-static long do_checkpoint(struct task_struct *task, struct file *file,
-			  unsigned long flags)
-{
-	struct cr_ctx *ctx;
-	long ret;
-
-	ctx = ctx_alloc(file, flags, false);
-	if (!ctx)
-		return -ENOMEM;
-	ctx->crid = new_crid();
-	ctx->task = task;
-	ret = cr_do_checkpoint(ctx);
-	if (!ret)
-		ret = ctx->crid;
-	return ctx_free(ctx, ret);
-}
-
 /**
  * sys_checkpoint() - save the state of a task to a file descriptor
  * @pid: the task (a thread id), or 0 for the caller.
  * @fd: file descriptor open for writing; the image is written at its
  *      current position.
- * @flags: must be 0.
+ * @flags: %CR_FLAG_LOGFD and its descriptor (CR_LOGFD()), or 0.
  *
  * Return: a checkpoint id greater than 0, or a negative errno.
  */
 SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
 {
 	struct task_struct *task;
+	struct cr_ctx *ctx;
 	struct fd f;
 	long ret;
 
 	cr_build_check_abi();
-	if (flags & ~CR_CHECKPOINT_FLAGS)
-		return -EINVAL;
+	ret = check_flags(flags, CR_CHECKPOINT_FLAGS);
+	if (ret)
+		return ret;
 	if (pid < 0)
 		return -EINVAL;
 
@@ -291,12 +364,22 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
 	if (!kernel_io_ok(fd_file(f), true))
 		goto out_fdput;
 
-	task = get_target(pid);
-	if (IS_ERR(task)) {
-		ret = PTR_ERR(task);
+	ctx = ctx_alloc(fd_file(f), flags, false);
+	if (IS_ERR(ctx)) {
+		ret = PTR_ERR(ctx);
 		goto out_fdput;
 	}
-	ret = do_checkpoint(task, fd_file(f), flags);
+	task = get_target(ctx, pid);
+	if (IS_ERR(task)) {
+		ret = ctx_free(ctx, PTR_ERR(task));
+		goto out_fdput;
+	}
+	ctx->crid = new_crid();
+	ctx->task = task;
+	ret = cr_do_checkpoint(ctx);
+	if (!ret)
+		ret = ctx->crid;
+	ret = ctx_free(ctx, ret);
 	put_task_struct(task);
 out_fdput:
 	fdput_pos(f);
@@ -308,7 +391,7 @@ out_fdput:
  * @crid: checkpoint id the image must have, or 0 for any.
  * @fd: file descriptor open for reading; the image is read from its
  *      current position up to end of file.
- * @flags: must be 0.
+ * @flags: %CR_FLAG_LOGFD and its descriptor (CR_LOGFD()), or 0.
  *
  * The caller becomes the task of the image, as execve(2) makes it another
  * program: it returns to user space where the checkpointed task was, with
@@ -327,8 +410,9 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 	long ret;
 
 	cr_build_check_abi();
-	if (flags & ~CR_RESTART_FLAGS)
-		return -EINVAL;
+	ret = check_flags(flags, CR_RESTART_FLAGS);
+	if (ret)
+		return ret;
 	if (crid < 0)
 		return -EINVAL;
 
@@ -342,10 +426,11 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 	if (!kernel_io_ok(fd_file(f), false))
 		goto out_fdput;
 
-	ret = -ENOMEM;
 	ctx = ctx_alloc(fd_file(f), flags, true);
-	if (!ctx)
+	if (IS_ERR(ctx)) {
+		ret = PTR_ERR(ctx);
 		goto out_fdput;
+	}
 	ctx->crid = crid;
 	ctx->task = current;
 	ret = cr_do_restart(ctx);

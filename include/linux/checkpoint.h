@@ -32,6 +32,7 @@ struct cr_task_state;
  * @flags: flags given to the system call.
  * @restart: true for restart, false for checkpoint.
  * @file: where the image is written to or read from.
+ * @log: where to say why the operation failed (%CR_FLAG_LOGFD), or %NULL.
  * @ppos: position in @file, or %NULL for stream files such as pipes.
  * @total: bytes written or read so far.
  * @nr_records: records written or read so far.
@@ -52,6 +53,7 @@ struct cr_ctx {
 	unsigned long flags;
 	bool restart;
 	struct file *file;
+	struct file *log;
 	loff_t *ppos;
 	u64 total;
 	u64 nr_records;

@@ -40,7 +40,7 @@ static const struct cr_hint hints[] = {
 	  "the task must be stopped (--stop/--freeze) and single-threaded, and not share its memory or files",
 	},
 	{ EOPNOTSUPP,
-	  "the task holds state this kernel cannot save yet: open files other than 0-2, shared or locked memory, pending signals, timers, sigaltstack, a sleep in nanosleep()... (see dmesg with CONFIG_CHECKPOINT_DEBUG)",
+	  "the task holds state this kernel cannot save yet: open files other than 0-2, shared or locked memory, pending signals, timers, sigaltstack, a sleep in nanosleep()...",
 	},
 	{ EPERM,
 	  "checkpoint needs the right to ptrace the task: same user and not more privileged, or CAP_SYS_PTRACE (and see Yama's ptrace_scope)",
@@ -107,9 +107,9 @@ static const char usage_text[] =
 "ptrace or by the cgroup freezer.  This kernel saves single-threaded\n"
 "processes with no open file descriptor other than 0, 1 and 2, no shared\n"
 "or locked memory, no pending signal, no armed timer and no sigaltstack;\n"
-"it refuses the others, and the reason is in the kernel log (dmesg) with\n"
-"CONFIG_CHECKPOINT_DEBUG=y.  If the checkpoint fails, PID is resumed as it\n"
-"was and never killed, and a partial image FILE is removed.\n"
+"it refuses the others, and this tool prints the kernel's reason (\"kernel:\").\n"
+"If the checkpoint fails, PID is resumed as it was and never killed, and a\n"
+"partial image FILE is removed.\n"
 "\n"
 "Exit status: 0 saved, 1 the checkpoint failed, 2 usage error, 3 PID could\n"
 "not be stopped or frozen.\n";
@@ -495,7 +495,7 @@ int main(int argc, char **argv)
 	enum stop_mode mode = STOP_NONE;
 	const char *out = NULL, *name;
 	struct target t = { 0 };
-	unsigned long long mark;
+	struct cr_log log;
 	int c, fd, err, status;
 	/* A partial image in a regular file is removed */
 	bool kill_after = false, leave = false, created = false;
@@ -584,15 +584,14 @@ int main(int argc, char **argv)
 	}
 
 	start = image_start(fd);
-	mark = cr_kmsg_mark();
-	crid = sys_checkpoint(t.pid, fd, 0);
+	crid = sys_checkpoint(t.pid, fd, cr_log_open(&log));
 	err = errno;
 
 	if (crid < 0) {
 		char what[64];
 
 		snprintf(what, sizeof(what), "process %d", t.pid);
-		cr_report(PROG, what, err, hints, mark);
+		cr_report(PROG, what, err, hints, &log);
 		if (err == EBUSY && mode == STOP_NONE &&
 		    !state_stopped(task_state(t.pid)))
 			warn("process %d is not stopped: add --stop or --freeze",
@@ -601,6 +600,7 @@ int main(int argc, char **argv)
 		goto fail_output;
 	}
 
+	cr_log_show(PROG, &log);	/* nothing, but it closes the pipe */
 	end = start >= 0 ? lseek(fd, 0, SEEK_CUR) : -1;
 	if (out && close(fd)) {
 		warn("%s: %s", out, strerror(errno));

@@ -2,8 +2,7 @@
 /*
  * What checkpoint(1) and restart(1) share: the system calls, the hint
  * printed with an errno, and the kernel's own reason for a refusal, which
- * it logs at debug level (CONFIG_CHECKPOINT_DEBUG) and which these tools
- * fetch from /dev/kmsg when they may read it.
+ * the kernel writes to a log descriptor given with the call.
  */
 
 #ifndef _CR_TOOLS_H
@@ -20,6 +19,8 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
+
+#include <linux/checkpoint_hdr.h>
 
 /*
  * The numbers of this series (Linux 6.12, x86_64 only), for a build
@@ -107,86 +108,98 @@ static inline int cr_parse_int(const char *s, long min, long max, long *val)
 	return 0;
 }
 
-/* What the kernel logged for checkpoint/restart starts with this */
-#define CR_KMSG_PREFIX	"checkpoint: "
-/* No kernel log to look at */
-#define CR_KMSG_NONE	(~0ULL)
+/*
+ * The kernel's reason for a refusal comes through a pipe given to the
+ * system call as its log descriptor (CR_FLAG_LOGFD).
+ */
+struct cr_log {
+	int rfd;
+	int wfd;
+};
+
+/* Move @fd above 2, so that it never stands in for standard I/O */
+static inline int cr_fd_above_stdio(int fd)
+{
+	int nfd;
+
+	if (fd > 2)
+		return fd;
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	return nfd;
+}
 
 /*
- * Read the kernel log records of /dev/kmsg, oldest first.  With @prog set,
- * print the checkpoint ones of sequence number @since and later.
- * Return: the sequence number the next record will have, or CR_KMSG_NONE
- * if the log cannot be read.
+ * Open the pipe for the kernel's reason.  Return: the flags to give the
+ * system call for it, or 0 if there is no pipe (the call then fails with
+ * nothing more than its errno).
  */
-static inline unsigned long long cr_kmsg_scan(const char *prog,
-					      unsigned long long since)
+static inline unsigned long cr_log_open(struct cr_log *log)
 {
-	unsigned long long seq, next = 0;
-	char buf[8192], *msg, *nl;
-	bool any = false;
-	ssize_t n;
-	int fd;
+	int p[2];
 
-	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return CR_KMSG_NONE;
-	for (;;) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		if (n < 0 && (errno == EPIPE || errno == EINTR))
-			continue;	/* records overwritten meanwhile */
-		if (n < 0 && errno != EAGAIN && !any) {
-			close(fd);	/* no right to read it (EPERM) */
-			return CR_KMSG_NONE;
-		}
-		if (n <= 0)
-			break;
-		any = true;
-		buf[n] = '\0';
-		/* "level,seq,usecs,flags[,...];message\n[ KEY=value\n]..." */
-		msg = strchr(buf, ';');
-		if (!msg || sscanf(buf, "%*u,%llu,", &seq) != 1)
-			continue;
-		next = seq + 1;
-		msg++;
-		nl = strchr(msg, '\n');
+	log->rfd = -1;
+	log->wfd = -1;
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK))
+		return 0;
+	log->rfd = cr_fd_above_stdio(p[0]);
+	log->wfd = cr_fd_above_stdio(p[1]);
+	if (log->rfd < 0 || log->wfd < 0) {
+		if (log->rfd >= 0)
+			close(log->rfd);
+		if (log->wfd >= 0)
+			close(log->wfd);
+		log->rfd = -1;
+		log->wfd = -1;
+		return 0;
+	}
+	return CR_LOGFD(log->wfd);
+}
+
+/* Print what the kernel wrote to @log as "PROG: kernel: ...", and close it */
+static inline void cr_log_show(const char *prog, struct cr_log *log)
+{
+	char buf[1024], *line, *nl;
+	ssize_t n;
+
+	if (log->rfd < 0)
+		return;
+	close(log->wfd);
+	n = read(log->rfd, buf, sizeof(buf) - 1);
+	close(log->rfd);
+	log->rfd = -1;
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (line = buf; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
 		if (nl)
 			*nl = '\0';
-		if (prog && seq >= since &&
-		    !strncmp(msg, CR_KMSG_PREFIX, strlen(CR_KMSG_PREFIX)))
-			fprintf(stderr, "%s: kernel: %s\n", prog,
-				msg + strlen(CR_KMSG_PREFIX));
+		/* "checkpoint: " or "restart: " says what the tool says */
+		if (!strncmp(line, "checkpoint: ", 12))
+			line += 12;
+		else if (!strncmp(line, "restart: ", 9))
+			line += 9;
+		fprintf(stderr, "%s: kernel: %s\n", prog, line);
+		if (!nl)
+			break;
 	}
-	close(fd);
-	return next;
-}
-
-/* Where the kernel log is now, to show what is logged from here on */
-static inline unsigned long long cr_kmsg_mark(void)
-{
-	return cr_kmsg_scan(NULL, 0);
-}
-
-/* Show the checkpoint lines logged since @mark, from cr_kmsg_mark() */
-static inline void cr_kmsg_show(const char *prog, unsigned long long mark)
-{
-	if (mark != CR_KMSG_NONE)
-		cr_kmsg_scan(prog, mark);
 }
 
 /*
  * Print why the system call failed: "PROG: WHAT: error", the hint for it,
- * and the kernel's reason if it logged one since @mark.
+ * and the kernel's reason if it gave one on @log (which is closed).
  */
 static inline void cr_report(const char *prog, const char *what, int err,
-			     const struct cr_hint *hints,
-			     unsigned long long mark)
+			     const struct cr_hint *hints, struct cr_log *log)
 {
 	const char *hint = cr_hint(hints, err);
 
 	fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(err));
+	if (log)
+		cr_log_show(prog, log);
 	if (hint)
 		fprintf(stderr, "%s: %s\n", prog, hint);
-	cr_kmsg_show(prog, mark);
 }
 
 #endif /* _CR_TOOLS_H */

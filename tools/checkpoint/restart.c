@@ -33,7 +33,7 @@ static const struct cr_hint hints[] = {
 	  "the image's user and group ids, groups and capabilities must be exactly the caller's: run restart as the user that was checkpointed (and raising resource limits needs CAP_SYS_RESOURCE)",
 	},
 	{ EINVAL,
-	  "not a valid checkpoint image, or a damaged or truncated one, or one the kernel cannot read from this file (see dmesg with CONFIG_CHECKPOINT_DEBUG)",
+	  "not a valid checkpoint image, or a damaged or truncated one, or one the kernel cannot read from this file",
 	},
 	{ E2BIG,
 	  "the image has fields this kernel does not know: it comes from a newer kernel",
@@ -42,7 +42,7 @@ static const struct cr_hint hints[] = {
 	  "the image checksum does not match: the image is damaged",
 	},
 	{ EOPNOTSUPP,
-	  "the image needs what this kernel or CPU does not have: another format version, architecture, page size, kernel constants, vDSO or CPU state (see dmesg with CONFIG_CHECKPOINT_DEBUG)",
+	  "the image needs what this kernel or CPU does not have: another format version, architecture, page size, kernel constants, vDSO or CPU state",
 	},
 	{ ENOENT,
 	  "a file of the image is missing here: its executable, a mapped file or its working directory",
@@ -91,9 +91,9 @@ static const char usage_text[] =
 "The image must have been taken by the same user, with the same groups and\n"
 "capabilities, and the files it maps (its executable first) and its working\n"
 "directory must still be there.  The kernel checks the image before it\n"
-"replaces anything: restart then fails and exits with status 1, and the\n"
-"reason is in the kernel log (dmesg) with CONFIG_CHECKPOINT_DEBUG=y.  A\n"
-"failure after that point kills the process (SIGKILL).\n"
+"replaces anything: restart then fails, prints the kernel's reason\n"
+"(\"kernel:\") and exits with status 1.  A failure after that point kills\n"
+"the process (SIGKILL).\n"
 "\n"
 "Exit status, when the restart fails: 1 refused, 2 usage error; 0 for a\n"
 "valid image without a process.\n";
@@ -164,7 +164,7 @@ int main(int argc, char **argv)
 	};
 	const char *in = NULL, *name;
 	bool inherit[3] = { false };
-	unsigned long long mark;
+	struct cr_log log;
 	long crid = 0, ret, val;
 	int c, fd, err;
 	off_t pos;
@@ -249,8 +249,7 @@ int main(int argc, char **argv)
 	}
 
 	pos = lseek(fd, 0, SEEK_CUR);
-	mark = cr_kmsg_mark();
-	ret = sys_restart(crid, fd, 0);
+	ret = sys_restart(crid, fd, cr_log_open(&log));
 	err = errno;
 
 	if (ret >= 0) {
@@ -259,8 +258,7 @@ int main(int argc, char **argv)
 			name);
 		return CR_EXIT_OK;
 	}
-	cr_report(PROG, name, err, hints, CR_KMSG_NONE);
+	cr_report(PROG, name, err, hints, &log);
 	explain(name, fd, pos, err, crid);
-	cr_kmsg_show(PROG, mark);
 	return CR_EXIT_FAIL;
 }

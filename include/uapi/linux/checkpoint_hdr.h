@@ -42,6 +42,20 @@
  */
 #define CR_FIXED_MAX_LEN	4096
 
+/*
+ * Flags of checkpoint(2) and restart(2) common to both.
+ *
+ * CR_FLAG_LOGFD: bits 32 to 63 of the flags hold a file descriptor open for
+ * writing (use CR_LOGFD()).  When the call fails, the kernel writes to it
+ * one line saying why: "checkpoint: " or "restart: ", the error, and what
+ * was refused (a task, fd, address or record), then a newline.  Nothing is
+ * written when the call succeeds.  The descriptor must not be the image's.
+ */
+#define CR_FLAG_LOGFD		(1UL << 31)
+#define CR_LOGFD_SHIFT		32
+#define CR_LOGFD(fd)		(CR_FLAG_LOGFD | \
+				 ((unsigned long)(__u32)(fd) << CR_LOGFD_SHIFT))
+
 /* Values of &cr_hdr.type */
 #define CR_HDR_HEADER		1	/* &struct cr_hdr_header */
 #define CR_HDR_TAIL		2	/* &struct cr_hdr_tail */

@@ -1727,4 +1727,181 @@ TEST_F(consts, changed)
 	ASSERT_EQ(0, restart_image(_metadata, &self->img));
 }
 
+/* The log descriptor (CR_FLAG_LOGFD) */
+
+/* A pipe for the log, read end non-blocking; both ends close-on-exec */
+static void log_pipe(struct __test_metadata *_metadata, int p[2])
+{
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	ASSERT_EQ(0, fcntl(p[0], F_SETFL, O_NONBLOCK));
+}
+
+/* What the kernel wrote to the log pipe @p, NUL-terminated; closes it */
+static ssize_t log_read(int p[2], char *buf, size_t len)
+{
+	ssize_t n;
+
+	close(p[1]);
+	n = read(p[0], buf, len - 1);
+	close(p[0]);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+/* @line is one line that starts with @op and contains @what */
+static void expect_log_line(struct __test_metadata *_metadata,
+			    const char *line, const char *op,
+			    const char *what)
+{
+	size_t len = strlen(line);
+
+	ASSERT_LT(0, len);
+	EXPECT_EQ(0, strncmp(line, op, strlen(op))) TH_LOG("log: %s", line);
+	EXPECT_EQ('\n', line[len - 1]) TH_LOG("log: %s", line);
+	EXPECT_EQ(line + len - 1, strchr(line, '\n')) TH_LOG("log: %s", line);
+	EXPECT_NE(NULL, strstr(line, what)) TH_LOG("log: %s", line);
+}
+
+TEST(checkpoint_logfd_bad)
+{
+	int fd, p[2], null;
+
+	REQUIRE_CHECKPOINT();
+	fd = make_tmpfile(_metadata, NULL);
+	log_pipe(_metadata, p);
+
+	/* Not an open descriptor, or not open for writing */
+	ASSERT_EQ(-1, sys_checkpoint(getpid(), fd, CR_LOGFD(-1)));
+	ASSERT_EQ(EBADF, errno);
+	ASSERT_EQ(-1, sys_checkpoint(getpid(), fd, CR_LOGFD(INT_MAX)));
+	ASSERT_EQ(EBADF, errno);
+	ASSERT_EQ(-1, sys_checkpoint(getpid(), fd, CR_LOGFD(p[0])));
+	ASSERT_EQ(EBADF, errno);
+
+	/* A file the kernel cannot write to, or the image itself */
+	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, null);
+	ASSERT_EQ(-1, sys_checkpoint(getpid(), fd, CR_LOGFD(null)));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, sys_checkpoint(getpid(), fd, CR_LOGFD(fd)));
+	ASSERT_EQ(EINVAL, errno);
+	close(null);
+
+	/* Descriptor bits without CR_FLAG_LOGFD, and the flag alone is fd 0 */
+	ASSERT_EQ(-1, sys_checkpoint(getpid(), fd, (unsigned long)p[1] << 32));
+	ASSERT_EQ(EINVAL, errno);
+
+	/* Nothing was written anywhere */
+	EXPECT_EQ(0, lseek(fd, 0, SEEK_END));
+	EXPECT_EQ(-1, read(p[0], &null, 1));
+	EXPECT_EQ(EAGAIN, errno);
+	close(p[0]);
+	close(p[1]);
+	close(fd);
+}
+
+/* A refusal is explained on the log descriptor, in one line */
+TEST(checkpoint_logfd_message)
+{
+	int fd, p[2], status;
+	char line[1024];
+	pid_t child;
+
+	REQUIRE_CHECKPOINT();
+	fd = make_tmpfile(_metadata, NULL);
+	log_pipe(_metadata, p);
+
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			;
+	}
+	EXPECT_EQ(-1, sys_checkpoint(child, fd, CR_LOGFD(p[1])));
+	EXPECT_EQ(EBUSY, errno);
+	kill(child, SIGKILL);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+
+	ASSERT_LT(0, log_read(p, line, sizeof(line)));
+	expect_log_line(_metadata, line, "checkpoint: ", "is not stopped");
+
+	/* No such task */
+	log_pipe(_metadata, p);
+	EXPECT_EQ(-1, sys_checkpoint(PID_UNUSED, fd, CR_LOGFD(p[1])));
+	EXPECT_EQ(ESRCH, errno);
+	ASSERT_LT(0, log_read(p, line, sizeof(line)));
+	expect_log_line(_metadata, line, "checkpoint: ", "no task");
+	close(fd);
+}
+
+/* Nothing is written to the log of a checkpoint that succeeds */
+TEST(checkpoint_logfd_success)
+{
+	int fd, p[2], status;
+	char line[1024];
+	pid_t child;
+
+	REQUIRE_CHECKPOINT();
+	fd = make_tmpfile(_metadata, NULL);
+	log_pipe(_metadata, p);
+
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		/* Image on 3, log on 4: the log is not saved, like the image */
+		if (dup2(fd, 3) != 3 || dup2(p[1], 4) != 4)
+			_exit(2);
+		syscall(__NR_close_range, 5U, ~0U, 0U);
+		unmap_shared();
+		_exit(sys_checkpoint(0, 3, CR_LOGFD(4)) > 0 ? 0 : 1);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_LT(0, lseek(fd, 0, SEEK_END));
+	EXPECT_EQ(0, log_read(p, line, sizeof(line))) TH_LOG("log: %s", line);
+	close(fd);
+}
+
+TEST_F(image, restart_logfd)
+{
+	struct image img = self->img;
+	char line[1024];
+	int fd, p[2];
+
+	/* A valid image without a task: nothing logged */
+	fd = image_file(_metadata, &self->img, NULL);
+	log_pipe(_metadata, p);
+	ASSERT_EQ(0, sys_restart(0, fd, CR_LOGFD(p[1])));
+	EXPECT_EQ(0, log_read(p, line, sizeof(line))) TH_LOG("log: %s", line);
+	close(fd);
+
+	/* A bad one: the reason */
+	img.hdr.magic = 0;
+	fd = image_file(_metadata, &img, NULL);
+	log_pipe(_metadata, p);
+	ASSERT_EQ(-1, sys_restart(0, fd, CR_LOGFD(p[1])));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_LT(0, log_read(p, line, sizeof(line)));
+	expect_log_line(_metadata, line, "restart: ", "magic");
+
+	/* The log descriptor is checked like checkpoint's */
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	ASSERT_EQ(-1, sys_restart(0, fd, CR_LOGFD(fd)));
+	ASSERT_EQ(EINVAL, errno);	/* the image itself */
+	ASSERT_EQ(-1, sys_restart(0, fd, CR_LOGFD(-1)));
+	ASSERT_EQ(EBADF, errno);
+	log_pipe(_metadata, p);
+	ASSERT_EQ(-1, sys_restart(0, fd, CR_LOGFD(p[0])));
+	ASSERT_EQ(EBADF, errno);	/* not open for writing */
+	close(p[0]);
+	close(p[1]);
+	ASSERT_EQ(-1, sys_restart(0, fd, 1UL << 40));
+	ASSERT_EQ(EINVAL, errno);
+	/* None of these read the image */
+	EXPECT_EQ(0, lseek(fd, 0, SEEK_CUR));
+	close(fd);
+}
+
 TEST_HARNESS_MAIN
