@@ -71,10 +71,14 @@ static int write_tail(struct cr_ctx *ctx)
  * cr_do_checkpoint() - write an image
  * @ctx: the checkpoint.
  *
+ * The tail is written only if the task stayed stopped all along: an image
+ * without its tail is refused by restart.
+ *
  * Return: 0, or a negative errno.
  */
 int cr_do_checkpoint(struct cr_ctx *ctx)
 {
 	return cr_check_task(ctx) ?: write_header(ctx) ?: cr_write_task(ctx) ?:
-	       cr_write_cpu(ctx) ?: cr_write_mm(ctx) ?: write_tail(ctx);
+	       cr_write_cpu(ctx) ?: cr_write_mm(ctx) ?:
+	       cr_check_still_stopped(ctx) ?: write_tail(ctx);
 }

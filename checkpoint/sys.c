@@ -313,9 +313,9 @@ static struct task_struct *get_target(struct cr_ctx *ctx, pid_t pid)
 		goto out_unlock;
 	}
 	/* Stopped, and off its CPU so that its registers are all in memory */
-	if (!task_stopped(task) || task->exit_state ||
-	    !wait_task_inactive(task, READ_ONCE(task->__state)) ||
-	    !task_stopped(task)) {
+	if (task_stopped(task) && !task->exit_state)
+		ctx->ncsw = wait_task_inactive(task, READ_ONCE(task->__state));
+	if (!ctx->ncsw || !task_stopped(task)) {
 		err = cr_err(ctx, -EBUSY,
 			     "task %d is not stopped (by SIGSTOP, ptrace or the cgroup freezer)",
 			     pid);
@@ -329,6 +329,33 @@ out_unlock:
 out_put:
 	put_task_struct(task);
 	return ERR_PTR(err);
+}
+
+/**
+ * cr_check_still_stopped() - check the task did not run during the checkpoint
+ * @ctx: the checkpoint.
+ *
+ * The caller of checkpoint(2) must keep the task stopped; a SIGCONT or a
+ * thaw in the middle would make the image a mix of two moments.  The task
+ * must still be stopped, and must not have been switched in since
+ * get_target() found it off its CPU (wait_task_inactive() counts the
+ * switches).
+ *
+ * Return: 0, or -EBUSY with a message.
+ */
+int cr_check_still_stopped(struct cr_ctx *ctx)
+{
+	struct task_struct *t = ctx->task;
+
+	if (t == current)
+		return 0;
+	if (!task_stopped(t) ||
+	    wait_task_inactive(t, READ_ONCE(t->__state)) != ctx->ncsw ||
+	    !task_stopped(t))
+		return cr_err(ctx, -EBUSY,
+			      "task %d ran during the checkpoint: the image is not consistent",
+			      task_pid_vnr(t));
+	return 0;
 }
 
 /**

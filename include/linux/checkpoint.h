@@ -43,6 +43,8 @@ struct cr_task_state;
  * @cpu: registers read from the image, until restored (restart).
  * @mm: address space read from the image, until restored (restart).
  * @ts: task state read from the image, until restored (restart).
+ * @ncsw: context switch count of the task when checkpoint found it
+ *        stopped (see wait_task_inactive()); 0 for the caller itself.
  * @replaced: the caller was replaced by the task of the image (restart).
  * @err: first error of the operation, or 0.
  * @msg: what failed, when @err is set and the failure has a reason to
@@ -64,6 +66,7 @@ struct cr_ctx {
 	struct cr_cpu_state *cpu;
 	struct cr_mm_state *mm;
 	struct cr_task_state *ts;
+	unsigned long ncsw;
 	bool replaced;
 	int err;
 	char msg[CR_MSG_LEN];
@@ -74,6 +77,7 @@ __printf(3, 4)
 int cr_err(struct cr_ctx *ctx, int err, const char *fmt, ...);
 void *cr_hbuf_get(struct cr_ctx *ctx, size_t len);
 void cr_hbuf_put(struct cr_ctx *ctx, void *ptr);
+int cr_check_still_stopped(struct cr_ctx *ctx);
 
 /* io.c: the only output and input paths of an image */
 int cr_write(struct cr_ctx *ctx, const void *buf, size_t len);

@@ -5,6 +5,8 @@
  * cr_harness.h.
  */
 
+#include <sys/ioctl.h>
+
 #include "cr_harness.h"
 
 /*
@@ -1881,6 +1883,70 @@ TEST_F_TIMEOUT(restart, other_task_stopped, TEST_TIMEOUT)
 	expect_in_syscall(_metadata, pid, __NR_pause, "restarted target");
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
 	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted target");
+}
+
+/*
+ * A stopped task continued and stopped again while checkpoint writes it:
+ * the image would mix two moments, so checkpoint fails with EBUSY (and
+ * writes no tail).  Checkpoint writes to a pipe nobody reads until the
+ * target has run.
+ */
+TEST_F_TIMEOUT(restart, other_task_ran_meanwhile, TEST_TIMEOUT)
+{
+	int p[2], status, queued = 0, i;
+	static char buf[65536];
+	pid_t pid, cp;
+	ssize_t n;
+
+	pid = start_target(_metadata, false);
+	expect_in_syscall(_metadata, pid, __NR_pause, "target");
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
+
+	ASSERT_EQ(0, pipe(p));
+	fflush(stdout);
+	fflush(stderr);
+	cp = fork();
+	ASSERT_LE(0, cp);
+	if (cp == 0) {
+		close(p[0]);
+		_exit(sys_checkpoint(pid, p[1], 0) > 0 ? 0 : errno);
+	}
+	kid_add(cp);
+	close(p[1]);
+
+	/*
+	 * Until checkpoint has written part of the image and waits for room
+	 * in the pipe: the image is larger than the pipe.
+	 */
+	for (i = 0; i < CHILD_TIMEOUT_MS / 10; i++) {
+		ASSERT_EQ(0, ioctl(p[0], FIONREAD, &queued));
+		if (queued > 0 && proc_state(cp) == 'S')
+			break;
+		usleep(10000);
+	}
+	ASSERT_LT(0, queued);
+	ASSERT_EQ('S', proc_state(cp));
+
+	/* The target runs (back into pause()), and is stopped again */
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	ASSERT_EQ(pid, waitpid(pid, &status, WCONTINUED));
+	expect_in_syscall(_metadata, pid, __NR_pause, "continued target");
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
+
+	/* Let checkpoint finish: it must notice */
+	do
+		n = read(p[0], buf, sizeof(buf));
+	while (n > 0);
+	ASSERT_EQ(0, n);
+	close(p[0]);
+	expect_exit(_metadata, cp, EBUSY, "checkpointer");
+
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	expect_in_syscall(_metadata, pid, __NR_pause, "continued target");
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "target");
 }
 
 /* Restart reads the image from a pipe while checkpoint writes it */
