@@ -286,7 +286,7 @@ struct rst {
 /* Restart the image of img_path in a forked restarter */
 static struct rst do_restart(size_t len)
 {
-	volatile double *t0;
+	double *t0;
 	int go[2], out[2], fd, status, c;
 	struct rst res;
 	double t1, t2;
@@ -489,9 +489,10 @@ static struct row measure(unsigned long mib, int reps)
 		rs[i] = r.running;
 		vf[i] = r.verified;
 		row.image = c.image;
-		fprintf(stderr, "  %lu MiB #%d: write %.3f read %.3f checkpoint %.3f restart %.3f (+verify %.3f) s\n",
-			mib, i + 1, io.wr, io.rd, c.secs, r.running,
-			r.verified);
+		fprintf(stderr, "  %lu MiB #%d: write %.3f read %.3f s, ", mib,
+			i + 1, io.wr, io.rd);
+		fprintf(stderr, "checkpoint %.3f restart %.3f (+verify %.3f) s\n",
+			c.secs, r.running, r.verified);
 	}
 	row.ck = median(ck, reps);
 	row.rs = median(rs, reps);
@@ -511,10 +512,12 @@ static void print_table(const struct row *rows, int n)
 	       "/read", "+verify s", "image MiB", "write s", "read s", "reps");
 	for (i = 0; i < n; i++) {
 		r = &rows[i];
-		printf("%6lu | %9.3f %7.0f %6.2f | %9.3f %7.0f %6.2f | %9.3f | %9.1f | %8.3f %8.3f | %4d\n",
-		       r->mib, r->ck, r->mib / r->ck, r->ck / r->wr,
-		       r->rs, r->mib / r->rs, r->rs / r->rd, r->vf,
-		       r->image / (double)MIB, r->wr, r->rd, r->reps);
+		printf("%6lu | %9.3f %7.0f %6.2f ", r->mib, r->ck,
+		       r->mib / r->ck, r->ck / r->wr);
+		printf("| %9.3f %7.0f %6.2f | %9.3f ", r->rs, r->mib / r->rs,
+		       r->rs / r->rd, r->vf);
+		printf("| %9.1f | %8.3f %8.3f | %4d\n", r->image / (double)MIB,
+		       r->wr, r->rd, r->reps);
 	}
 	fflush(stdout);
 }
