@@ -5,6 +5,7 @@
 #
 #   make check            build everything, run the kselftests in the VM
 #   make demo             checkpoint a running counter in the VM, restart it
+#   make bench            time checkpoint and restart in the VM (a few min)
 #   make vm               build the kernel, the tests and the initramfs
 #   make patchset         export the work as a git format-patch series
 #   make checkpatch       run checkpatch.pl --strict over that series
@@ -19,13 +20,13 @@ export BUILD KSRC DEBUG KVM JOBS
 
 S := $(CURDIR)/scripts
 
-.PHONY: all vm deps tree kernel selftests tools initramfs check run-tests demo \
+.PHONY: all vm deps tree kernel selftests tools initramfs check run-tests demo bench \
 	patchset checkpatch checkpatch-errors clean distclean help
 
 all: vm
 
 help:
-	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@$(S)/install-deps
@@ -57,6 +58,9 @@ run-tests:
 
 demo: vm
 	@$(S)/demo
+
+bench: vm
+	@$(S)/bench
 
 patchset: tree
 	@$(S)/make-patchset
