@@ -17,6 +17,7 @@
 #include <linux/cleanup.h>
 #include <linux/elf.h>
 #include <linux/errno.h>
+#include <linux/hw_breakpoint.h>
 #include <linux/regset.h>
 #include <linux/restart_block.h>
 #include <linux/sched.h>
@@ -26,6 +27,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include <asm/desc.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/sched.h>
 #include <asm/fpu/signal.h>
@@ -638,6 +640,21 @@ static void restore_regs(struct pt_regs *regs,
 	current->restart_block.fn = do_no_restart_syscall;
 }
 
+/*
+ * What the caller set up for itself and the image does not describe, as
+ * execve() clears it: its TLS descriptors (the image of a task that had
+ * any is refused) and the hardware breakpoints of its tracer.
+ */
+static void clear_caller_state(void)
+{
+	struct task_struct *t = current;
+
+	flush_ptrace_hw_breakpoint(t);
+	memset(t->thread.tls_array, 0, sizeof(t->thread.tls_array));
+	load_TLS(&t->thread, get_cpu());
+	put_cpu();
+}
+
 /**
  * cr_restore_cpu() - give the caller the registers read from the image
  * @ctx: the restart, after cr_read_cpu().
@@ -660,6 +677,7 @@ int cr_restore_cpu(struct cr_ctx *ctx, long *ax)
 
 	if (WARN_ON_ONCE(!cpu))
 		return -EINVAL;
+	clear_caller_state();
 	ret = restore_xstate(cpu);
 	if (!ret)
 		ret = restore_segments(&cpu->regs);

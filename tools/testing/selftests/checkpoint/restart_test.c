@@ -7,6 +7,8 @@
 
 #include <sys/ioctl.h>
 
+#include <asm/ldt.h>
+
 #include "cr_harness.h"
 
 /*
@@ -959,10 +961,17 @@ static unsigned int rseq_registered_len(void *area)
 	unsigned int i;
 
 	lens[2] = __rseq_size;
-	for (i = 0; i < ARRAY_SIZE(lens); i++)
-		if (lens[i] && syscall(__NR_rseq, area, lens[i], 0, RSEQ_SIG) == -1 &&
-		    errno == EBUSY)
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		if (!lens[i])
+			continue;
+		if (syscall(__NR_rseq, area, lens[i], 0, RSEQ_SIG) == 0) {
+			/* Nothing was registered: the probe did, undo it */
+			syscall(__NR_rseq, area, lens[i], 1, RSEQ_SIG);
+			return 0;
+		}
+		if (errno == EBUSY)
 			return lens[i];
+	}
 	return 0;
 }
 
@@ -2056,6 +2065,119 @@ static void threaded_restarter(void *arg, int fd)
 	if (!CHECK(lseek(fd, 0, SEEK_SET) == 0))
 		cr_exit(0);
 	restarter_run(fd, 0);
+}
+
+/*
+ * The restarter's TLS descriptors (set_thread_area) are not the restored
+ * task's: like execve, restart clears them.  64-bit tasks can only set them
+ * through the 32-bit system call entry (int $0x80), which needs a kernel
+ * with CONFIG_IA32_EMULATION.
+ */
+#define TLS_ENTRY_MIN		12	/* GDT_ENTRY_TLS_MIN of x86_64 */
+#define TLS_ENTRIES		3
+#define TLS_BASE		0x12345000U
+#define NR32_SET_THREAD_AREA	243
+#define NR32_GET_THREAD_AREA	244
+
+/* A 32-bit system call taking a pointer, which must be below 4 GiB */
+static long int80(long nr, void *arg)
+{
+	long ret;
+
+	asm volatile ("int $0x80" : "=a" (ret) : "0" (nr), "b" (arg)
+		      : "memory");
+	return ret;
+}
+
+static struct user_desc *tls_desc(void)
+{
+	static struct user_desc *d;
+
+	if (!d) {
+		d = mmap(NULL, pg(), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+		if (d == MAP_FAILED)
+			d = NULL;
+	}
+	return d;
+}
+
+static void tls_verify(bool restarted)
+{
+	struct user_desc *d = tls_desc();
+	long r;
+	int i;
+
+	if (!CHECK(d))
+		return;
+	for (i = 0; i < TLS_ENTRIES; i++) {
+		memset(d, 0, sizeof(*d));
+		d->entry_number = TLS_ENTRY_MIN + i;
+		r = int80(NR32_GET_THREAD_AREA, d);
+		if (!CHECKF(r == 0, "get_thread_area(%d): %ld",
+			    TLS_ENTRY_MIN + i, r))
+			continue;
+		CHECKF(d->base_addr == 0 && d->limit == 0,
+		       "TLS entry %u: base %#x limit %#x", d->entry_number,
+		       d->base_addr, d->limit);
+	}
+}
+
+static void tls_body(void *arg, int imgfd)
+{
+	long r;
+	int err;
+
+	cr_prepare(imgfd);
+	r = sys_checkpoint(0, imgfd, 0);
+	err = errno;
+	cr_finish(r, err, tls_verify);
+}
+
+static void tls_pre(void *arg)
+{
+	struct user_desc *d = tls_desc();
+
+	if (!CHECK(d))
+		cr_exit(0);
+	memset(d, 0, sizeof(*d));
+	d->entry_number = -1;
+	d->base_addr = TLS_BASE;
+	d->limit = 0xfff;
+	d->seg_32bit = 1;
+	d->useable = 1;
+	if (!CHECK(int80(NR32_SET_THREAD_AREA, d) == 0))
+		cr_exit(0);
+	d->base_addr = 0;
+	if (!CHECK(int80(NR32_GET_THREAD_AREA, d) == 0) ||
+	    !CHECK(d->base_addr == TLS_BASE))
+		cr_exit(0);
+}
+
+/* Whether int $0x80 works: it kills a task of a kernel without it */
+static bool have_int80(void)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid == 0) {
+		struct user_desc *d = tls_desc();
+
+		if (!d)
+			_exit(1);
+		d->entry_number = TLS_ENTRY_MIN;
+		_exit(int80(NR32_GET_THREAD_AREA, d) == 0 ? 0 : 1);
+	}
+	return pid > 0 && waitpid(pid, &status, 0) == pid &&
+	       WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+TEST_F_TIMEOUT(restart, restarter_tls_cleared, TEST_TIMEOUT)
+{
+	if (!have_int80())
+		SKIP(return, "no 32-bit system calls (CONFIG_IA32_EMULATION)");
+	checkpoint_restart(_metadata, &self->d, tls_body, NULL, tls_pre, NULL);
 }
 
 TEST_F_TIMEOUT(restart, multithreaded_restarter, TEST_TIMEOUT)
