@@ -12,6 +12,7 @@
 #include <linux/types.h>
 #include <linux/checkpoint_hdr.h>
 
+struct cred;
 struct file;
 struct task_struct;
 struct cr_cpu_state;
@@ -112,6 +113,16 @@ int cr_check_caller(struct cr_ctx *ctx);
 int cr_read_task(struct cr_ctx *ctx, const struct cr_hdr *h);
 int cr_restore_task(struct cr_ctx *ctx);
 void cr_free_task(struct cr_ctx *ctx);
+
+/*
+ * creds.c: credentials.  cr_write_creds() writes the CR_HDR_CREDS record of
+ * ctx->task; cr_read_creds() reads it and builds the credentials the
+ * caller may set, before the point of no return; cr_commit_creds() makes
+ * them the caller's after it.
+ */
+int cr_write_creds(struct cr_ctx *ctx);
+int cr_read_creds(struct cr_ctx *ctx, struct cred **credp);
+void cr_commit_creds(struct cred **credp);
 
 /*
  * arch/x86/kernel/checkpoint.c: registers and extended state.

@@ -1444,16 +1444,6 @@ static int thread_undo(struct refuse_ctx *c)
 	return thr_stop_join();
 }
 
-static int shared_anon_setup(struct refuse_ctx *c)
-{
-	c->mem = mmap(NULL, REFUSE_LEN, PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (c->mem == MAP_FAILED)
-		return -1;
-	pat_fill(c->mem, REFUSE_LEN, SEED_REFUSE + 1, 0);
-	return 0;
-}
-
 static int shared_still(struct refuse_ctx *c)
 {
 	return pat_check(c->mem, REFUSE_LEN, SEED_REFUSE + 1, 0) < 0 ? 0 : -1;
@@ -1464,7 +1454,7 @@ static int munmap_undo(struct refuse_ctx *c)
 	return munmap(c->mem, REFUSE_LEN);
 }
 
-static int shared_file_setup(struct refuse_ctx *c)
+static int shared_deleted_setup(struct refuse_ctx *c)
 {
 	char path[128];
 	int fd;
@@ -1480,45 +1470,13 @@ static int shared_file_setup(struct refuse_ctx *c)
 	c->mem = mmap(NULL, REFUSE_LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      fd, 0);
 	close(fd);
+	/* A shared mapping of a deleted file is refused */
+	if (c->mem != MAP_FAILED && unlink(path))
+		return -1;
 	if (c->mem == MAP_FAILED)
 		return -1;
 	pat_fill(c->mem, REFUSE_LEN, SEED_REFUSE + 1, 0);
 	return 0;
-}
-
-/* VmLck of /proc/self/status, in kB */
-static long vm_locked(void)
-{
-	char buf[4096], *p;
-
-	if (read_file("/proc/self/status", buf, sizeof(buf)) < 0)
-		return -1;
-	p = strstr(buf, "\nVmLck:");
-	return p ? atol(p + 7) : -1;
-}
-
-static int mlock_setup(struct refuse_ctx *c)
-{
-	c->mem = mmap(NULL, REFUSE_LEN, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (c->mem == MAP_FAILED)
-		return -1;
-	pat_fill(c->mem, REFUSE_LEN, SEED_REFUSE + 1, 0);
-	return mlock(c->mem, REFUSE_LEN);
-}
-
-static int mlock_still(struct refuse_ctx *c)
-{
-	if (vm_locked() != REFUSE_LEN >> 10)
-		return -1;
-	return shared_still(c);
-}
-
-static int mlock_undo(struct refuse_ctx *c)
-{
-	if (munlock(c->mem, REFUSE_LEN) || vm_locked() != 0)
-		return -1;
-	return munmap(c->mem, REFUSE_LEN);
 }
 
 /* c->arg: the signal; sent with kill(), tgkill() if negative */
@@ -2112,19 +2070,10 @@ FIXTURE_VARIANT_ADD(refuse, thread) {
 	.setup = thread_setup, .still = thread_still, .undo = thread_undo,
 };
 
-FIXTURE_VARIANT_ADD(refuse, shared_anon) {
+FIXTURE_VARIANT_ADD(refuse, shared_deleted_file) {
 	.err = EOPNOTSUPP,
-	.setup = shared_anon_setup, .still = shared_still, .undo = munmap_undo,
-};
-
-FIXTURE_VARIANT_ADD(refuse, shared_file) {
-	.err = EOPNOTSUPP,
-	.setup = shared_file_setup, .still = shared_still, .undo = munmap_undo,
-};
-
-FIXTURE_VARIANT_ADD(refuse, mlock) {
-	.err = EOPNOTSUPP,
-	.setup = mlock_setup, .still = mlock_still, .undo = mlock_undo,
+	.setup = shared_deleted_setup, .still = shared_still,
+	.undo = munmap_undo,
 };
 
 FIXTURE_VARIANT_ADD(refuse, pending_signal) {
