@@ -293,45 +293,132 @@ static void image_edit(struct __test_metadata *_metadata, const char *from,
 }
 
 #define ALL_CAPS	((1ULL << (CAP_LAST_CAP + 1)) - 1)
-#define A_CAP		(1ULL << CAP_NET_BIND_SERVICE)
+#define A_CAP		0x400ULL	/* CAP_NET_BIND_SERVICE */
 
 static __u32 *groups_of(struct cr_hdr_creds *c)
 {
 	return (__u32 *)(c + 1);
 }
 
-static void e_none(struct cr_hdr_creds *c) { }
-static void e_uid(struct cr_hdr_creds *c) { c->uid = 0; }
-static void e_euid(struct cr_hdr_creds *c) { c->euid = 0; }
-static void e_suid(struct cr_hdr_creds *c) { c->suid = 0; }
-static void e_fsuid(struct cr_hdr_creds *c) { c->fsuid = 0; }
-static void e_gid(struct cr_hdr_creds *c) { c->gid = 0; }
-static void e_egid(struct cr_hdr_creds *c) { c->egid = 0; }
-static void e_sgid(struct cr_hdr_creds *c) { c->sgid = 0; }
-static void e_fsgid(struct cr_hdr_creds *c) { c->fsgid = 0; }
-static void e_group(struct cr_hdr_creds *c) { groups_of(c)[0] = 0; }
-static void e_permitted(struct cr_hdr_creds *c) { c->cap_permitted = A_CAP; }
-static void e_inheritable(struct cr_hdr_creds *c) { c->cap_inheritable = A_CAP; }
-static void e_effective(struct cr_hdr_creds *c) { c->cap_effective = A_CAP; }
-static void e_bset(struct cr_hdr_creds *c) { c->cap_bset &= ~A_CAP; }
-static void e_cap_unknown(struct cr_hdr_creds *c) { c->cap_bset |= 1ULL << 63; }
-static void e_ambient(struct cr_hdr_creds *c) { c->cap_ambient = A_CAP; }
-static void e_securebits(struct cr_hdr_creds *c) { c->securebits = SECBIT_KEEP_CAPS; }
-static void e_securebits_unknown(struct cr_hdr_creds *c) { c->securebits = 1U << 20; }
-static void e_uid_unmapped(struct cr_hdr_creds *c) { c->euid = -1; }
-static void e_gid_unmapped(struct cr_hdr_creds *c) { groups_of(c)[0] = -1; }
-static void e_reserved(struct cr_hdr_creds *c) { c->reserved = 1; }
-
-static void e_root(struct cr_hdr_creds *c)
+static void e_none(struct cr_hdr_creds *c)
 {
-	c->uid = c->euid = c->suid = c->fsuid = 0;
-	c->cap_permitted = c->cap_effective = ALL_CAPS;
+}
+
+static void e_uid(struct cr_hdr_creds *c)
+{
+	c->uid = 0;
+}
+
+static void e_euid(struct cr_hdr_creds *c)
+{
+	c->euid = 0;
+}
+
+static void e_suid(struct cr_hdr_creds *c)
+{
+	c->suid = 0;
+}
+
+static void e_fsuid(struct cr_hdr_creds *c)
+{
+	c->fsuid = 0;
+}
+
+static void e_gid(struct cr_hdr_creds *c)
+{
+	c->gid = 0;
+}
+
+static void e_egid(struct cr_hdr_creds *c)
+{
+	c->egid = 0;
+}
+
+static void e_sgid(struct cr_hdr_creds *c)
+{
+	c->sgid = 0;
+}
+
+static void e_fsgid(struct cr_hdr_creds *c)
+{
+	c->fsgid = 0;
+}
+
+static void e_group(struct cr_hdr_creds *c)
+{
+	groups_of(c)[0] = 0;
+}
+
+static void e_permitted(struct cr_hdr_creds *c)
+{
+	c->cap_permitted = A_CAP;
+}
+
+static void e_inheritable(struct cr_hdr_creds *c)
+{
+	c->cap_inheritable = A_CAP;
+}
+
+static void e_effective(struct cr_hdr_creds *c)
+{
+	c->cap_effective = A_CAP;
+}
+
+static void e_bset(struct cr_hdr_creds *c)
+{
+	c->cap_bset &= ~A_CAP;
+}
+
+static void e_cap_unknown(struct cr_hdr_creds *c)
+{
+	c->cap_bset |= 1ULL << 63;
+}
+
+static void e_ambient(struct cr_hdr_creds *c)
+{
+	c->cap_ambient = A_CAP;
+}
+
+static void e_securebits(struct cr_hdr_creds *c)
+{
+	c->securebits = SECBIT_KEEP_CAPS;
+}
+
+static void e_securebits_unknown(struct cr_hdr_creds *c)
+{
+	c->securebits = 1U << 20;
+}
+
+static void e_uid_unmapped(struct cr_hdr_creds *c)
+{
+	c->euid = -1;
+}
+
+static void e_gid_unmapped(struct cr_hdr_creds *c)
+{
+	groups_of(c)[0] = -1;
+}
+
+static void e_reserved(struct cr_hdr_creds *c)
+{
+	c->reserved = 1;
 }
 
 static void e_root_caps(struct cr_hdr_creds *c)
 {
-	c->cap_permitted = c->cap_effective = ALL_CAPS;
+	c->cap_permitted = ALL_CAPS;
+	c->cap_effective = ALL_CAPS;
 }
+
+static void e_root(struct cr_hdr_creds *c)
+{
+	c->uid = 0;
+	c->euid = 0;
+	c->suid = 0;
+	c->fsuid = 0;
+	e_root_caps(c);
+}
+
 
 /*
  * The tests
@@ -462,32 +549,97 @@ FIXTURE_VARIANT(edit) {
 	int err;
 };
 
-#define EDIT(name, fn, e) \
-	FIXTURE_VARIANT_ADD(edit, name) { .edit = fn, .err = e }
+FIXTURE_VARIANT_ADD(edit, unedited) {
+	.edit = e_none, .err = 0,
+};
 
-EDIT(unedited, e_none, 0);
-EDIT(root_full_caps, e_root, EPERM);
-EDIT(full_caps, e_root_caps, EPERM);
-EDIT(uid, e_uid, EPERM);
-EDIT(euid, e_euid, EPERM);
-EDIT(suid, e_suid, EPERM);
-EDIT(fsuid, e_fsuid, EPERM);
-EDIT(gid, e_gid, EPERM);
-EDIT(egid, e_egid, EPERM);
-EDIT(sgid, e_sgid, EPERM);
-EDIT(fsgid, e_fsgid, EPERM);
-EDIT(groups, e_group, EPERM);
-EDIT(cap_permitted, e_permitted, EPERM);
-EDIT(cap_inheritable, e_inheritable, EPERM);
-EDIT(cap_effective_not_permitted, e_effective, EPERM);
-EDIT(bounding_set_shrinks, e_bset, EPERM);
-EDIT(cap_unknown, e_cap_unknown, EINVAL);
-EDIT(ambient_not_permitted, e_ambient, EINVAL);
-EDIT(securebits, e_securebits, EPERM);
-EDIT(securebits_unknown, e_securebits_unknown, EINVAL);
-EDIT(uid_unmapped, e_uid_unmapped, EINVAL);
-EDIT(group_unmapped, e_gid_unmapped, EINVAL);
-EDIT(reserved, e_reserved, EINVAL);
+FIXTURE_VARIANT_ADD(edit, root_full_caps) {
+	.edit = e_root, .err = EPERM,
+};
+
+FIXTURE_VARIANT_ADD(edit, full_caps) {
+	.edit = e_root_caps, .err = EPERM,
+};
+
+FIXTURE_VARIANT_ADD(edit, uid) {
+	.edit = e_uid, .err = EPERM,
+};
+
+FIXTURE_VARIANT_ADD(edit, euid) {
+	.edit = e_euid, .err = EPERM,
+};
+
+FIXTURE_VARIANT_ADD(edit, suid) {
+	.edit = e_suid, .err = EPERM,
+};
+
+FIXTURE_VARIANT_ADD(edit, fsuid) {
+	.edit = e_fsuid, .err = EPERM,
+};
+
+FIXTURE_VARIANT_ADD(edit, gid) {
+	.edit = e_gid, .err = EPERM,
+};
+
+FIXTURE_VARIANT_ADD(edit, egid) {
+	.edit = e_egid, .err = EPERM,
+};
+
+FIXTURE_VARIANT_ADD(edit, sgid) {
+	.edit = e_sgid, .err = EPERM,
+};
+
+FIXTURE_VARIANT_ADD(edit, fsgid) {
+	.edit = e_fsgid, .err = EPERM,
+};
+
+FIXTURE_VARIANT_ADD(edit, groups) {
+	.edit = e_group, .err = EPERM,
+};
+
+FIXTURE_VARIANT_ADD(edit, cap_permitted) {
+	.edit = e_permitted, .err = EPERM,
+};
+
+FIXTURE_VARIANT_ADD(edit, cap_inheritable) {
+	.edit = e_inheritable, .err = EPERM,
+};
+
+FIXTURE_VARIANT_ADD(edit, cap_effective_not_permitted) {
+	.edit = e_effective, .err = EPERM,
+};
+
+FIXTURE_VARIANT_ADD(edit, bounding_set_shrinks) {
+	.edit = e_bset, .err = EPERM,
+};
+
+FIXTURE_VARIANT_ADD(edit, cap_unknown) {
+	.edit = e_cap_unknown, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, ambient_not_permitted) {
+	.edit = e_ambient, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, securebits) {
+	.edit = e_securebits, .err = EPERM,
+};
+
+FIXTURE_VARIANT_ADD(edit, securebits_unknown) {
+	.edit = e_securebits_unknown, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, uid_unmapped) {
+	.edit = e_uid_unmapped, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, group_unmapped) {
+	.edit = e_gid_unmapped, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, reserved) {
+	.edit = e_reserved, .err = EINVAL,
+};
 
 FIXTURE_SETUP(edit)
 {

@@ -1094,38 +1094,121 @@ FIXTURE_VARIANT(edit) {
 	int err;		/* 0: restart works; -1: killed after the PONR */
 };
 
-#define EDIT(name, fn, e) \
-	FIXTURE_VARIANT_ADD(edit, name) { .edit = fn, .err = e }
+FIXTURE_VARIANT_ADD(edit, unedited) {
+	.edit = e_none, .err = 0,
+};
 
-EDIT(unedited, e_none, 0);
-EDIT(vma_bad_kind, e_kind, EINVAL);
-EDIT(vma_unknown_flag, e_flag, EINVAL);
-EDIT(vma_lockonfault_unlocked, e_onfault, EINVAL);
-EDIT(anon_shared_flag, e_anon_shared, EINVAL);
-EDIT(file_maywrite_not_shared, e_maywrite_private, EINVAL);
-EDIT(file_shared_write_not_maywrite, e_write_no_maywrite, EINVAL);
-EDIT(shmem_wipeonfork, e_shmem_wipe, EINVAL);
-EDIT(shmem_file_size, e_shmem_file_size, EINVAL);
-EDIT(shmem_pgoff_beyond_object, e_pgoff, EINVAL);
-EDIT(shmem_reserved, e_shmem_reserved, EINVAL);
-EDIT(shmem_size_unaligned, e_size_unaligned, EINVAL);
-EDIT(shmem_size_zero, e_size_zero, EINVAL);
-EDIT(shmem_objref_zero, e_objref_zero, EINVAL);
-EDIT(shmem_objref_skipped, e_objref_skip, EINVAL);
-EDIT(shmem_object_size_mismatch, e_size_mismatch, EINVAL);
-EDIT(shmem_pages_in_second_area, e_second_pages, EINVAL);
-EDIT(shmem_nr_pages_above_size, e_nr_above_size, EINVAL);
-EDIT(shmem_nr_pages_more, e_nr_more, EINVAL);
-EDIT(shmem_nr_pages_less, e_nr_less, EINVAL);
-EDIT(shmem_offset_unaligned, e_off_unaligned, EINVAL);
-EDIT(shmem_offset_order, e_off_order, EINVAL);
-EDIT(shmem_offset_beyond_object, e_off_beyond, EINVAL);
-EDIT(shmem_pages_reserved, e_pages_reserved, EINVAL);
-EDIT(shmem_pages_wrong_type, e_pages_type, EINVAL);
-EDIT(mm_unknown_flags, e_mm_flags, EINVAL);
-EDIT(mm_onfault_without_future, e_mm_onfault, EINVAL);
-EDIT(shmem_areas_overlap, e_overlap, EINVAL);
-EDIT(page_in_shared_area, e_page_in_shared, -1);
+FIXTURE_VARIANT_ADD(edit, vma_bad_kind) {
+	.edit = e_kind, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, vma_unknown_flag) {
+	.edit = e_flag, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, vma_lockonfault_unlocked) {
+	.edit = e_onfault, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, anon_shared_flag) {
+	.edit = e_anon_shared, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, file_maywrite_not_shared) {
+	.edit = e_maywrite_private, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, file_shared_write_not_maywrite) {
+	.edit = e_write_no_maywrite, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, shmem_wipeonfork) {
+	.edit = e_shmem_wipe, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, shmem_file_size) {
+	.edit = e_shmem_file_size, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, shmem_pgoff_beyond_object) {
+	.edit = e_pgoff, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, shmem_reserved) {
+	.edit = e_shmem_reserved, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, shmem_size_unaligned) {
+	.edit = e_size_unaligned, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, shmem_size_zero) {
+	.edit = e_size_zero, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, shmem_objref_zero) {
+	.edit = e_objref_zero, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, shmem_objref_skipped) {
+	.edit = e_objref_skip, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, shmem_object_size_mismatch) {
+	.edit = e_size_mismatch, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, shmem_pages_in_second_area) {
+	.edit = e_second_pages, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, shmem_nr_pages_above_size) {
+	.edit = e_nr_above_size, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, shmem_nr_pages_more) {
+	.edit = e_nr_more, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, shmem_nr_pages_less) {
+	.edit = e_nr_less, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, shmem_offset_unaligned) {
+	.edit = e_off_unaligned, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, shmem_offset_order) {
+	.edit = e_off_order, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, shmem_offset_beyond_object) {
+	.edit = e_off_beyond, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, shmem_pages_reserved) {
+	.edit = e_pages_reserved, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, shmem_pages_wrong_type) {
+	.edit = e_pages_type, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, mm_unknown_flags) {
+	.edit = e_mm_flags, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, mm_onfault_without_future) {
+	.edit = e_mm_onfault, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, shmem_areas_overlap) {
+	.edit = e_overlap, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, page_in_shared_area) {
+	.edit = e_page_in_shared, .err = -1,
+};
 
 FIXTURE_SETUP(edit)
 {
