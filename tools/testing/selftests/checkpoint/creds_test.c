@@ -419,7 +419,6 @@ static void e_root(struct cr_hdr_creds *c)
 	e_root_caps(c);
 }
 
-
 /*
  * The tests
  */
