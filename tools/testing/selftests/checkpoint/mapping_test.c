@@ -368,6 +368,15 @@ static void mlock_verify(bool restarted)
 	CHECK_PAT(ml.f, 2 * pg(), SEED_L, 8 * pg());
 	CHECKF(vm_locked() == ml.vmlck, "VmLck %ld kB, was %ld kB",
 	       vm_locked(), ml.vmlck);
+	if (ml.future & MCL_CURRENT) {
+		/* Everything locked, the stack too, and filled */
+		CHECK(smaps_of(&locked, &locked, flags, sizeof(flags)) == 0 &&
+		      has_flag(flags, "lo") && locked > 0);
+		CHECK(smaps_of(ml.f, &locked, flags, sizeof(flags)) == 0 &&
+		      has_flag(flags, "lo") && !has_flag(flags, "lf"));
+		CHECK(resident(ml.f, 8) == 8);
+		return;
+	}
 	if (CHECK(smaps_of(ml.l, &locked, flags, sizeof(flags)) == 0)) {
 		CHECKF(locked == (long)(8 * pg() >> 10), "Locked: %ld kB",
 		       locked);
@@ -1041,6 +1050,15 @@ TEST_F_TIMEOUT(mapping, mlockall_future, TEST_TIMEOUT)
 TEST_F_TIMEOUT(mapping, mlockall_future_onfault, TEST_TIMEOUT)
 {
 	int future = MCL_FUTURE | MCL_ONFAULT;
+
+	checkpoint_restart(_metadata, &self->d, mlock_body, &future, NULL,
+			   NULL);
+}
+
+/* Every area locked: the stack, the heap, the file mappings */
+TEST_F_TIMEOUT(mapping, mlockall_current, TEST_TIMEOUT)
+{
+	int future = MCL_CURRENT | MCL_FUTURE;
 
 	checkpoint_restart(_metadata, &self->d, mlock_body, &future, NULL,
 			   NULL);
