@@ -10,6 +10,11 @@
  * holes, get_user_pages_remote() reads the pages, in batches written with
  * the lock dropped.
  *
+ * Shared anonymous memory is saved as objects, each area naming its object
+ * by an objref; the first area of an object carries the pages of its page
+ * cache.  Restart creates and fills the objects before the point of no
+ * return and maps every area of an object on that one object.
+ *
  * Restart reads and checks all but the pages, and opens the files with the
  * caller's permissions, before the point of no return.  After it, the
  * caller's areas are unmapped, the vDSO and the areas of the image are
@@ -1461,14 +1466,16 @@ static void free_state(struct cr_mm_state *st)
  * @ctx: the restart.
  *
  * Reads CR_HDR_MM, CR_HDR_EXE and the CR_HDR_VMA records (with their
- * CR_HDR_VMA_PATH records), checks them and opens the executable and the
- * mapped files with the caller's permissions.  Called before the point of
- * no return, it changes nothing.  The state is kept in ctx->mm until
- * cr_free_mm().
+ * CR_HDR_VMA_PATH, CR_HDR_SHMEM and CR_HDR_SHMEM_PAGES records), checks
+ * them, opens the executable and the mapped files with the caller's
+ * permissions, and creates and fills the shared memory objects.  Called
+ * before the point of no return, it changes nothing of the caller.  The
+ * state is kept in ctx->mm until cr_free_mm().
  *
  * Return: 0, -EINVAL for a bad record, -EOPNOTSUPP for an address space
  * this kernel cannot map, -ESTALE for a file that changed since the
- * checkpoint, or another negative errno.
+ * checkpoint, -EPERM or -ENOMEM for locked memory the caller may not
+ * lock, or another negative errno.
  */
 int cr_read_mm(struct cr_ctx *ctx)
 {

@@ -143,11 +143,14 @@ void cr_free_cpu(struct cr_ctx *ctx);
  * memory.c: the address space.
  *
  * cr_write_mm() writes CR_HDR_MM, CR_HDR_EXE, the CR_HDR_VMA records (each
- * with a CR_HDR_VMA_PATH when it maps a file) and the CR_HDR_PAGES records
- * of ctx->task; it refuses (-EOPNOTSUPP, with a message) an area it cannot
- * save.  cr_read_mm() reads CR_HDR_MM, CR_HDR_EXE and the CR_HDR_VMA
- * records into ctx->mm and opens the files, before the point of no return;
- * it changes nothing.  cr_restore_mm() replaces the caller's address space
+ * with a CR_HDR_VMA_PATH when it maps a file, a CR_HDR_SHMEM and the
+ * CR_HDR_SHMEM_PAGES of its object when it maps shared memory) and the
+ * CR_HDR_PAGES records of ctx->task; it refuses (-EOPNOTSUPP or -EBUSY,
+ * with a message) an area it cannot save.  cr_read_mm() reads CR_HDR_MM,
+ * CR_HDR_EXE and the CR_HDR_VMA records with those that follow them into
+ * ctx->mm, opens the files and creates and fills the shared memory
+ * objects, before the point of no return; it changes nothing of the
+ * caller.  cr_restore_mm() replaces the caller's address space
  * with it, after the point of no return.  cr_restore_pages() reads one
  * CR_HDR_PAGES record, whose header @h the caller read, into the new
  * address space.  cr_free_mm() frees ctx->mm.
