@@ -78,6 +78,13 @@ static const struct rec_type rec_types[] = {
 		.max_len = sizeof(struct cr_hdr_pages) +
 			   CR_PAGES_MAX * (sizeof(u64) + PAGE_SIZE),
 	},
+	[CR_HDR_SHMEM] = FIXED(shmem, struct cr_hdr_shmem),
+	[CR_HDR_SHMEM_PAGES] = {
+		.name = "shmem pages",
+		.min_len = sizeof(struct cr_hdr_pages) + sizeof(u64) + PAGE_SIZE,
+		.max_len = sizeof(struct cr_hdr_pages) +
+			   CR_PAGES_MAX * (sizeof(u64) + PAGE_SIZE),
+	},
 };
 
 static const struct rec_type *rec_type(u32 type)

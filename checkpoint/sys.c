@@ -66,6 +66,9 @@ static void cr_build_check_abi(void)
 	BUILD_BUG_ON(sizeof(struct cr_hdr_vma) != 56);
 	BUILD_BUG_ON(offsetof(struct cr_hdr_vma, prot) != 40);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_pages) != 16);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_mm, flags) != 108);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_shmem) != 32);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_shmem, size) != 16);
 
 	BUILD_BUG_ON(sizeof(struct cr_hdr_header) % CR_HDR_ALIGN);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_tail) % CR_HDR_ALIGN);

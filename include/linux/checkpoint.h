@@ -12,6 +12,7 @@
 #include <linux/types.h>
 #include <linux/checkpoint_hdr.h>
 
+struct cred;
 struct file;
 struct task_struct;
 struct cr_cpu_state;
@@ -120,6 +121,16 @@ int cr_restore_task(struct cr_ctx *ctx);
 void cr_free_task(struct cr_ctx *ctx);
 
 /*
+ * creds.c: credentials.  cr_write_creds() writes the CR_HDR_CREDS record of
+ * ctx->task; cr_read_creds() reads it and builds the credentials the
+ * caller may set, before the point of no return; cr_commit_creds() makes
+ * them the caller's after it.
+ */
+int cr_write_creds(struct cr_ctx *ctx);
+int cr_read_creds(struct cr_ctx *ctx, struct cred **credp);
+void cr_commit_creds(struct cred **credp);
+
+/*
  * arch/x86/kernel/checkpoint.c: registers and extended state.
  *
  * cr_write_cpu() writes the CR_HDR_CPU and CR_HDR_XSTATE records of
@@ -138,11 +149,14 @@ void cr_free_cpu(struct cr_ctx *ctx);
  * memory.c: the address space.
  *
  * cr_write_mm() writes CR_HDR_MM, CR_HDR_EXE, the CR_HDR_VMA records (each
- * with a CR_HDR_VMA_PATH when it maps a file) and the CR_HDR_PAGES records
- * of ctx->task; it refuses (-EOPNOTSUPP, with a message) an area it cannot
- * save.  cr_read_mm() reads CR_HDR_MM, CR_HDR_EXE and the CR_HDR_VMA
- * records into ctx->mm and opens the files, before the point of no return;
- * it changes nothing.  cr_restore_mm() replaces the caller's address space
+ * with a CR_HDR_VMA_PATH when it maps a file, a CR_HDR_SHMEM and the
+ * CR_HDR_SHMEM_PAGES of its object when it maps shared memory) and the
+ * CR_HDR_PAGES records of ctx->task; it refuses (-EOPNOTSUPP or -EBUSY,
+ * with a message) an area it cannot save.  cr_read_mm() reads CR_HDR_MM,
+ * CR_HDR_EXE and the CR_HDR_VMA records with those that follow them into
+ * ctx->mm, opens the files and creates and fills the shared memory
+ * objects, before the point of no return; it changes nothing of the
+ * caller.  cr_restore_mm() replaces the caller's address space
  * with it, after the point of no return.  cr_restore_pages() reads one
  * CR_HDR_PAGES record, whose header @h the caller read, into the new
  * address space.  cr_free_mm() frees ctx->mm.

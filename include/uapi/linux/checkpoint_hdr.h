@@ -70,6 +70,8 @@
 #define CR_HDR_VMA		11	/* &struct cr_hdr_vma */
 #define CR_HDR_VMA_PATH		12	/* path of the file a VMA maps */
 #define CR_HDR_PAGES		13	/* &struct cr_hdr_pages, addresses, pages */
+#define CR_HDR_SHMEM		22	/* &struct cr_hdr_shmem */
+#define CR_HDR_SHMEM_PAGES	23	/* &struct cr_hdr_pages, offsets, pages */
 
 /* Longest path in a path record (CR_HDR_CWD, CR_HDR_EXE, CR_HDR_VMA_PATH) */
 #define CR_PATH_MAX		4096
@@ -326,7 +328,7 @@ struct cr_hdr_xstate {
  * @env_end: their end.
  * @vdso: address of the vDSO text, or 0 if there is none.
  * @nr_vmas: number of &struct cr_hdr_vma records that follow.
- * @reserved: must be zero.
+ * @flags: CR_MM_* flag bits.
  * @auxv: the auxiliary vector given at execve(2), /proc/PID/auxv; the
  *        unused end is zero.
  *
@@ -348,15 +350,20 @@ struct cr_hdr_mm {
 	__u64 env_end;
 	__u64 vdso;
 	__u32 nr_vmas;
-	__u32 reserved;
+	__u32 flags;
 	__u64 auxv[CR_AUXV_WORDS];
 };
+
+/* Bits of &cr_hdr_mm.flags: mlockall(2) state */
+#define CR_MM_LOCK_FUTURE	(1 << 0)	/* MCL_FUTURE */
+#define CR_MM_LOCK_ONFAULT	(1 << 1)	/* MCL_ONFAULT, with the above */
 
 /* Values of &cr_hdr_vma.kind */
 #define CR_VMA_ANON		1	/* private anonymous memory */
 #define CR_VMA_FILE		2	/* private mapping of a file */
 #define CR_VMA_VDSO		3	/* the vDSO text */
 #define CR_VMA_VVAR		4	/* the vDSO data */
+#define CR_VMA_SHMEM		5	/* shared anonymous memory */
 
 /* Bits of &cr_hdr_vma.flags */
 #define CR_VMA_GROWSDOWN	(1 << 0)	/* a stack: MAP_GROWSDOWN */
@@ -364,14 +371,20 @@ struct cr_hdr_mm {
 #define CR_VMA_DONTDUMP		(1 << 2)	/* MADV_DONTDUMP */
 #define CR_VMA_WIPEONFORK	(1 << 3)	/* MADV_WIPEONFORK */
 #define CR_VMA_NORESERVE	(1 << 4)	/* MAP_NORESERVE */
+#define CR_VMA_SHARED		(1 << 5)	/* MAP_SHARED file mapping */
+#define CR_VMA_MAYWRITE		(1 << 6)	/* the shared file is writable */
+#define CR_VMA_LOCKED		(1 << 7)	/* mlock(2) */
+#define CR_VMA_LOCKONFAULT	(1 << 8)	/* MLOCK_ONFAULT, with the above */
 
 /**
  * struct cr_hdr_vma - one virtual memory area
  * @h: record header; type %CR_HDR_VMA.  A %CR_HDR_VMA_PATH record follows
- *     when @kind is %CR_VMA_FILE.
+ *     when @kind is %CR_VMA_FILE, a %CR_HDR_SHMEM record when it is
+ *     %CR_VMA_SHMEM.
  * @start: first address, page aligned.
  * @end: address past the last byte, page aligned.
- * @pgoff: offset in the file, in pages, for %CR_VMA_FILE.
+ * @pgoff: offset in the file, in pages, for %CR_VMA_FILE; in the shared
+ *         memory object for %CR_VMA_SHMEM.
  * @file_size: size of the file at checkpoint, for %CR_VMA_FILE.
  * @prot: PROT_READ, PROT_WRITE and PROT_EXEC bits.
  * @kind: CR_VMA_*.
@@ -388,6 +401,31 @@ struct cr_hdr_vma {
 	__u32 kind;
 	__u32 flags;
 	__u32 reserved;
+};
+
+/**
+ * struct cr_hdr_shmem - the shared anonymous memory object an area maps
+ * @h: record header; type %CR_HDR_SHMEM.  It follows a %CR_HDR_VMA record
+ *     of kind %CR_VMA_SHMEM.
+ * @objref: the object, numbered from 1 in the order of first appearance:
+ *          the areas of one object have the same @objref.
+ * @reserved: must be zero.
+ * @size: size of the object in bytes, page aligned; the same in every
+ *        record of the object.
+ * @nr_pages: number of pages of the object saved in the
+ *            %CR_HDR_SHMEM_PAGES records that follow this record; zero
+ *            but in the first record of the object.
+ *
+ * A %CR_HDR_SHMEM_PAGES record has the layout of &struct cr_hdr_pages,
+ * but its addresses are byte offsets in the object, increasing across the
+ * records of the object.
+ */
+struct cr_hdr_shmem {
+	struct cr_hdr h;
+	__u32 objref;
+	__u32 reserved;
+	__u64 size;
+	__u64 nr_pages;
 };
 
 /* Largest number of pages in one &struct cr_hdr_pages record */
