@@ -660,10 +660,10 @@ static int read_fds(struct cr_ctx *ctx, struct cr_files_state *st)
 		if (!(st->marks[i] & FILE_USED))
 			return cr_err(ctx, -EINVAL, "file %u has no descriptor", i);
 	/* What the caller asked for, whether the image has the fd or not */
-	for (i = 0; i <= 2; i++)
-		if (inherit_flag(ctx, i) && (ret = check_caller_fd(ctx, i)))
-			return ret;
-	return 0;
+	for (i = 0, ret = 0; i <= 2 && !ret; i++)
+		if (inherit_flag(ctx, i))
+			ret = check_caller_fd(ctx, i);
+	return ret;
 }
 
 static int check_file_rec(struct cr_ctx *ctx, const struct cr_hdr_file *fh,
@@ -749,7 +749,7 @@ static int reopen(struct cr_ctx *ctx, struct cr_files_state *st,
 
 	f = open_file(fh, st->buf);
 	if (IS_ERR(f))
-		return cr_err(ctx, PTR_ERR(f), "file %u: cannot reopen %s%s", i,
+		return cr_err(ctx, PTR_ERR(f), "file %u: cannot open %s%s", i,
 			      st->buf, PTR_ERR(f) == -ESTALE ?
 			      ": not the same kind of file" : "");
 	st->files[i] = f;

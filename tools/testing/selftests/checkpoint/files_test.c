@@ -52,7 +52,7 @@ static struct {
 	ino_t data_ino;
 } fs;
 
-static void __attribute__((noreturn)) setup_fail(const char *what)
+static void setup_fail(const char *what)
 {
 	cr_log("%s: %s", what, strerror(errno));
 	_exit(EXIT_SETUP);
@@ -107,7 +107,8 @@ struct linux_dirent64 {
 static int read_entries(int fd, size_t size, char names[][16], int *nr,
 			int max)
 {
-	char buf[4096] __attribute__((aligned(8)));
+	uint64_t words[512];
+	char *buf = (char *)words;
 	struct linux_dirent64 *d;
 	long n, off;
 
@@ -248,7 +249,7 @@ static void check_dir(void)
 	long n;
 
 	for (i = 0; i < fs.nr_seen; i++)
-		strcpy(names[nr++], fs.seen[i]);
+		snprintf(names[nr++], 16, "%s", fs.seen[i]);
 	do {
 		n = read_entries(FD_DIR, sizeof(buf) * 8, names, &nr,
 				 ARRAY_SIZE(names));
@@ -258,7 +259,7 @@ static void check_dir(void)
 	       NR_ENTRIES + 2);
 	for (i = -2; i < NR_ENTRIES; i++) {
 		if (i < 0)
-			strcpy(want, i == -2 ? "." : "..");
+			snprintf(want, sizeof(want), "%s", i == -2 ? "." : "..");
 		else
 			snprintf(want, sizeof(want), "e%02d", i);
 		for (found = 0, j = 0; j < nr; j++)
@@ -789,7 +790,7 @@ TEST_F_TIMEOUT(files, restored, TEST_TIMEOUT)
 	char dir[sizeof(self->d.dir)];
 
 	/* The fixture is in shared memory, which checkpoint refuses */
-	strcpy(dir, self->d.dir);
+	snprintf(dir, sizeof(dir), "%s", self->d.dir);
 	checkpoint_restart(_metadata, &self->d, files_body, dir, NULL, NULL);
 }
 
@@ -823,7 +824,7 @@ TEST_F_TIMEOUT(files, inherit_fd_flag, TEST_TIMEOUT)
 	pid_t pid;
 
 	cr_path(&self->d, "out", path, sizeof(path));
-	strcpy(dir, self->d.dir);
+	snprintf(dir, sizeof(dir), "%s", self->d.dir);
 	checkpoint_child(_metadata, &self->d, regout_body, dir);
 
 	/* Restored: writes after "first" in the file */
@@ -871,7 +872,7 @@ TEST_F_TIMEOUT(files, file_moved, TEST_TIMEOUT)
 	cr_path(&self->d, "five", path, sizeof(path));
 	cr_path(&self->d, "moved", moved, sizeof(moved));
 	ASSERT_EQ(0, write_file(path, "5", 1));
-	strcpy(dir, self->d.dir);
+	snprintf(dir, sizeof(dir), "%s", self->d.dir);
 	checkpoint_child(_metadata, &self->d, fd5_body, dir);
 
 	ASSERT_EQ(0, rename(path, moved));
@@ -903,7 +904,7 @@ TEST_F_TIMEOUT(files, file_eacces, TEST_TIMEOUT)
 	ASSERT_EQ(0, chmod(path, 0644));
 	ASSERT_EQ(0, chmod(self->d.dir, 0755));
 	/* The image is written by the test, read by the restarter */
-	strcpy(dir, self->d.dir);
+	snprintf(dir, sizeof(dir), "%s", self->d.dir);
 	checkpoint_child(_metadata, &self->d, nobody_body, dir);
 
 	ASSERT_EQ(0, chmod(path, 0));
@@ -991,7 +992,7 @@ TEST_F_TIMEOUT(refuse, checkpoint, TEST_TIMEOUT)
 	struct refuse_args a = { .err = variant->err, .setup = variant->setup };
 	pid_t pid;
 
-	strcpy(a.dir, self->d.dir);
+	snprintf(a.dir, sizeof(a.dir), "%s", self->d.dir);
 	pid = spawn_body(_metadata, refuse_body, &a, self->d.imgfd);
 	expect_exit(_metadata, pid, 0, "checkpointing child");
 }
@@ -1016,37 +1017,117 @@ FIXTURE_VARIANT(edit) {
 	int err;
 };
 
-#define EDIT(name, w, e)						\
-	FIXTURE_VARIANT_ADD(edit, name) { .what = w, .err = e }
+FIXTURE_VARIANT_ADD(edit, unchanged) {
+	.what = E_NONE, .err = 0,
+};
 
-EDIT(unchanged, E_NONE, 0);
-EDIT(files_reserved, E_FILES_RESERVED, EINVAL);
-EDIT(nr_fds_huge, E_NR_FDS_HUGE, EMFILE);
-EDIT(nr_files_above_nr_fds, E_NR_FILES, EINVAL);
-EDIT(fd_reserved, E_FD_RESERVED, EINVAL);
-EDIT(fd_flags, E_FD_FLAGS, EINVAL);
-EDIT(fd_out_of_range, E_FD_RANGE, EINVAL);
-EDIT(fd_above_rlimit, E_FD_RLIMIT, EMFILE);
-EDIT(fd_duplicate, E_FD_DUP, EINVAL);
-EDIT(fd_out_of_order, E_FD_ORDER, EINVAL);
-EDIT(fd_undefined_file, E_FD_UNDEFINED, EINVAL);
-EDIT(fd_inherited_above_2, E_FD_INHERIT_ABOVE_2, EINVAL);
-EDIT(file_unused, E_FILE_UNUSED, EINVAL);
-EDIT(file_reserved, E_FILE_RESERVED, EINVAL);
-EDIT(kind_zero, E_KIND_ZERO, EINVAL);
-EDIT(kind_unknown, E_KIND_UNKNOWN, EINVAL);
-EDIT(flags_creat, E_FLAGS_CREAT, EINVAL);
-EDIT(flags_trunc, E_FLAGS_TRUNC, EINVAL);
-EDIT(flags_for_kind, E_FLAGS_KIND, EINVAL);
-EDIT(pos_negative, E_POS_NEGATIVE, EINVAL);
-EDIT(dev_other, E_DEV_OTHER, EINVAL);
-EDIT(dev_on_regular_file, E_DEV_ON_REG, EINVAL);
-EDIT(dev_truncated, E_DEV_HUGE, EINVAL);
-EDIT(dev_changed, E_DEV_CHANGED, ESTALE);
-EDIT(path_relative, E_PATH_RELATIVE, EINVAL);
-EDIT(path_holds_nul, E_PATH_NUL, EINVAL);
-EDIT(no_fd0_to_give, E_NO_FD0, EBADF);
-EDIT(files_record_missing, E_FILES_TYPE, EINVAL);
+FIXTURE_VARIANT_ADD(edit, files_reserved) {
+	.what = E_FILES_RESERVED, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, nr_fds_huge) {
+	.what = E_NR_FDS_HUGE, .err = EMFILE,
+};
+
+FIXTURE_VARIANT_ADD(edit, nr_files_above_nr_fds) {
+	.what = E_NR_FILES, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, fd_reserved) {
+	.what = E_FD_RESERVED, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, fd_flags) {
+	.what = E_FD_FLAGS, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, fd_out_of_range) {
+	.what = E_FD_RANGE, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, fd_above_rlimit) {
+	.what = E_FD_RLIMIT, .err = EMFILE,
+};
+
+FIXTURE_VARIANT_ADD(edit, fd_duplicate) {
+	.what = E_FD_DUP, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, fd_out_of_order) {
+	.what = E_FD_ORDER, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, fd_undefined_file) {
+	.what = E_FD_UNDEFINED, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, fd_inherited_above_2) {
+	.what = E_FD_INHERIT_ABOVE_2, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, file_unused) {
+	.what = E_FILE_UNUSED, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, file_reserved) {
+	.what = E_FILE_RESERVED, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, kind_zero) {
+	.what = E_KIND_ZERO, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, kind_unknown) {
+	.what = E_KIND_UNKNOWN, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, flags_creat) {
+	.what = E_FLAGS_CREAT, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, flags_trunc) {
+	.what = E_FLAGS_TRUNC, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, flags_for_kind) {
+	.what = E_FLAGS_KIND, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, pos_negative) {
+	.what = E_POS_NEGATIVE, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, dev_other) {
+	.what = E_DEV_OTHER, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, dev_on_regular_file) {
+	.what = E_DEV_ON_REG, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, dev_truncated) {
+	.what = E_DEV_HUGE, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, dev_changed) {
+	.what = E_DEV_CHANGED, .err = ESTALE,
+};
+
+FIXTURE_VARIANT_ADD(edit, path_relative) {
+	.what = E_PATH_RELATIVE, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, path_holds_nul) {
+	.what = E_PATH_NUL, .err = EINVAL,
+};
+
+FIXTURE_VARIANT_ADD(edit, no_fd0_to_give) {
+	.what = E_NO_FD0, .err = EBADF,
+};
+
+FIXTURE_VARIANT_ADD(edit, files_record_missing) {
+	.what = E_FILES_TYPE, .err = EINVAL,
+};
 
 FIXTURE_SETUP(edit)
 {
@@ -1059,15 +1140,13 @@ FIXTURE_TEARDOWN_PARENT(edit)
 	cr_dir_teardown(_metadata, &self->d);
 }
 
-#define REC(img, type, nth, st)	((struct st *)image_rec(img, type, nth))
-
 /* fds 0 (the caller's), 1-2 (maybe), 5 and 6 (file 1), 7 (file 2) */
 static void edit_image(struct __test_metadata *_metadata, struct image *img,
 		       enum edit_what what, struct restarter_args *a)
 {
-	struct cr_hdr_files *files = REC(img, CR_HDR_FILES, 0, cr_hdr_files);
-	struct cr_hdr_file *f1 = REC(img, CR_HDR_FILE, 0, cr_hdr_file);
-	struct cr_hdr_file *f2 = REC(img, CR_HDR_FILE, 1, cr_hdr_file);
+	struct cr_hdr_files *files = image_rec(img, CR_HDR_FILES, 0);
+	struct cr_hdr_file *f1 = image_rec(img, CR_HDR_FILE, 0);
+	struct cr_hdr_file *f2 = image_rec(img, CR_HDR_FILE, 1);
 	struct cr_hdr *p1 = image_rec(img, CR_HDR_FILE_PATH, 0);
 	struct cr_hdr_fd *fd5, *fd6, *fd7, *fd;
 	int i;
@@ -1079,8 +1158,10 @@ static void edit_image(struct __test_metadata *_metadata, struct image *img,
 	ASSERT_EQ(2U, files->nr_files);
 	ASSERT_EQ((__u32)CR_FILE_REG, f1->kind);
 	ASSERT_EQ((__u32)CR_FILE_CHR, f2->kind);
-	fd5 = fd6 = fd7 = NULL;
-	for (i = 0; (fd = REC(img, CR_HDR_FD, i, cr_hdr_fd)); i++) {
+	fd5 = NULL;
+	fd6 = NULL;
+	fd7 = NULL;
+	for (i = 0; (fd = image_rec(img, CR_HDR_FD, i)); i++) {
 		if (fd->fd == 0)
 			ASSERT_EQ(0U, fd->file);
 		fd5 = fd->fd == 5 ? fd : fd5;
@@ -1195,7 +1276,7 @@ TEST_F_TIMEOUT(edit, restart, TEST_TIMEOUT)
 	cr_path(&self->d, "five", path, sizeof(path));
 	cr_path(&self->d, "edited", edited, sizeof(edited));
 	ASSERT_EQ(0, write_file(path, "55555", 5));
-	strcpy(dir, self->d.dir);
+	snprintf(dir, sizeof(dir), "%s", self->d.dir);
 	checkpoint_child(_metadata, &self->d, edit_body, dir);
 	image_load(_metadata, self->d.img, &img);
 	edit_image(_metadata, &img, variant->what, &a);
