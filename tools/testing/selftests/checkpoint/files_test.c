@@ -50,6 +50,7 @@ static struct {
 	char seen[NR_ENTRIES + 2][16];	/* entries read before */
 	int nr_seen;
 	ino_t data_ino;
+	void *map;
 } fs;
 
 static void setup_fail(const char *what)
@@ -68,6 +69,22 @@ static void place(int fd, int to, bool cloexec)
 	if (dup3(fd, to, cloexec ? O_CLOEXEC : 0) != to)
 		setup_fail("dup3");
 	close(fd);
+}
+
+/*
+ * Move the image out of the way of the descriptors the tests set (the test
+ * runner may leave some open, so that it could get any number), and close
+ * all others.
+ */
+static int prepare(int imgfd)
+{
+	int fd = fcntl(imgfd, F_DUPFD_CLOEXEC, 200);
+
+	if (fd < 0)
+		setup_fail("F_DUPFD");
+	close(imgfd);
+	cr_prepare(fd);
+	return fd;
 }
 
 static void path_in(char *buf, size_t len, const char *dir, const char *name)
@@ -331,7 +348,7 @@ static void files_body(void *arg, int imgfd)
 	long r;
 
 	snprintf(fs.dir, sizeof(fs.dir), "%s", dir);
-	cr_prepare(imgfd);
+	imgfd = prepare(imgfd);
 	make_file(fs.dir, "data", SEED_DATA, DATA_LEN);
 	make_file(fs.dir, "ro", SEED_RO, RO_LEN);
 	path_in(path, sizeof(path), fs.dir, "log");
@@ -372,7 +389,7 @@ static void stdout_body(void *arg, int imgfd)
 	int p[2];
 	long r;
 
-	cr_prepare(imgfd);
+	imgfd = prepare(imgfd);
 	/* Standard output is a pipe of its own: not saved */
 	if (pipe(p) || dup2(p[1], 1) != 1)
 		setup_fail("pipe");
@@ -401,12 +418,58 @@ static void regout_body(void *arg, int imgfd)
 	long r;
 
 	snprintf(dir, sizeof(dir), "%s", (const char *)arg);
-	cr_prepare(imgfd);
+	imgfd = prepare(imgfd);
 	place(open_in(dir, "out", O_WRONLY | O_CREAT | O_TRUNC), 1, false);
 	if (write(1, "first\n", 6) != 6)
 		setup_fail("write");
 	r = sys_checkpoint(0, imgfd, 0);
 	cr_finish(r, errno, regout_verify);
+}
+
+/* A stopped task, checkpointed by another: fds 5 and 6 share a mapped file */
+
+static void target_handler(int sig)
+{
+	const unsigned char *map = fs.map;
+	char buf[10];
+
+	cr_phase = "restarted target";
+	CHECK(sig == SIGUSR1);
+	CHECK(fcntl(5, F_GETFD) == 0 && fcntl(6, F_GETFD) == FD_CLOEXEC);
+	CHECK(fcntl(7, F_GETFD) == FD_CLOEXEC);
+	CHECK(lseek(6, 0, SEEK_CUR) == 100);
+	CHECK(read(5, buf, sizeof(buf)) == sizeof(buf));
+	CHECK_PAT(buf, sizeof(buf), SEED_DATA, 100);
+	CHECK(lseek(6, 0, SEEK_CUR) == 110);
+	CHECK_PAT(map, DATA_LEN, SEED_DATA, 0);
+	CHECK(write(7, "x", 1) == 1);
+	CHECK(fcntl(40, F_GETFD) == -1 && errno == EBADF);
+	cr_exit(EXIT_RESTARTED);
+}
+
+static void __attribute__((noreturn)) target_main(const char *dir, int ready)
+{
+	struct sigaction sa = { .sa_handler = target_handler };
+
+	cr_phase = "target";
+	snprintf(fs.dir, sizeof(fs.dir), "%s", dir);
+	if (sigaction(SIGUSR1, &sa, NULL) || dup2(ready, 40) != 40)
+		setup_fail("sigaction");
+	cr_prepare(40);
+	make_file(fs.dir, "data", SEED_DATA, DATA_LEN);
+	place(open_in(fs.dir, "data", O_RDWR), 5, false);
+	if (dup3(5, 6, O_CLOEXEC) != 6 || lseek(5, 100, SEEK_SET) != 100)
+		setup_fail("dup3");
+	place(open("/dev/null", O_WRONLY), 7, true);
+	/* The mapping holds the open file of fds 5 and 6 too */
+	fs.map = mmap(NULL, DATA_LEN, PROT_READ, MAP_PRIVATE, 5, 0);
+	if (fs.map == MAP_FAILED)
+		setup_fail("mmap");
+	if (write(40, "r", 1) != 1)
+		setup_fail("write");
+	close(40);
+	for (;;)
+		syscall(SYS_pause);
 }
 
 /* A restarter with restart flags, that may expect restart to fail */
@@ -481,7 +544,7 @@ static void fd5_body(void *arg, int imgfd)
 	long r;
 
 	snprintf(dir, sizeof(dir), "%s", (const char *)arg);
-	cr_prepare(imgfd);
+	imgfd = prepare(imgfd);
 	place(open_in(dir, "five", O_RDONLY), 5, false);
 	r = sys_checkpoint(0, imgfd, 0);
 	cr_finish(r, errno, NULL);
@@ -619,7 +682,7 @@ static void refuse_body(void *arg, int imgfd)
 	int err;
 
 	pat_fill(bss_mark, sizeof(bss_mark), SEED_BSS, 0);
-	cr_prepare(imgfd);
+	imgfd = prepare(imgfd);
 	if (a->setup(a->dir))
 		setup_fail("setting up the refused file");
 	r = sys_checkpoint(0, imgfd, 0);
@@ -736,7 +799,7 @@ static void edit_body(void *arg, int imgfd)
 	long r;
 
 	snprintf(dir, sizeof(dir), "%s", (const char *)arg);
-	cr_prepare(imgfd);
+	imgfd = prepare(imgfd);
 	if (pipe(p) || dup2(p[0], 0) != 0)
 		setup_fail("pipe");
 	close(p[0]);
@@ -860,6 +923,44 @@ TEST_F_TIMEOUT(files, inherit_fd_flag, TEST_TIMEOUT)
 	a.err = EBADF;
 	a.close_fd = 2;
 	expect_restart_err(_metadata, self->d.img, &a);
+}
+
+/* A stopped task: its files, one of them mapped, saved by another task */
+TEST_F_TIMEOUT(files, stopped_task, TEST_TIMEOUT)
+{
+	char dir[sizeof(self->d.dir)], c;
+	int status, p[2];
+	long crid;
+	pid_t pid;
+
+	snprintf(dir, sizeof(dir), "%s", self->d.dir);
+	ASSERT_EQ(0, pipe(p));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		target_main(dir, p[1]);
+	kid_add(pid);
+	close(p[1]);
+	ASSERT_EQ(1, read(p[0], &c, 1));
+	ASSERT_EQ(0, read(p[0], &c, 1));
+	close(p[0]);
+	expect_in_syscall(_metadata, pid, __NR_pause, "target");
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
+
+	crid = sys_checkpoint(pid, self->d.imgfd, 0);
+	ASSERT_LT(0, crid)
+		TH_LOG("checkpoint of a stopped task: %s", strerror(errno));
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	kid_del(pid);
+
+	pid = spawn_restarter(_metadata, &self->d, crid, NULL, NULL);
+	expect_in_syscall(_metadata, pid, __NR_pause, "restarted target");
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted target");
 }
 
 /* A file renamed or removed after the checkpoint: ENOENT, then back */
