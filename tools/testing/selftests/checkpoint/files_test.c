@@ -447,7 +447,7 @@ static void target_handler(int sig)
 	cr_exit(EXIT_RESTARTED);
 }
 
-static void __attribute__((noreturn)) target_main(const char *dir, int ready)
+static void target_main(const char *dir, int ready)
 {
 	struct sigaction sa = { .sa_handler = target_handler };
 
@@ -882,7 +882,7 @@ TEST_F_TIMEOUT(files, stdout_inherited, TEST_TIMEOUT)
 TEST_F_TIMEOUT(files, inherit_fd_flag, TEST_TIMEOUT)
 {
 	struct restarter_args a = { .close_fd = -1 };
-	char path[PATH_MAX], buf[256], dir[sizeof(self->d.dir)];
+	char path[PATH_MAX], moved[PATH_MAX], buf[256], dir[sizeof(self->d.dir)];
 	int out[2];
 	pid_t pid;
 
@@ -912,6 +912,22 @@ TEST_F_TIMEOUT(files, inherit_fd_flag, TEST_TIMEOUT)
 	close(out[0]);
 	ASSERT_STREQ("second\n", buf);
 	ASSERT_EQ(13, read_file(path, buf, sizeof(buf)));
+
+	/* A replaced file need not exist any more */
+	cr_path(&self->d, "out.old", moved, sizeof(moved));
+	ASSERT_EQ(0, rename(path, moved));
+	ASSERT_EQ(0, pipe(out));
+	a.out = out[1];
+	pid = restart_with(_metadata, self->d.img, &a);
+	close(out[1]);
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted process");
+	ASSERT_EQ(7, read_all(out[0], buf, sizeof(buf)));
+	close(out[0]);
+	a.flags = 0;
+	a.err = ENOENT;
+	a.out = -1;
+	expect_restart_err(_metadata, self->d.img, &a);
+	a.err = 0;
 
 	/* Unknown flags */
 	a.flags = 1UL << 40;
