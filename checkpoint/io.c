@@ -85,6 +85,10 @@ static const struct rec_type rec_types[] = {
 		.max_len = sizeof(struct cr_hdr_pages) +
 			   CR_PAGES_MAX * (sizeof(u64) + PAGE_SIZE),
 	},
+	[CR_HDR_FILES] = FIXED(files, struct cr_hdr_files),
+	[CR_HDR_FD] = FIXED(fd, struct cr_hdr_fd),
+	[CR_HDR_FILE] = FIXED(file, struct cr_hdr_file),
+	[CR_HDR_FILE_PATH] = PATH(file path),
 };
 
 static const struct rec_type *rec_type(u32 type)

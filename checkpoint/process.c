@@ -67,34 +67,6 @@ static int check_sharing(struct cr_ctx *ctx, struct task_struct *t)
 	return ret;
 }
 
-/*
- * iterate_fd() callback: the first fd that cannot be saved, plus one.  The
- * image and the log descriptor of a task that checkpoints itself are not
- * part of its state.
- */
-static int unsaved_fd(const void *arg, struct file *file, unsigned int fd)
-{
-	const struct cr_ctx *ctx = arg;
-
-	if (fd <= 2 || file == ctx->file || file == ctx->log)
-		return 0;
-	return fd + 1;
-}
-
-static int check_files(struct cr_ctx *ctx, struct task_struct *t)
-{
-	int fd;
-
-	task_lock(t);
-	fd = iterate_fd(t->files, 0, unsaved_fd, ctx) - 1;
-	task_unlock(t);
-	if (fd >= 0)
-		return cr_err(ctx, -EOPNOTSUPP,
-			      "task %d: fd %d cannot be saved yet (only fds 0-2, which restart does not restore)",
-			      task_pid_vnr(t), fd);
-	return 0;
-}
-
 static bool timers_armed(struct signal_struct *sig)
 {
 #ifdef CONFIG_POSIX_TIMERS
@@ -170,8 +142,8 @@ int cr_check_task(struct cr_ctx *ctx)
 {
 	struct task_struct *t = ctx->task;
 
-	return check_sharing(ctx, t) ?: check_files(ctx, t) ?:
-	       check_signals(ctx, t) ?: check_misc(ctx, t);
+	return check_sharing(ctx, t) ?: check_signals(ctx, t) ?:
+	       check_misc(ctx, t);
 }
 
 /* Checkpoint: the records */

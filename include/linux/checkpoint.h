@@ -16,12 +16,15 @@ struct cred;
 struct file;
 struct task_struct;
 struct cr_cpu_state;
+struct cr_files_state;
 struct cr_mm_state;
 struct cr_task_state;
 
-/* Flags of checkpoint(2) and restart(2) the kernel knows; none yet */
+/* Flags of checkpoint(2) and restart(2) the kernel knows */
 #define CR_CHECKPOINT_FLAGS	0UL
-#define CR_RESTART_FLAGS	0UL
+#define CR_RESTART_FLAGS	((unsigned long)(CR_RESTART_INHERIT_FD0 | \
+						 CR_RESTART_INHERIT_FD1 | \
+						 CR_RESTART_INHERIT_FD2))
 
 /* Size of the message explaining why an operation failed */
 #define CR_MSG_LEN		256
@@ -42,6 +45,7 @@ struct cr_task_state;
  * @hpos: bytes of @hbuf in use.
  * @task: the task checkpointed; on restart, the caller.
  * @cpu: registers read from the image, until restored (restart).
+ * @files: open files read from the image, until restored (restart).
  * @mm: address space read from the image, until restored (restart).
  * @ts: task state read from the image, until restored (restart).
  * @ncsw: context switch count of the task when checkpoint found it
@@ -65,6 +69,7 @@ struct cr_ctx {
 	unsigned int hpos;
 	struct task_struct *task;
 	struct cr_cpu_state *cpu;
+	struct cr_files_state *files;
 	struct cr_mm_state *mm;
 	struct cr_task_state *ts;
 	unsigned long ncsw;
@@ -144,6 +149,23 @@ int cr_write_cpu(struct cr_ctx *ctx);
 int cr_read_cpu(struct cr_ctx *ctx);
 int cr_restore_cpu(struct cr_ctx *ctx, long *ax);
 void cr_free_cpu(struct cr_ctx *ctx);
+
+/*
+ * files.c: the file descriptor table.
+ *
+ * cr_write_files() writes the CR_HDR_FILES, CR_HDR_FD, CR_HDR_FILE and
+ * CR_HDR_FILE_PATH records of ctx->task; it refuses (-EOPNOTSUPP or -EBUSY,
+ * with a message naming the descriptor) a file it cannot save, but for
+ * descriptors 0-2, which it records as given by the caller of restart.
+ * cr_read_files() reads and checks them into ctx->files, and reopens the
+ * files with the caller's credentials, before the point of no return; it
+ * changes nothing.  cr_restore_files() makes them the caller's descriptor
+ * table, after the point of no return.  cr_free_files() frees ctx->files.
+ */
+int cr_write_files(struct cr_ctx *ctx);
+int cr_read_files(struct cr_ctx *ctx);
+int cr_restore_files(struct cr_ctx *ctx);
+void cr_free_files(struct cr_ctx *ctx);
 
 /*
  * memory.c: the address space.

@@ -70,10 +70,17 @@
 #define CR_HDR_VMA		11	/* &struct cr_hdr_vma */
 #define CR_HDR_VMA_PATH		12	/* path of the file a VMA maps */
 #define CR_HDR_PAGES		13	/* &struct cr_hdr_pages, addresses, pages */
+#define CR_HDR_FILES		14	/* &struct cr_hdr_files */
+#define CR_HDR_FD		15	/* &struct cr_hdr_fd */
+#define CR_HDR_FILE		16	/* &struct cr_hdr_file */
+#define CR_HDR_FILE_PATH	17	/* path of an open file */
 #define CR_HDR_SHMEM		22	/* &struct cr_hdr_shmem */
 #define CR_HDR_SHMEM_PAGES	23	/* &struct cr_hdr_pages, offsets, pages */
 
-/* Longest path in a path record (CR_HDR_CWD, CR_HDR_EXE, CR_HDR_VMA_PATH) */
+/*
+ * Longest path in a path record (CR_HDR_CWD, CR_HDR_EXE, CR_HDR_VMA_PATH,
+ * CR_HDR_FILE_PATH)
+ */
 #define CR_PATH_MAX		4096
 
 /**
@@ -447,6 +454,88 @@ struct cr_hdr_pages {
 	struct cr_hdr h;
 	__u32 nr_pages;
 	__u32 reserved;
+};
+
+/*
+ * Flags of restart(2): CR_RESTART_INHERIT_FD(n), for n from 0 to 2, gives
+ * the restored process descriptor n of the caller of restart in place of
+ * the one the image has (or has not).
+ */
+#define CR_RESTART_INHERIT_FD0	(1U << 0)
+#define CR_RESTART_INHERIT_FD1	(1U << 1)
+#define CR_RESTART_INHERIT_FD2	(1U << 2)
+#define CR_RESTART_INHERIT_FD(n)	(1U << (n))
+
+/**
+ * struct cr_hdr_files - the file descriptor table of a task
+ * @h: record header; type %CR_HDR_FILES.
+ * @nr_fds: number of &struct cr_hdr_fd records that follow.
+ * @nr_files: number of &struct cr_hdr_file records that follow those, each
+ *            followed by a %CR_HDR_FILE_PATH record; at most @nr_fds.
+ * @reserved: must be zero.
+ *
+ * The records come after the %CR_HDR_XSTATE record and before the
+ * %CR_HDR_MM record.
+ */
+struct cr_hdr_files {
+	struct cr_hdr h;
+	__u32 nr_fds;
+	__u32 nr_files;
+	__u64 reserved;
+};
+
+/* Bits of &cr_hdr_fd.flags */
+#define CR_FD_CLOEXEC		(1 << 0)	/* FD_CLOEXEC */
+
+/**
+ * struct cr_hdr_fd - one open file descriptor
+ * @h: record header; type %CR_HDR_FD.
+ * @fd: the descriptor number; each record's is greater than the previous
+ *      one's.
+ * @flags: CR_FD_* bits.
+ * @file: the open file the descriptor refers to: n for the n-th &struct
+ *        cr_hdr_file record (from 1); several descriptors refer to the
+ *        same one when they shared an open file (dup(2)).  0 for a
+ *        descriptor 0, 1 or 2 that restart gives from its caller (a
+ *        terminal, a pipe, a socket, or a file shared with another
+ *        process).
+ * @reserved: must be zero.
+ */
+struct cr_hdr_fd {
+	struct cr_hdr h;
+	__u32 fd;
+	__u32 flags;
+	__u32 file;
+	__u32 reserved;
+};
+
+/* Values of &cr_hdr_file.kind */
+#define CR_FILE_REG		1	/* a regular file */
+#define CR_FILE_DIR		2	/* a directory */
+#define CR_FILE_CHR		3	/* /dev/null, zero, random or urandom */
+
+/**
+ * struct cr_hdr_file - an open file, reopened by path on restart
+ * @h: record header; type %CR_HDR_FILE.  A %CR_HDR_FILE_PATH record
+ *     follows, with the absolute path of the file.
+ * @kind: CR_FILE_*.
+ * @flags: the open flags (O_* values of the architecture), as fcntl(2)
+ *         F_GETFL gives them; never O_CREAT, O_EXCL, O_NOCTTY or O_TRUNC.
+ *         O_PATH only for a regular file or a directory.
+ * @pos: the file offset; 0 or more.
+ * @rdev_major: for %CR_FILE_CHR, the major device number (1); else 0.
+ * @rdev_minor: for %CR_FILE_CHR, the minor device number: 3 (null),
+ *              5 (zero), 8 (random) or 9 (urandom); else 0.
+ * @reserved: must be zero.
+ */
+struct cr_hdr_file {
+	struct cr_hdr h;
+	__u32 kind;
+	__u32 flags;
+	__s64 pos;
+	__u32 rdev_major;
+	__u32 rdev_minor;
+	__u64 reserved;
 };
 
 #endif /* _UAPI_LINUX_CHECKPOINT_HDR_H */
