@@ -66,8 +66,8 @@
 #define REC_ALIGN(len)	(((size_t)(len) + CR_HDR_ALIGN - 1) &		\
 			 ~(size_t)(CR_HDR_ALIGN - 1))
 
-/* Number of record types checkpoint writes, CR_HDR_* up to CR_HDR_PAGES */
-#define NR_REC_TYPES	(CR_HDR_FILE_PATH + 1)
+/* Number of record types: CR_HDR_* up to the highest one */
+#define NR_REC_TYPES	(CR_HDR_SHMEM_PAGES + 1)
 
 static_assert(sizeof(struct cr_hdr_header) == 160, "cr_hdr_header size");
 static_assert(sizeof(struct cr_hdr_tail) == 32, "cr_hdr_tail size");
@@ -668,6 +668,8 @@ static const __u32 rec_min_len[NR_REC_TYPES] = {
 	[CR_HDR_FD]		= sizeof(struct cr_hdr_fd),
 	[CR_HDR_FILE]		= sizeof(struct cr_hdr_file),
 	[CR_HDR_FILE_PATH]	= sizeof(struct cr_hdr),
+	[CR_HDR_SHMEM]		= sizeof(struct cr_hdr_shmem),
+	[CR_HDR_SHMEM_PAGES]	= sizeof(struct cr_hdr_pages),
 };
 
 /*
