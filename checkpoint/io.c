@@ -78,6 +78,9 @@ static const struct rec_type rec_types[] = {
 		.max_len = sizeof(struct cr_hdr_pages) +
 			   CR_PAGES_MAX * (sizeof(u64) + PAGE_SIZE),
 	},
+	[CR_HDR_SIGNAL] = FIXED(signal, struct cr_hdr_signal),
+	[CR_HDR_SIGINFO] = FIXED(siginfo, struct cr_hdr_siginfo),
+	[CR_HDR_RESTART_BLOCK] = FIXED(restart block, struct cr_hdr_restart_block),
 };
 
 static const struct rec_type *rec_type(u32 type)

@@ -186,8 +186,11 @@ static int restore(struct cr_ctx *ctx, long *ax)
 	if (h.type != CR_HDR_TAIL)
 		return cr_err(ctx, -EINVAL, "unexpected %u record at byte %llu",
 			      h.type, m.total);
-	return read_end(ctx, &h, &m) ?: cr_restore_task(ctx) ?:
-	       cr_restore_cpu(ctx, ax);
+	ret = read_end(ctx, &h, &m) ?: cr_restore_task(ctx) ?:
+	      cr_restore_cpu(ctx, ax);
+	if (!ret)
+		cr_restore_restart_block(ctx);
+	return ret;
 }
 
 /*
@@ -247,6 +250,7 @@ long cr_do_restart(struct cr_ctx *ctx)
 out:
 	cr_free_mm(ctx);
 	cr_free_cpu(ctx);
+	cr_free_signals(ctx);
 	cr_free_task(ctx);
 	return ret;
 }

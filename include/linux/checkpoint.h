@@ -17,6 +17,7 @@ struct task_struct;
 struct cr_cpu_state;
 struct cr_mm_state;
 struct cr_task_state;
+struct cr_signal_state;
 
 /* Flags of checkpoint(2) and restart(2) the kernel knows; none yet */
 #define CR_CHECKPOINT_FLAGS	0UL
@@ -42,6 +43,7 @@ struct cr_task_state;
  * @cpu: registers read from the image, until restored (restart).
  * @mm: address space read from the image, until restored (restart).
  * @ts: task state read from the image, until restored (restart).
+ * @sig: signal state read from the image, until restored (restart).
  * @replaced: the caller was replaced by the task of the image (restart).
  * @err: first error of the operation, or 0.
  * @msg: what failed, when @err is set and the failure has a reason to
@@ -62,6 +64,7 @@ struct cr_ctx {
 	struct cr_cpu_state *cpu;
 	struct cr_mm_state *mm;
 	struct cr_task_state *ts;
+	struct cr_signal_state *sig;
 	bool replaced;
 	int err;
 	char msg[CR_MSG_LEN];
@@ -112,6 +115,24 @@ int cr_check_caller(struct cr_ctx *ctx);
 int cr_read_task(struct cr_ctx *ctx, const struct cr_hdr *h);
 int cr_restore_task(struct cr_ctx *ctx);
 void cr_free_task(struct cr_ctx *ctx);
+
+/*
+ * signal.c: pending signals, sigaltstack, itimers and restart block.
+ *
+ * cr_check_signals() refuses (from cr_check_task()) what cannot be saved;
+ * cr_write_signals() writes the CR_HDR_SIGNAL, CR_HDR_SIGINFO and
+ * CR_HDR_RESTART_BLOCK records after the task's (from cr_write_task()).
+ * cr_read_signals() reads and checks them into ctx->sig before the point of
+ * no return (from cr_read_task()); cr_restore_signals() applies them after
+ * it (from cr_restore_task()), cr_restore_restart_block() once the
+ * registers are restored, and cr_free_signals() frees ctx->sig.
+ */
+int cr_check_signals(struct cr_ctx *ctx);
+int cr_write_signals(struct cr_ctx *ctx);
+int cr_read_signals(struct cr_ctx *ctx);
+int cr_restore_signals(struct cr_ctx *ctx);
+void cr_restore_restart_block(struct cr_ctx *ctx);
+void cr_free_signals(struct cr_ctx *ctx);
 
 /*
  * arch/x86/kernel/checkpoint.c: registers and extended state.

@@ -66,8 +66,8 @@
 #define REC_ALIGN(len)	(((size_t)(len) + CR_HDR_ALIGN - 1) &		\
 			 ~(size_t)(CR_HDR_ALIGN - 1))
 
-/* Number of record types checkpoint writes, CR_HDR_* up to CR_HDR_PAGES */
-#define NR_REC_TYPES	(CR_HDR_PAGES + 1)
+/* Number of record types checkpoint writes, CR_HDR_* up to CR_HDR_RESTART_BLOCK */
+#define NR_REC_TYPES	(CR_HDR_RESTART_BLOCK + 1)
 
 static_assert(sizeof(struct cr_hdr_header) == 160, "cr_hdr_header size");
 static_assert(sizeof(struct cr_hdr_tail) == 32, "cr_hdr_tail size");
@@ -664,6 +664,9 @@ static const __u32 rec_min_len[NR_REC_TYPES] = {
 	[CR_HDR_VMA]		= sizeof(struct cr_hdr_vma),
 	[CR_HDR_VMA_PATH]	= sizeof(struct cr_hdr),
 	[CR_HDR_PAGES]		= sizeof(struct cr_hdr_pages),
+	[CR_HDR_SIGNAL]		= sizeof(struct cr_hdr_signal),
+	[CR_HDR_SIGINFO]	= sizeof(struct cr_hdr_siginfo),
+	[CR_HDR_RESTART_BLOCK]	= sizeof(struct cr_hdr_restart_block),
 };
 
 /*
