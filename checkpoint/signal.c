@@ -113,7 +113,9 @@ static int check_restart_block(struct cr_ctx *ctx, struct task_struct *t)
 /*
  * A ptrace stop that reports a system call, an event or a signal to the
  * tracer would lose it; group stops (PTRACE_EVENT_STOP traps, or the stop
- * of a task attached with PTRACE_ATTACH) only wait.
+ * of a task attached with PTRACE_ATTACH) only wait.  So does the report
+ * of a SIGSTOP (that of PTRACE_ATTACH, say): the restarted task
+ * runs, as after a SIGCONT.
  */
 static int check_ptrace_stop(struct cr_ctx *ctx, struct task_struct *t)
 {
@@ -130,7 +132,7 @@ static int check_ptrace_stop(struct cr_ctx *ctx, struct task_struct *t)
 		code = si->si_code;
 	}
 	spin_unlock_irq(&t->sighand->siglock);
-	if (!signo || code >> 8 == PTRACE_EVENT_STOP)
+	if (!signo || code >> 8 == PTRACE_EVENT_STOP || signo == SIGSTOP)
 		return 0;
 	if (signo == SIGTRAP && (code & ~0x80) == SIGTRAP)
 		return cr_err(ctx, -EBUSY,

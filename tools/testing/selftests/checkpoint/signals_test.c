@@ -12,7 +12,7 @@
 #include <sys/ptrace.h>
 
 #ifndef SS_AUTODISARM
-#define SS_AUTODISARM	(1U << 31)
+#define SS_AUTODISARM	0x80000000U
 #endif
 
 #define NSEC		1000000000LL
@@ -22,7 +22,7 @@
 #define NR_RT1		5
 #define NR_RT2		3
 
-static int64_t now_ns(clockid_t clk)
+static long long now_ns(clockid_t clk)
 {
 	struct timespec ts;
 
@@ -30,12 +30,12 @@ static int64_t now_ns(clockid_t clk)
 	return ts.tv_sec * NSEC + ts.tv_nsec;
 }
 
-static int64_t ts_ns(const struct timespec *ts)
+static long long ts_ns(const struct timespec *ts)
 {
 	return ts->tv_sec * NSEC + ts->tv_nsec;
 }
 
-static int64_t tv_ns(const struct timeval *tv)
+static long long tv_ns(const struct timeval *tv)
 {
 	return tv->tv_sec * NSEC + tv->tv_usec * 1000LL;
 }
@@ -51,7 +51,7 @@ static void block(int sig)
 }
 
 /* A signal mask line of /proc/self/status ("SigPnd:", "ShdPnd:") */
-static uint64_t status_mask(const char *key)
+static unsigned long long status_mask(const char *key)
 {
 	char buf[4096], *p;
 
@@ -61,7 +61,7 @@ static uint64_t status_mask(const char *key)
 	return p ? strtoull(p + strlen(key), NULL, 16) : ~0ULL;
 }
 
-static uint64_t bit(int sig)
+static unsigned long long bit(int sig)
 {
 	return 1ULL << (sig - 1);
 }
@@ -73,7 +73,7 @@ static uint64_t bit(int sig)
 static int wait_one(int sig, siginfo_t *si)
 {
 	struct timespec ts = { 0, 0 };
-	uint64_t set = bit(sig);
+	unsigned long long set = bit(sig);
 
 	return syscall(SYS_rt_sigtimedwait, &set, si, &ts, sizeof(set));
 }
@@ -85,7 +85,7 @@ static int wait_one(int sig, siginfo_t *si)
 
 static pid_t orig_pid;
 static uid_t orig_uid;
-static volatile int usr1_seen;
+static int usr1_seen;
 static siginfo_t usr1_info;
 
 static void usr1_handler(int sig, siginfo_t *si, void *uc)
@@ -103,9 +103,9 @@ static void pending_verify(bool restarted)
 	int i;
 
 	CHECKF(status_mask("SigPnd:") == (bit(SIGUSR2) | bit(RT2)),
-	       "private pending %#" PRIx64, status_mask("SigPnd:"));
+	       "private pending %#llx", status_mask("SigPnd:"));
 	CHECKF(status_mask("ShdPnd:") == (bit(SIGUSR1) | bit(RT1)),
-	       "shared pending %#" PRIx64, status_mask("ShdPnd:"));
+	       "shared pending %#llx", status_mask("ShdPnd:"));
 
 	CHECK(wait_one(SIGUSR2, &si) == SIGUSR2);
 	CHECKF(si.si_code == SI_TKILL && si.si_pid == orig_pid &&
@@ -190,12 +190,12 @@ static void pending_body(void *arg, int imgfd)
 /* sigaltstack and an SA_ONSTACK handler */
 
 static char altstack[64 << 10];
-static volatile uintptr_t handler_sp;
-static volatile int handler_ss_flags;
+static uintptr_t handler_sp;
+static int handler_ss_flags;
 
 static void onstack_handler(int sig)
 {
-	volatile char here;
+	char here;
 	stack_t ss;
 
 	handler_sp = (uintptr_t)&here;
@@ -246,12 +246,12 @@ static void altstack_body(void *arg, int imgfd)
 
 struct timer_args {
 	int which;		/* ITIMER_*, or -1 for alarm() */
-	int64_t value;		/* ns */
-	int64_t interval;	/* ns */
+	long long value;		/* ns */
+	long long interval;	/* ns */
 };
 
 static struct timer_args tmr;
-static int64_t tmr_before;	/* getitimer() value before the checkpoint */
+static long long tmr_before;	/* getitimer() value before the checkpoint */
 
 static int itimer_of(int which)
 {
@@ -269,17 +269,18 @@ static int signal_of(int which)
 	return SIGALRM;
 }
 
+static unsigned long long spin_sink;
+
 /* Wait for @sig, burning CPU time for the CPU timers; -1 after @max ns */
-static int64_t wait_fire(int sig, int64_t max, siginfo_t *si)
+static long long wait_fire(int sig, long long max, siginfo_t *si)
 {
-	int64_t start = now_ns(CLOCK_MONOTONIC);
-	volatile unsigned long spin = 0;
+	long long start = now_ns(CLOCK_MONOTONIC);
 
 	while (now_ns(CLOCK_MONOTONIC) - start < max) {
 		if (wait_one(sig, si) == sig)
 			return now_ns(CLOCK_MONOTONIC) - start;
 		for (int i = 0; i < 100000; i++)
-			spin++;
+			spin_sink = mix64(spin_sink);
 	}
 	return -1;
 }
@@ -287,18 +288,18 @@ static int64_t wait_fire(int sig, int64_t max, siginfo_t *si)
 static void timer_verify(bool restarted)
 {
 	struct itimerval it;
-	int64_t val, elapsed;
+	long long val, elapsed;
 	siginfo_t si;
 	int sig = signal_of(tmr.which);
 
 	CHECK(!getitimer(itimer_of(tmr.which), &it));
 	val = tv_ns(&it.it_value);
 	CHECKF(tv_ns(&it.it_interval) == tmr.interval,
-	       "interval %" PRId64 " ns, expected %" PRId64,
+	       "interval %lld ns, expected %lld",
 	       tv_ns(&it.it_interval), tmr.interval);
 	/* What was left, less what the restarted process ran since */
 	CHECKF(val > 0 && val <= tmr_before && val > tmr_before - 700 * MSEC,
-	       "%" PRId64 " ns left, %" PRId64 " before the checkpoint", val,
+	       "%lld ns left, %lld before the checkpoint", val,
 	       tmr_before);
 	if (!restarted)
 		return;
@@ -308,7 +309,7 @@ static void timer_verify(bool restarted)
 	CHECKF(elapsed >= 0, "signal %d did not come", sig);
 	if (itimer_of(tmr.which) == ITIMER_REAL)
 		CHECKF(elapsed >= val - 20 * MSEC && elapsed <= val + 4 * NSEC,
-		       "SIGALRM after %" PRId64 " ns, %" PRId64 " were left",
+		       "SIGALRM after %lld ns, %lld were left",
 		       elapsed, val);
 	CHECKF(si.si_code == SI_KERNEL, "si_code %d", si.si_code);
 }
@@ -363,14 +364,14 @@ struct sleep_args {
 
 static struct sleep_args slp;
 static struct timespec slp_rem;
-static volatile int slp_usr1;
+static int slp_usr1;
 
 static void slp_handler(int sig)
 {
 	slp_usr1++;
 }
 
-static int64_t read_tfile(void)
+static long long read_tfile(void)
 {
 	char buf[64];
 
@@ -379,9 +380,9 @@ static int64_t read_tfile(void)
 	return strtoll(buf, NULL, 10);
 }
 
-static void sleep_verify(long r, int err, int64_t deadline)
+static void sleep_verify(long r, int err, long long deadline)
 {
-	int64_t rem = ts_ns(&slp_rem), t = now_ns(CLOCK_MONOTONIC), start;
+	long long rem = ts_ns(&slp_rem), t = now_ns(CLOCK_MONOTONIC), start;
 
 	if (slp.interrupt) {
 		/* rmtp still works: what is left of the resumed sleep */
@@ -389,31 +390,31 @@ static void sleep_verify(long r, int err, int64_t deadline)
 		       "sleep returned %ld errno %d, %d SIGUSR1", r, err,
 		       slp_usr1);
 		CHECKF(rem > 0 && rem < SLEEP_NS - 2 * NSEC,
-		       "%" PRId64 " ns left", rem);
+		       "%lld ns left", rem);
 		return;
 	}
 	CHECKF(r == 0, "sleep returned %ld, errno %d", r, err);
 	if (slp.flags & TIMER_ABSTIME) {
 		t = now_ns(slp.clk);
 		CHECKF(t >= deadline && t < deadline + 3 * NSEC,
-		       "woke %" PRId64 " ns after the deadline", t - deadline);
+		       "woke %lld ns after the deadline", t - deadline);
 		return;
 	}
 	/* Written when SIGSTOP interrupted it: what was left then */
 	start = read_tfile();
-	CHECKF(rem > 0 && rem < SLEEP_NS - NSEC, "%" PRId64 " ns left at the stop",
+	CHECKF(rem > 0 && rem < SLEEP_NS - NSEC, "%lld ns left at the stop",
 	       rem);
 	CHECKF(start > 0 && t - start >= rem - NSEC &&
 	       t - start < rem + 2500 * MSEC && t - start < SLEEP_NS,
-	       "slept %" PRId64 " ns after the restart began, %" PRId64 " were left",
+	       "slept %lld ns after the restart began, %lld were left",
 	       t - start, rem);
 }
 
-static void __attribute__((noreturn)) sleep_main(int ready)
+static void sleep_main(int ready)
 {
 	struct sigaction sa = { .sa_handler = slp_handler };
 	struct timespec req;
-	int64_t deadline = 0;
+	long long deadline = 0;
 	long r;
 	int err;
 
@@ -461,6 +462,7 @@ static pid_t start_child(struct __test_metadata *_metadata,
 	if (pid == 0) {
 		close(p[0]);
 		fn(p[1]);
+		_exit(EXIT_SETUP);
 	}
 	kid_add(pid);
 	close(p[1]);
@@ -501,7 +503,7 @@ static void blk_handler(int sig)
 	_exit(sig == SIGUSR1 ? 0 : EXIT_CHECK);
 }
 
-static void __attribute__((noreturn)) blocked_main(int ready)
+static void blocked_main(int ready)
 {
 	struct sigaction sa = { .sa_handler = blk_handler };
 	struct timespec ts = { 30, 0 };
@@ -590,6 +592,11 @@ static void reseal(unsigned char *buf, size_t len)
 	memcpy(buf + tail, &t, sizeof(t));
 }
 
+/* What the records of the image of bad_body hold, and bad values */
+#define BAD_NR_SHARED	4	/* SIGUSR1, SIGUSR2, RT1 twice */
+#define PENDING_KILL	(1ULL << (SIGKILL - 1))
+#define KERNEL_ADDR	0xffff880000000000ULL
+
 /* The image of bad_body: everything the records can hold */
 static void bad_verify(bool restarted)
 {
@@ -637,52 +644,6 @@ static void errno_restarter(void *arg, int fd)
 	r = sys_restart(0, fd, 0);
 	_exit(r < 0 ? errno : EXIT_RESTART_RETURNED);
 }
-
-typedef void (*edit_fn)(void *rec);
-
-/* edit_NAME(): the change made to a record of type T */
-#define EDIT(n, t, body)						\
-	static void edit_##n(void *rec)					\
-	{								\
-		t *r = rec;						\
-		body;							\
-	}
-#define T_SIG	struct cr_hdr_signal
-#define T_SI	struct cr_hdr_siginfo
-#define T_RB	struct cr_hdr_restart_block
-
-EDIT(none, T_SIG, (void)r)
-EDIT(sig_reserved, T_SIG, r->reserved = 1)
-EDIT(sig_reserved2, T_SIG, r->reserved2[1] = 1)
-EDIT(sig_kill, T_SIG, r->pending[CR_SIGQ_SHARED] |= 1ULL << (SIGKILL - 1))
-EDIT(sig_too_many, T_SIG, r->nr_queued[CR_SIGQ_PRIVATE] = CR_SIGINFO_MAX)
-EDIT(sig_one_more, T_SIG, r->nr_queued[CR_SIGQ_SHARED]++)
-EDIT(timer_negative, T_SIG, r->itimer[ITIMER_VIRTUAL].value = -1ULL)
-EDIT(timer_huge, T_SIG, r->itimer[ITIMER_REAL].interval = CR_TIME_MAX + 1)
-EDIT(ss_flags, T_SIG, r->ss_flags = 4)
-EDIT(ss_small, T_SIG, r->ss_size = 16)
-EDIT(ss_kernel, T_SIG, r->ss_sp = 0xffff880000000000ULL)
-EDIT(ss_disabled_area, T_SIG, r->ss_flags = SS_DISABLE)
-EDIT(si_signo_zero, T_SI, r->signo = 0)
-EDIT(si_signo_65, T_SI, r->signo = 65)
-EDIT(si_sigkill, T_SI, r->signo = SIGKILL)
-EDIT(si_not_pending, T_SI, r->signo = SIGTERM)
-EDIT(si_twice, T_SI, r->signo = SIGUSR2)
-EDIT(si_code, T_SI, r->code = 1000)
-EDIT(si_code_timer, T_SI, r->code = SI_TIMER)
-EDIT(si_queue, T_SI, r->queue = CR_SIGQ_PRIVATE)
-EDIT(si_reserved, T_SI, r->reserved = 1)
-EDIT(rb_kind, T_RB, r->kind = 2)
-EDIT(rb_none_fields, T_RB, r->rmtp = 4096)
-EDIT(rb_clock, T_RB,
-     (r->kind = CR_RESTART_NANOSLEEP, r->clockid = CLOCK_PROCESS_CPUTIME_ID))
-EDIT(rb_remaining, T_RB,
-     (r->kind = CR_RESTART_NANOSLEEP, r->clockid = CLOCK_MONOTONIC,
-      r->remaining = -1ULL))
-EDIT(rb_rmtp, T_RB,
-     (r->kind = CR_RESTART_NANOSLEEP, r->clockid = CLOCK_MONOTONIC,
-      r->rmtp = 0xffff880000000000ULL))
-EDIT(rb_reserved, T_RB, r->reserved = 1)
 
 /*
  * The tests
@@ -833,7 +794,7 @@ TEST_F_TIMEOUT(sleep, stopped_in_sleep, TEST_TIMEOUT)
 		       strerror(errno));
 	kill_child(_metadata, pid);
 
-	snprintf(buf, sizeof(buf), "%" PRId64, now_ns(CLOCK_MONOTONIC));
+	snprintf(buf, sizeof(buf), "%lld", now_ns(CLOCK_MONOTONIC));
 	ASSERT_EQ(0, write_file(slp.tfile, buf, strlen(buf)));
 	pid = spawn_restarter(_metadata, &self->d, crid, NULL, NULL);
 	if (variant->interrupt) {
@@ -934,6 +895,37 @@ TEST_F_TIMEOUT(signals, ptrace_stops, TEST_TIMEOUT)
 	expect_exit(_metadata, pid, 0, "detached tracee");
 }
 
+/*
+ * The SIGSTOP that PTRACE_ATTACH sends, reported to the tracer, is
+ * checkpointed: the restarted task runs, back in pause().
+ */
+TEST_F_TIMEOUT(signals, ptrace_attach_stop, TEST_TIMEOUT)
+{
+	int status;
+	long crid;
+	pid_t pid;
+
+	blk_kind = __NR_pause;
+	pid = start_child(_metadata, blocked_main);
+	expect_in_syscall(_metadata, pid, __NR_pause, "tracee");
+	ASSERT_EQ(0, ptrace(PTRACE_ATTACH, pid, 0, 0));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP);
+	crid = sys_checkpoint(pid, self->d.imgfd, 0);
+	ASSERT_LT(0, crid)
+		TH_LOG("checkpoint in the SIGSTOP stop of PTRACE_ATTACH: %s",
+		       strerror(errno));
+	ASSERT_EQ(0, ptrace(PTRACE_DETACH, pid, 0, 0));
+	expect_in_syscall(_metadata, pid, __NR_pause, "detached tracee");
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	expect_exit(_metadata, pid, 0, "detached tracee");
+
+	pid = spawn_restarter(_metadata, &self->d, crid, NULL, NULL);
+	expect_in_syscall(_metadata, pid, __NR_pause, "restarted tracee");
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	expect_exit(_metadata, pid, 0, "restarted tracee");
+}
+
 TEST_F_TIMEOUT(signals, posix_timer_refused, TEST_TIMEOUT)
 {
 	pid_t pid;
@@ -947,45 +939,210 @@ FIXTURE(bad) {
 	struct cr_dir d;
 };
 
-FIXTURE_VARIANT(bad) {
-	__u32 type;
-	int nth;
-	int err;
-	edit_fn edit;
+/* Bytes of a record to change: @size bytes at @off become @val */
+struct field_edit {
+	size_t off;
+	size_t size;
+	unsigned long long val;
 };
 
-#define BAD(n, t, k, e)							\
-	FIXTURE_VARIANT_ADD(bad, n) {					\
-		.type = t, .nth = k, .err = e, .edit = edit_##n,	\
-	}
+FIXTURE_VARIANT(bad) {
+	__u32 type;
+	int err;
+	struct field_edit edit[3];
+};
 
-BAD(none, CR_HDR_SIGNAL, 0, 0);
-BAD(sig_reserved, CR_HDR_SIGNAL, 0, EINVAL);
-BAD(sig_reserved2, CR_HDR_SIGNAL, 0, EINVAL);
-BAD(sig_kill, CR_HDR_SIGNAL, 0, EINVAL);
-BAD(sig_too_many, CR_HDR_SIGNAL, 0, EINVAL);
-BAD(sig_one_more, CR_HDR_SIGNAL, 0, EINVAL);
-BAD(timer_negative, CR_HDR_SIGNAL, 0, EINVAL);
-BAD(timer_huge, CR_HDR_SIGNAL, 0, EINVAL);
-BAD(ss_flags, CR_HDR_SIGNAL, 0, EINVAL);
-BAD(ss_small, CR_HDR_SIGNAL, 0, EINVAL);
-BAD(ss_kernel, CR_HDR_SIGNAL, 0, EINVAL);
-BAD(ss_disabled_area, CR_HDR_SIGNAL, 0, EINVAL);
-BAD(si_signo_zero, CR_HDR_SIGINFO, 0, EINVAL);
-BAD(si_signo_65, CR_HDR_SIGINFO, 0, EINVAL);
-BAD(si_sigkill, CR_HDR_SIGINFO, 0, EINVAL);
-BAD(si_not_pending, CR_HDR_SIGINFO, 0, EINVAL);
-BAD(si_twice, CR_HDR_SIGINFO, 0, EINVAL);
-BAD(si_code, CR_HDR_SIGINFO, 0, EINVAL);
-BAD(si_code_timer, CR_HDR_SIGINFO, 0, EINVAL);
-BAD(si_queue, CR_HDR_SIGINFO, 0, EINVAL);
-BAD(si_reserved, CR_HDR_SIGINFO, 0, EINVAL);
-BAD(rb_kind, CR_HDR_RESTART_BLOCK, 0, EINVAL);
-BAD(rb_none_fields, CR_HDR_RESTART_BLOCK, 0, EINVAL);
-BAD(rb_clock, CR_HDR_RESTART_BLOCK, 0, EINVAL);
-BAD(rb_remaining, CR_HDR_RESTART_BLOCK, 0, EINVAL);
-BAD(rb_rmtp, CR_HDR_RESTART_BLOCK, 0, EINVAL);
-BAD(rb_reserved, CR_HDR_RESTART_BLOCK, 0, EINVAL);
+FIXTURE_VARIANT_ADD(bad, none) {
+	.type = CR_HDR_SIGNAL, .err = 0,
+};
+
+FIXTURE_VARIANT_ADD(bad, sig_reserved) {
+	.type = CR_HDR_SIGNAL, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_signal, reserved), 4, 1 },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, sig_reserved2) {
+	.type = CR_HDR_SIGNAL, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_signal, reserved2[1]), 8, 1 },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, sig_kill) {
+	.type = CR_HDR_SIGNAL, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_signal, pending[CR_SIGQ_PRIVATE]), 8, PENDING_KILL },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, sig_too_many) {
+	.type = CR_HDR_SIGNAL, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_signal, nr_queued[CR_SIGQ_PRIVATE]), 4, CR_SIGINFO_MAX },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, sig_one_more) {
+	.type = CR_HDR_SIGNAL, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_signal, nr_queued[CR_SIGQ_SHARED]), 4, BAD_NR_SHARED + 1 },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, timer_negative) {
+	.type = CR_HDR_SIGNAL, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_signal, itimer[ITIMER_VIRTUAL].value), 8, -1ULL },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, timer_huge) {
+	.type = CR_HDR_SIGNAL, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_signal, itimer[ITIMER_REAL].interval),
+		  8, CR_TIME_MAX + 1 },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, ss_flags) {
+	.type = CR_HDR_SIGNAL, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_signal, ss_flags), 4, 4 },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, ss_small) {
+	.type = CR_HDR_SIGNAL, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_signal, ss_size), 8, 16 },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, ss_kernel) {
+	.type = CR_HDR_SIGNAL, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_signal, ss_sp), 8, KERNEL_ADDR },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, ss_disabled_area) {
+	.type = CR_HDR_SIGNAL, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_signal, ss_flags), 4, SS_DISABLE },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, si_signo_zero) {
+	.type = CR_HDR_SIGINFO, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_siginfo, signo), 4, 0 },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, si_signo_65) {
+	.type = CR_HDR_SIGINFO, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_siginfo, signo), 4, 65 },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, si_sigkill) {
+	.type = CR_HDR_SIGINFO, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_siginfo, signo), 4, SIGKILL },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, si_not_pending) {
+	.type = CR_HDR_SIGINFO, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_siginfo, signo), 4, SIGTERM },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, si_twice) {
+	.type = CR_HDR_SIGINFO, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_siginfo, signo), 4, SIGUSR2 },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, si_code) {
+	.type = CR_HDR_SIGINFO, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_siginfo, code), 4, 1000 },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, si_code_timer) {
+	.type = CR_HDR_SIGINFO, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_siginfo, code), 4, SI_TIMER },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, si_queue) {
+	.type = CR_HDR_SIGINFO, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_siginfo, queue), 4, CR_SIGQ_PRIVATE },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, si_reserved) {
+	.type = CR_HDR_SIGINFO, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_siginfo, reserved), 8, 1 },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, rb_kind) {
+	.type = CR_HDR_RESTART_BLOCK, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_restart_block, kind), 4, 2 },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, rb_none_fields) {
+	.type = CR_HDR_RESTART_BLOCK, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_restart_block, rmtp), 8, 4096 },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, rb_clock) {
+	.type = CR_HDR_RESTART_BLOCK, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_restart_block, kind), 4, CR_RESTART_NANOSLEEP },
+		{ offsetof(struct cr_hdr_restart_block, clockid), 4, CLOCK_PROCESS_CPUTIME_ID },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, rb_remaining) {
+	.type = CR_HDR_RESTART_BLOCK, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_restart_block, kind), 4, CR_RESTART_NANOSLEEP },
+		{ offsetof(struct cr_hdr_restart_block, clockid), 4, CLOCK_MONOTONIC },
+		{ offsetof(struct cr_hdr_restart_block, remaining), 8, -1ULL },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, rb_rmtp) {
+	.type = CR_HDR_RESTART_BLOCK, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_restart_block, kind), 4, CR_RESTART_NANOSLEEP },
+		{ offsetof(struct cr_hdr_restart_block, clockid), 4, CLOCK_MONOTONIC },
+		{ offsetof(struct cr_hdr_restart_block, rmtp), 8, KERNEL_ADDR },
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, rb_reserved) {
+	.type = CR_HDR_RESTART_BLOCK, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_restart_block, reserved), 8, 1 },
+	},
+};
 
 FIXTURE_SETUP(bad)
 {
@@ -1003,6 +1160,7 @@ TEST_F_TIMEOUT(bad, restart, TEST_TIMEOUT)
 	static unsigned char buf[64 << 20];
 	char path[64];
 	ssize_t len;
+	size_t i;
 	long off;
 	pid_t pid;
 
@@ -1010,10 +1168,12 @@ TEST_F_TIMEOUT(bad, restart, TEST_TIMEOUT)
 	len = pread(self->d.imgfd, buf, sizeof(buf), 0);
 	ASSERT_LT(0, len);
 	ASSERT_GT((ssize_t)sizeof(buf), len);
-	off = find_rec(buf, len, variant->type, variant->nth);
+	off = find_rec(buf, len, variant->type, 0);
 	ASSERT_LE(0, off)
 		TH_LOG("no record of type %u in the image", variant->type);
-	variant->edit(buf + off);
+	for (i = 0; i < ARRAY_SIZE(variant->edit) && variant->edit[i].size; i++)
+		memcpy(buf + off + variant->edit[i].off, &variant->edit[i].val,
+		       variant->edit[i].size);
 	reseal(buf, len);
 	cr_path(&self->d, "edited", path, sizeof(path));
 	ASSERT_EQ(0, write_file(path, buf, len));
