@@ -50,15 +50,21 @@ static void block(int sig)
 		_exit(EXIT_SETUP);
 }
 
-/* A signal mask line of /proc/self/status ("SigPnd:", "ShdPnd:") */
-static unsigned long long status_mask(const char *key)
+/* A signal mask line of /proc/PID/status ("SigPnd:", "ShdPnd:") */
+static unsigned long long proc_mask(pid_t pid, const char *key)
 {
-	char buf[4096], *p;
+	char buf[4096], path[64], *p;
 
-	if (read_file("/proc/self/status", buf, sizeof(buf)) < 0)
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (read_file(path, buf, sizeof(buf)) < 0)
 		return ~0ULL;
 	p = strstr(buf, key);
 	return p ? strtoull(p + strlen(key), NULL, 16) : ~0ULL;
+}
+
+static unsigned long long status_mask(const char *key)
+{
+	return proc_mask(getpid(), key);
 }
 
 static unsigned long long bit(int sig)
@@ -924,6 +930,34 @@ TEST_F_TIMEOUT(signals, ptrace_attach_stop, TEST_TIMEOUT)
 	expect_in_syscall(_metadata, pid, __NR_pause, "restarted tracee");
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
 	expect_exit(_metadata, pid, 0, "restarted tracee");
+}
+
+/*
+ * A task in a job-control stop restarts running: the stop signal sent
+ * while it was stopped, which SIGCONT would discard, is not restored.
+ */
+TEST_F_TIMEOUT(signals, stop_signal_dropped, TEST_TIMEOUT)
+{
+	long crid;
+	pid_t pid;
+
+	blk_kind = __NR_pause;
+	pid = start_child(_metadata, blocked_main);
+	expect_in_syscall(_metadata, pid, __NR_pause, "child");
+	stop_child(_metadata, pid);
+	/* Queued, since the task is stopped */
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_EQ(1ULL << (SIGSTOP - 1), proc_mask(pid, "ShdPnd:"));
+	crid = sys_checkpoint(pid, self->d.imgfd, 0);
+	ASSERT_LT(0, crid)
+		TH_LOG("checkpoint of a stopped task: %s", strerror(errno));
+	kill_child(_metadata, pid);
+
+	pid = spawn_restarter(_metadata, &self->d, crid, NULL, NULL);
+	expect_in_syscall(_metadata, pid, __NR_pause, "restarted child");
+	EXPECT_NE('T', proc_state(pid));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	expect_exit(_metadata, pid, 0, "restarted child");
 }
 
 TEST_F_TIMEOUT(signals, posix_timer_refused, TEST_TIMEOUT)
