@@ -89,6 +89,9 @@ static const struct rec_type rec_types[] = {
 	[CR_HDR_FD] = FIXED(fd, struct cr_hdr_fd),
 	[CR_HDR_FILE] = FIXED(file, struct cr_hdr_file),
 	[CR_HDR_FILE_PATH] = PATH(file path),
+	[CR_HDR_SIGNAL] = FIXED(signal, struct cr_hdr_signal),
+	[CR_HDR_SIGINFO] = FIXED(siginfo, struct cr_hdr_siginfo),
+	[CR_HDR_RESTART_BLOCK] = FIXED(restart block, struct cr_hdr_restart_block),
 };
 
 static const struct rec_type *rec_type(u32 type)

@@ -89,24 +89,6 @@ static bool has_pending(struct task_struct *t)
 	return ret;
 }
 
-static int check_signals(struct cr_ctx *ctx, struct task_struct *t)
-{
-	struct signal_struct *sig = t->signal;
-	pid_t pid = task_pid_vnr(t);
-	int ret = 0;
-
-	if (has_pending(t))
-		return cr_err(ctx, -EOPNOTSUPP, "task %d has pending signals", pid);
-	spin_lock_irq(&t->sighand->siglock);
-	if (timers_armed(sig))
-		ret = cr_err(ctx, -EOPNOTSUPP,
-			     "task %d has an armed timer, itimer or alarm", pid);
-	else if (t->sas_ss_sp)
-		ret = cr_err(ctx, -EOPNOTSUPP, "task %d has a sigaltstack", pid);
-	spin_unlock_irq(&t->sighand->siglock);
-	return ret;
-}
-
 static int check_misc(struct cr_ctx *ctx, struct task_struct *t)
 {
 	pid_t pid = task_pid_vnr(t);
@@ -142,7 +124,7 @@ int cr_check_task(struct cr_ctx *ctx)
 {
 	struct task_struct *t = ctx->task;
 
-	return check_sharing(ctx, t) ?: check_signals(ctx, t) ?:
+	return check_sharing(ctx, t) ?: cr_check_signals(ctx) ?:
 	       check_misc(ctx, t);
 }
 
@@ -252,7 +234,7 @@ int cr_write_task(struct cr_ctx *ctx)
 	BUILD_BUG_ON(sizeof(((struct cr_hdr_task *)0)->comm) != TASK_COMM_LEN);
 
 	return write_task(ctx) ?: cr_write_creds(ctx) ?: write_cwd(ctx) ?:
-	       write_sighand(ctx);
+	       write_sighand(ctx) ?: cr_write_signals(ctx);
 }
 
 /* Restart: read and check, before the point of no return */
@@ -404,7 +386,7 @@ int cr_read_task(struct cr_ctx *ctx, const struct cr_hdr *h)
 	if (!ctx->ts)
 		return -ENOMEM;
 	return read_task(ctx, h) ?: cr_read_creds(ctx, &ctx->ts->cred) ?:
-	       read_cwd(ctx) ?: read_sighand(ctx);
+	       read_cwd(ctx) ?: read_sighand(ctx) ?: cr_read_signals(ctx);
 }
 
 /* Restart: after the point of no return */
@@ -488,13 +470,10 @@ int cr_restore_task(struct cr_ctx *ctx)
 	restore_ids(th);
 	current->personality = th->personality;
 	current->fs->umask = th->umask;
-	/* The task had no alternate signal stack */
-	current->sas_ss_sp = 0;
-	current->sas_ss_size = 0;
-	current->sas_ss_flags = SS_DISABLE;
 	set_fs_pwd(current->fs, &ctx->ts->cwd);
+	/* Signals queued again are charged to the restored credentials */
 	cr_commit_creds(&ctx->ts->cred);
-	return 0;
+	return cr_restore_signals(ctx);
 }
 
 /**

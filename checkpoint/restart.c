@@ -189,8 +189,11 @@ static int restore(struct cr_ctx *ctx, long *ax)
 	if (h.type != CR_HDR_TAIL)
 		return cr_err(ctx, -EINVAL, "unexpected %u record at byte %llu",
 			      h.type, m.total);
-	return read_end(ctx, &h, &m) ?: cr_restore_files(ctx) ?:
-	       cr_restore_task(ctx) ?: cr_restore_cpu(ctx, ax);
+	ret = read_end(ctx, &h, &m) ?: cr_restore_files(ctx) ?:
+	      cr_restore_task(ctx) ?: cr_restore_cpu(ctx, ax);
+	if (!ret)
+		cr_restore_restart_block(ctx);
+	return ret;
 }
 
 /*
@@ -251,6 +254,7 @@ out:
 	cr_free_mm(ctx);
 	cr_free_files(ctx);
 	cr_free_cpu(ctx);
+	cr_free_signals(ctx);
 	cr_free_task(ctx);
 	return ret;
 }

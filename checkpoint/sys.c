@@ -76,6 +76,20 @@ static void cr_build_check_abi(void)
 	BUILD_BUG_ON(sizeof(struct cr_hdr_file) != 40);
 	BUILD_BUG_ON(offsetof(struct cr_hdr_file, pos) != 16);
 	BUILD_BUG_ON(offsetof(struct cr_hdr_file, rdev_minor) != 28);
+	BUILD_BUG_ON(sizeof(struct cr_itimer) != 16);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_signal) != 120);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_signal, nr_queued) != 24);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_signal, ss_sp) != 32);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_signal, ss_flags) != 48);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_signal, itimer) != 56);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_signal, reserved2) != 104);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_siginfo) != 64);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_siginfo, code) != 20);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_siginfo, fields) != 24);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_siginfo, reserved) != 56);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_restart_block) != 40);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_restart_block, remaining) != 16);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_restart_block, rmtp) != 24);
 
 	BUILD_BUG_ON(sizeof(struct cr_hdr_header) % CR_HDR_ALIGN);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_tail) % CR_HDR_ALIGN);

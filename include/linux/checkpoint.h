@@ -19,6 +19,7 @@ struct cr_cpu_state;
 struct cr_files_state;
 struct cr_mm_state;
 struct cr_task_state;
+struct cr_signal_state;
 
 /* Flags of checkpoint(2) and restart(2) the kernel knows */
 #define CR_CHECKPOINT_FLAGS	0UL
@@ -50,6 +51,7 @@ struct cr_task_state;
  * @ts: task state read from the image, until restored (restart).
  * @ncsw: context switch count of the task when checkpoint found it
  *        stopped (see wait_task_inactive()); 0 for the caller itself.
+ * @sig: signal state read from the image, until restored (restart).
  * @replaced: the caller was replaced by the task of the image (restart).
  * @err: first error of the operation, or 0.
  * @msg: what failed, when @err is set and the failure has a reason to
@@ -73,6 +75,7 @@ struct cr_ctx {
 	struct cr_mm_state *mm;
 	struct cr_task_state *ts;
 	unsigned long ncsw;
+	struct cr_signal_state *sig;
 	bool replaced;
 	int err;
 	char msg[CR_MSG_LEN];
@@ -134,6 +137,24 @@ void cr_free_task(struct cr_ctx *ctx);
 int cr_write_creds(struct cr_ctx *ctx);
 int cr_read_creds(struct cr_ctx *ctx, struct cred **credp);
 void cr_commit_creds(struct cred **credp);
+
+/*
+ * signal.c: pending signals, sigaltstack, itimers and restart block.
+ *
+ * cr_check_signals() refuses (from cr_check_task()) what cannot be saved;
+ * cr_write_signals() writes the CR_HDR_SIGNAL, CR_HDR_SIGINFO and
+ * CR_HDR_RESTART_BLOCK records after the task's (from cr_write_task()).
+ * cr_read_signals() reads and checks them into ctx->sig before the point of
+ * no return (from cr_read_task()); cr_restore_signals() applies them after
+ * it (from cr_restore_task()), cr_restore_restart_block() once the
+ * registers are restored, and cr_free_signals() frees ctx->sig.
+ */
+int cr_check_signals(struct cr_ctx *ctx);
+int cr_write_signals(struct cr_ctx *ctx);
+int cr_read_signals(struct cr_ctx *ctx);
+int cr_restore_signals(struct cr_ctx *ctx);
+void cr_restore_restart_block(struct cr_ctx *ctx);
+void cr_free_signals(struct cr_ctx *ctx);
 
 /*
  * arch/x86/kernel/checkpoint.c: registers and extended state.

@@ -74,6 +74,9 @@
 #define CR_HDR_FD		15	/* &struct cr_hdr_fd */
 #define CR_HDR_FILE		16	/* &struct cr_hdr_file */
 #define CR_HDR_FILE_PATH	17	/* path of an open file */
+#define CR_HDR_SIGNAL		18	/* &struct cr_hdr_signal */
+#define CR_HDR_SIGINFO		19	/* &struct cr_hdr_siginfo */
+#define CR_HDR_RESTART_BLOCK	20	/* &struct cr_hdr_restart_block */
 #define CR_HDR_SHMEM		22	/* &struct cr_hdr_shmem */
 #define CR_HDR_SHMEM_PAGES	23	/* &struct cr_hdr_pages, offsets, pages */
 
@@ -535,6 +538,123 @@ struct cr_hdr_file {
 	__s64 pos;
 	__u32 rdev_major;
 	__u32 rdev_minor;
+	__u64 reserved;
+};
+
+/* Most queued signals (both queues) an image may hold */
+#define CR_SIGINFO_MAX		4096
+
+/* Indexes of &cr_hdr_signal.pending and &cr_hdr_signal.nr_queued */
+#define CR_SIGQ_PRIVATE		0	/* the task's own queue (tgkill) */
+#define CR_SIGQ_SHARED		1	/* the process's shared queue (kill) */
+
+/* Longest time in an image, in nanoseconds: KTIME_MAX */
+#define CR_TIME_MAX		0x7fffffffffffffffULL
+
+/**
+ * struct cr_itimer - one interval timer (setitimer(2))
+ * @value: time left before it fires, in nanoseconds; 0 if disarmed.
+ *         For ITIMER_REAL, time of CLOCK_MONOTONIC; for ITIMER_VIRTUAL
+ *         and ITIMER_PROF, CPU time of the process.  At most
+ *         %CR_TIME_MAX.
+ * @interval: its period once it fired, in nanoseconds; 0 for a one-shot
+ *            timer.  At most %CR_TIME_MAX.
+ */
+struct cr_itimer {
+	__u64 value;
+	__u64 interval;
+};
+
+/**
+ * struct cr_hdr_signal - pending signals, alternate stack and itimers
+ * @h: record header; type %CR_HDR_SIGNAL.  It follows the
+ *     %CR_HDR_SIGHAND record, and is followed by the
+ *     @nr_queued[%CR_SIGQ_PRIVATE] %CR_HDR_SIGINFO records of the private
+ *     queue, then the @nr_queued[%CR_SIGQ_SHARED] ones of the shared
+ *     queue, each queue in the order of delivery, then a
+ *     %CR_HDR_RESTART_BLOCK record.
+ * @pending: pending signals of the private (%CR_SIGQ_PRIVATE) and shared
+ *           (%CR_SIGQ_SHARED) queues; bit n-1 is signal n.  A pending
+ *           signal without a %CR_HDR_SIGINFO record of its queue has lost
+ *           its information (the queue was full when it was sent): it is
+ *           delivered with si_code SI_USER, si_pid and si_uid 0.  SIGKILL
+ *           is never pending.
+ * @nr_queued: number of %CR_HDR_SIGINFO records of each queue; their sum
+ *             is at most %CR_SIGINFO_MAX.
+ * @ss_sp: base of the alternate signal stack (sigaltstack(2)), or 0.
+ * @ss_size: its size in bytes, 0 if there is none.
+ * @ss_flags: its flags as sigaltstack(2) set them: SS_DISABLE when there
+ *            is none, and SS_AUTODISARM.
+ * @reserved: must be zero.
+ * @itimer: the interval timers, indexed by ITIMER_REAL (alarm(2) too),
+ *          ITIMER_VIRTUAL and ITIMER_PROF.
+ * @reserved2: must be zero.
+ */
+struct cr_hdr_signal {
+	struct cr_hdr h;
+	__u64 pending[2];
+	__u32 nr_queued[2];
+	__u64 ss_sp;
+	__u64 ss_size;
+	__u32 ss_flags;
+	__u32 reserved;
+	struct cr_itimer itimer[3];
+	__u64 reserved2[2];
+};
+
+/* Length of &cr_hdr_siginfo.fields */
+#define CR_SIGINFO_FIELDS	32
+
+/**
+ * struct cr_hdr_siginfo - one queued signal and its information
+ * @h: record header; type %CR_HDR_SIGINFO.
+ * @queue: %CR_SIGQ_PRIVATE or %CR_SIGQ_SHARED.
+ * @signo: the signal, 1 to 64 but SIGKILL; pending in &cr_hdr_signal.pending
+ *         of @queue.  A signal below SIGRTMIN is queued once at most.
+ * @err: si_errno.
+ * @code: si_code: SI_USER, SI_KERNEL, a negative SI_* code but SI_TIMER
+ *        (SI_QUEUE, SI_TKILL, ...) or a positive code defined for @signo.
+ * @fields: the union of the siginfo_t the process receives, as
+ *          rt_sigqueueinfo(2) takes it (bytes 16 to 47 of a 64-bit
+ *          siginfo_t: si_pid, si_uid, si_value, si_addr, ...), as the
+ *          task saw them.
+ * @reserved: must be zero.
+ */
+struct cr_hdr_siginfo {
+	struct cr_hdr h;
+	__u32 queue;
+	__s32 signo;
+	__s32 err;
+	__s32 code;
+	__u8 fields[CR_SIGINFO_FIELDS];
+	__u64 reserved;
+};
+
+/* Values of &cr_hdr_restart_block.kind */
+#define CR_RESTART_NONE		0	/* not in an interrupted system call */
+#define CR_RESTART_NANOSLEEP	1	/* nanosleep(2), clock_nanosleep(2) */
+
+/**
+ * struct cr_hdr_restart_block - an interrupted system call to resume
+ * @h: record header; type %CR_HDR_RESTART_BLOCK.
+ * @kind: CR_RESTART_*.  With %CR_RESTART_NANOSLEEP, the saved registers
+ *        execute restart_syscall(2), which goes on sleeping.
+ * @clockid: %CR_RESTART_NANOSLEEP: CLOCK_REALTIME, CLOCK_MONOTONIC,
+ *           CLOCK_BOOTTIME or CLOCK_TAI, the clock of the sleep.
+ * @remaining: %CR_RESTART_NANOSLEEP: nanoseconds of sleep left, at most
+ *             %CR_TIME_MAX.
+ * @rmtp: %CR_RESTART_NANOSLEEP: user address where the time left is
+ *        written if the sleep is interrupted, or 0.
+ * @reserved: must be zero.
+ *
+ * With %CR_RESTART_NONE, every other field is zero.
+ */
+struct cr_hdr_restart_block {
+	struct cr_hdr h;
+	__u32 kind;
+	__s32 clockid;
+	__u64 remaining;
+	__u64 rmtp;
 	__u64 reserved;
 };
 

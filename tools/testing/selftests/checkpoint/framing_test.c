@@ -668,6 +668,9 @@ static const __u32 rec_min_len[NR_REC_TYPES] = {
 	[CR_HDR_FD]		= sizeof(struct cr_hdr_fd),
 	[CR_HDR_FILE]		= sizeof(struct cr_hdr_file),
 	[CR_HDR_FILE_PATH]	= sizeof(struct cr_hdr),
+	[CR_HDR_SIGNAL]		= sizeof(struct cr_hdr_signal),
+	[CR_HDR_SIGINFO]	= sizeof(struct cr_hdr_siginfo),
+	[CR_HDR_RESTART_BLOCK]	= sizeof(struct cr_hdr_restart_block),
 	[CR_HDR_SHMEM]		= sizeof(struct cr_hdr_shmem),
 	[CR_HDR_SHMEM_PAGES]	= sizeof(struct cr_hdr_pages),
 };
