@@ -79,6 +79,6 @@ static int write_tail(struct cr_ctx *ctx)
 int cr_do_checkpoint(struct cr_ctx *ctx)
 {
 	return cr_check_task(ctx) ?: write_header(ctx) ?: cr_write_task(ctx) ?:
-	       cr_write_cpu(ctx) ?: cr_write_mm(ctx) ?:
+	       cr_write_cpu(ctx) ?: cr_write_files(ctx) ?: cr_write_mm(ctx) ?:
 	       cr_check_still_stopped(ctx) ?: write_tail(ctx);
 }

@@ -78,6 +78,20 @@ static const struct rec_type rec_types[] = {
 		.max_len = sizeof(struct cr_hdr_pages) +
 			   CR_PAGES_MAX * (sizeof(u64) + PAGE_SIZE),
 	},
+	[CR_HDR_SHMEM] = FIXED(shmem, struct cr_hdr_shmem),
+	[CR_HDR_SHMEM_PAGES] = {
+		.name = "shmem pages",
+		.min_len = sizeof(struct cr_hdr_pages) + sizeof(u64) + PAGE_SIZE,
+		.max_len = sizeof(struct cr_hdr_pages) +
+			   CR_PAGES_MAX * (sizeof(u64) + PAGE_SIZE),
+	},
+	[CR_HDR_FILES] = FIXED(files, struct cr_hdr_files),
+	[CR_HDR_FD] = FIXED(fd, struct cr_hdr_fd),
+	[CR_HDR_FILE] = FIXED(file, struct cr_hdr_file),
+	[CR_HDR_FILE_PATH] = PATH(file path),
+	[CR_HDR_SIGNAL] = FIXED(signal, struct cr_hdr_signal),
+	[CR_HDR_SIGINFO] = FIXED(siginfo, struct cr_hdr_siginfo),
+	[CR_HDR_RESTART_BLOCK] = FIXED(restart block, struct cr_hdr_restart_block),
 };
 
 static const struct rec_type *rec_type(u32 type)

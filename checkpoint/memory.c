@@ -10,6 +10,11 @@
  * holes, get_user_pages_remote() reads the pages, in batches written with
  * the lock dropped.
  *
+ * Shared anonymous memory is saved as objects, each area naming its object
+ * by an objref; the first area of an object carries the pages of its page
+ * cache.  Restart creates and fills the objects before the point of no
+ * return and maps every area of an object on that one object.
+ *
  * Restart reads and checks all but the pages, and opens the files with the
  * caller's permissions, before the point of no return.  After it, the
  * caller's areas are unmapped, the vDSO and the areas of the image are
@@ -35,7 +40,11 @@
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/magic.h>
+#include <linux/mount.h>
+#include <linux/pagemap.h>
 #include <linux/security.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/userfaultfd_k.h>
@@ -47,7 +56,13 @@
 #define CR_PROT_MASK	(PROT_READ | PROT_WRITE | PROT_EXEC)
 #define CR_VMA_FLAGS	(CR_VMA_GROWSDOWN | CR_VMA_DONTFORK |		\
 			 CR_VMA_DONTDUMP | CR_VMA_WIPEONFORK |		\
-			 CR_VMA_NORESERVE)
+			 CR_VMA_NORESERVE | CR_VMA_SHARED |		\
+			 CR_VMA_MAYWRITE | CR_VMA_LOCKED |		\
+			 CR_VMA_LOCKONFAULT)
+#define CR_MM_FLAGS	(CR_MM_LOCK_FUTURE | CR_MM_LOCK_ONFAULT)
+
+/* Name of the file of a shared anonymous object, as shmem_zero_setup() */
+#define SHMEM_NAME	"dev/zero"
 
 /* Room for a path record's string and its NUL */
 #define PATH_BUF_LEN	(CR_PATH_MAX + 1)
@@ -58,11 +73,15 @@
  * @end: address past the last byte.
  * @pgoff: offset in @file, in pages.
  * @file_size: size of @file.
- * @file: the file mapped, with a reference, for %CR_VMA_FILE.
+ * @file: the file mapped, with a reference, for %CR_VMA_FILE; the shared
+ *        memory object for %CR_VMA_SHMEM.
  * @prot: PROT_* bits.
  * @kind: CR_VMA_* kind.
  * @flags: CR_VMA_* flag bits.
+ * @objref: the shared memory object, for %CR_VMA_SHMEM.
  * @has_anon: the area may hold anonymous pages (checkpoint).
+ * @obj_first: first area of its shared memory object, which writes or
+ *             reads its pages.
  */
 struct cr_vma {
 	unsigned long start;
@@ -73,7 +92,9 @@ struct cr_vma {
 	u32 prot;
 	u32 kind;
 	u32 flags;
+	u32 objref;
 	bool has_anon;
+	bool obj_first;
 };
 
 /**
@@ -84,6 +105,9 @@ struct cr_vma {
  * @nr_vmas: their number.
  * @vdso: the vDSO text among @vmas, or %NULL.
  * @vvar: the vDSO data among @vmas, or %NULL.
+ * @objs: the first area of each shared memory object, by objref - 1.
+ * @nr_objs: number of shared memory objects.
+ * @locked: bytes of the areas locked in memory.
  * @restored: the areas were mapped, pages may be written into them.
  */
 struct cr_mm_state {
@@ -93,6 +117,9 @@ struct cr_mm_state {
 	unsigned int nr_vmas;
 	const struct cr_vma *vdso;
 	const struct cr_vma *vvar;
+	const struct cr_vma **objs;
+	unsigned int nr_objs;
+	u64 locked;
 	bool restored;
 };
 
@@ -106,6 +133,7 @@ struct cr_mm_state {
  * @nr_vmas: their number.
  * @vdso: the vDSO text among @vmas, or %NULL.
  * @vvar: the vDSO data among @vmas, or %NULL.
+ * @nr_objs: number of shared memory objects among @vmas.
  * @buf: room for path names.
  */
 struct mm_snap {
@@ -117,6 +145,7 @@ struct mm_snap {
 	unsigned int nr_vmas;
 	const struct cr_vma *vdso;
 	const struct cr_vma *vvar;
+	unsigned int nr_objs;
 	char *buf;
 };
 
@@ -160,7 +189,39 @@ static u32 vma_flags(vm_flags_t f)
 	       (f & VM_DONTCOPY ? CR_VMA_DONTFORK : 0) |
 	       (f & VM_DONTDUMP ? CR_VMA_DONTDUMP : 0) |
 	       (f & VM_WIPEONFORK ? CR_VMA_WIPEONFORK : 0) |
-	       (f & VM_NORESERVE ? CR_VMA_NORESERVE : 0);
+	       (f & VM_NORESERVE ? CR_VMA_NORESERVE : 0) |
+	       (f & VM_LOCKED ? CR_VMA_LOCKED : 0) |
+	       (f & VM_LOCKONFAULT ? CR_VMA_LOCKONFAULT : 0);
+}
+
+/* Shared file flags: MAP_SHARED, and VM_SHARED if the file is writable */
+static u32 vma_share_flags(vm_flags_t f)
+{
+	if (!(f & VM_MAYSHARE))
+		return 0;
+	return CR_VMA_SHARED | (f & VM_SHARED ? CR_VMA_MAYWRITE : 0);
+}
+
+/*
+ * A file whose data is not in a file system one can name it in: a memfd,
+ * shared memory of the kernel, procfs, sysfs.
+ */
+static bool pseudo_file(const struct path *path)
+{
+	const struct super_block *sb = path->mnt->mnt_sb;
+
+	return (path->mnt->mnt_flags & MNT_INTERNAL) ||
+	       (sb->s_flags & SB_NOUSER) || sb->s_magic == PROC_SUPER_MAGIC ||
+	       sb->s_magic == SYSFS_MAGIC;
+}
+
+/* MAP_SHARED|MAP_ANONYMOUS or a shared mapping of /dev/zero */
+static bool shared_anon(struct vm_area_struct *vma)
+{
+	/* A memfd is unlinked too; SysV shm has its own vm_ops */
+	return vma_is_anon_shmem(vma) &&
+	       IS_PRIVATE(file_inode(vma->vm_file)) &&
+	       !strcmp(vma->vm_file->f_path.dentry->d_name.name, SHMEM_NAME);
 }
 
 /* The name of a special mapping, such as "[vdso]", or NULL */
@@ -178,6 +239,8 @@ static const char *file_kind(struct vm_area_struct *vma, u32 *kind)
 
 	if (!S_ISREG(inode->i_mode))
 		return "non-regular file";
+	if ((vma->vm_flags & VM_MAYSHARE) && pseudo_file(path))
+		return "shared pseudo-filesystem file";
 	if (!inode->i_nlink || d_unlinked(path->dentry))
 		return "deleted file";
 	*kind = CR_VMA_FILE;
@@ -194,12 +257,8 @@ static const char *vma_kind(struct vm_area_struct *vma, u32 *kind)
 	vm_flags_t f = vma->vm_flags;
 	const char *name;
 
-	if (f & (VM_SHARED | VM_MAYSHARE))
-		return "shared";
 	if (f & VM_HUGETLB)
 		return "hugetlb";
-	if (f & VM_LOCKED_MASK)
-		return "mlocked";
 	if (userfaultfd_armed(vma))
 		return "userfaultfd";
 	if (f & VM_SHADOW_STACK)
@@ -224,9 +283,51 @@ static const char *vma_kind(struct vm_area_struct *vma, u32 *kind)
 		*kind = CR_VMA_ANON;
 	else if (!vma->vm_file)
 		return "special";
+	else if (shared_anon(vma))
+		*kind = CR_VMA_SHMEM;
 	else
 		return file_kind(vma, kind);
 	return NULL;
+}
+
+/*
+ * The object of a shared anonymous area, mapped by the task only: its
+ * objref, the same as an earlier area's of the same object.  Called with
+ * mmap_lock held.
+ */
+static int snap_shmem(struct cr_ctx *ctx, struct mm_snap *s,
+		      struct vm_area_struct *vma, struct cr_vma *v)
+{
+	struct address_space *mapping = vma->vm_file->f_mapping;
+	struct vm_area_struct *other;
+	unsigned int i;
+	bool shared = false;
+
+	i_mmap_lock_read(mapping);
+	vma_interval_tree_foreach(other, &mapping->i_mmap, 0, ULONG_MAX) {
+		if (other->vm_mm != vma->vm_mm)
+			shared = true;
+	}
+	i_mmap_unlock_read(mapping);
+	if (shared)
+		return cr_err(ctx, -EBUSY,
+			      "task %d: shared anonymous memory at %#lx-%#lx is mapped by another process",
+			      s->pid, vma->vm_start, vma->vm_end);
+	v->file_size = i_size_read(file_inode(vma->vm_file));
+	if (v->pgoff + vma_pages(vma) > v->file_size >> PAGE_SHIFT)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "task %d: shared anonymous memory at %#lx-%#lx goes beyond its object",
+			      s->pid, vma->vm_start, vma->vm_end);
+	for (i = 0; i < s->nr_vmas; i++) {
+		if (s->vmas[i].kind == CR_VMA_SHMEM &&
+		    file_inode(s->vmas[i].file) == file_inode(vma->vm_file)) {
+			v->objref = s->vmas[i].objref;
+			return 0;
+		}
+	}
+	v->objref = ++s->nr_objs;
+	v->obj_first = true;
+	return 0;
 }
 
 static int snap_vma(struct cr_ctx *ctx, struct mm_snap *s,
@@ -235,6 +336,7 @@ static int snap_vma(struct cr_ctx *ctx, struct mm_snap *s,
 	struct cr_vma *v = &s->vmas[s->nr_vmas];
 	const char *what;
 	u32 kind;
+	int ret;
 
 	what = vma_kind(vma, &kind);
 	if (what)
@@ -252,15 +354,24 @@ static int snap_vma(struct cr_ctx *ctx, struct mm_snap *s,
 	case CR_VMA_VVAR:
 		s->vvar = v;
 		break;
+	case CR_VMA_SHMEM:
+		v->pgoff = vma->vm_pgoff;
+		v->flags = vma_flags(vma->vm_flags);
+		ret = snap_shmem(ctx, s, vma, v);
+		if (ret)
+			return ret;
+		v->file = get_file(vma->vm_file);
+		break;
 	case CR_VMA_FILE:
 		v->file = get_file(vma->vm_file);
 		v->pgoff = vma->vm_pgoff;
 		v->file_size = i_size_read(file_user_inode(vma->vm_file));
 		fallthrough;
 	case CR_VMA_ANON:
-		v->flags = vma_flags(vma->vm_flags);
+		v->flags = vma_flags(vma->vm_flags) |
+			   vma_share_flags(vma->vm_flags);
 		/* No anon_vma, no anonymous page: nothing to read */
-		v->has_anon = !!vma->anon_vma;
+		v->has_anon = vma->anon_vma && !(v->flags & CR_VMA_SHARED);
 		break;
 	}
 	s->nr_vmas++;
@@ -279,10 +390,6 @@ static int snap_vmas(struct cr_ctx *ctx, struct mm_snap *s)
 	if (!mm->map_count || mm->map_count > CR_VMAS_MAX)
 		return cr_err(ctx, -EOPNOTSUPP, "task %d has %d memory areas",
 			      s->pid, mm->map_count);
-	if (mm->def_flags & VM_LOCKED_MASK)
-		return cr_err(ctx, -EOPNOTSUPP,
-			      "task %d: mlockall(MCL_FUTURE) is not supported yet",
-			      s->pid);
 	s->vmas = kvcalloc(mm->map_count, sizeof(*s->vmas), GFP_KERNEL);
 	if (!s->vmas)
 		return -ENOMEM;
@@ -316,6 +423,9 @@ static void snap_fields(struct mm_snap *s)
 	h->env_start = mm->env_start;
 	h->env_end = mm->env_end;
 	spin_unlock(&mm->arg_lock);
+	if (mm->def_flags & VM_LOCKED)
+		h->flags = CR_MM_LOCK_FUTURE |
+			   (mm->def_flags & VM_LOCKONFAULT ? CR_MM_LOCK_ONFAULT : 0);
 
 	/* Up to the first AT_NULL; the last pair is always left AT_NULL */
 	for (i = 0; i + 2 < AT_VECTOR_SIZE && mm->saved_auxv[i] != AT_NULL;
@@ -421,6 +531,151 @@ static int write_exe(struct cr_ctx *ctx, struct mm_snap *s)
 	return cr_write_string(ctx, CR_HDR_EXE, name);
 }
 
+static int alloc_batch(struct page_batch *b)
+{
+	b->nr = 0;
+	b->addrs = kmalloc_array(CR_PAGES_MAX, sizeof(*b->addrs), GFP_KERNEL);
+	b->data = kvmalloc(CR_PAGES_MAX * PAGE_SIZE, GFP_KERNEL);
+	return b->addrs && b->data ? 0 : -ENOMEM;
+}
+
+static void free_batch(struct page_batch *b)
+{
+	kvfree(b->data);
+	kfree(b->addrs);
+}
+
+/* A CR_HDR_PAGES or CR_HDR_SHMEM_PAGES record of the pages of @b */
+static int write_batch(struct cr_ctx *ctx, struct page_batch *b, u32 type)
+{
+	struct cr_hdr_pages *ph;
+	u32 extra = b->nr * (sizeof(u64) + PAGE_SIZE);
+	int ret;
+
+	if (!b->nr)
+		return 0;
+	ph = cr_hbuf_get(ctx, sizeof(*ph));
+	if (!ph)
+		return -ENOMEM;
+	ph->nr_pages = b->nr;
+	ret = cr_write_rec_begin(ctx, ph, type, sizeof(*ph), extra);
+	if (!ret)
+		ret = cr_write(ctx, b->addrs, b->nr * sizeof(u64));
+	if (!ret)
+		ret = cr_write(ctx, b->data, (size_t)b->nr * PAGE_SIZE);
+	if (!ret)
+		ret = cr_write_rec_end(ctx, sizeof(*ph) + extra);
+	cr_hbuf_put(ctx, ph);
+	b->nr = 0;
+	return ret;
+}
+
+/*
+ * The next range of @mapping holding data (a page in memory or swapped
+ * out) at or after @pos, in [*@start, *@end), page aligned; false if none.
+ */
+static bool next_data(struct address_space *mapping, loff_t pos, loff_t size,
+		      loff_t *start, loff_t *end)
+{
+	loff_t data, hole;
+
+	if (pos >= size)
+		return false;
+	data = mapping_seek_hole_data(mapping, pos, size, SEEK_DATA);
+	if (data < 0 || data >= size)
+		return false;
+	hole = mapping_seek_hole_data(mapping, data, size, SEEK_HOLE);
+	if (hole < 0 || hole > size)
+		hole = size;
+	*start = round_down(data, PAGE_SIZE);
+	*end = round_up(hole, PAGE_SIZE);
+	return true;
+}
+
+/* Pages of a shared memory object holding data */
+static u64 count_shmem(struct file *f)
+{
+	loff_t size = i_size_read(file_inode(f)), pos = 0, start, end;
+	u64 nr = 0;
+
+	while (next_data(f->f_mapping, pos, size, &start, &end)) {
+		nr += (end - start) >> PAGE_SHIFT;
+		pos = end;
+	}
+	return nr;
+}
+
+/* Read the page at @pos of the object @f into @b, swapping it in */
+static int read_shmem_page(struct cr_ctx *ctx, struct file *f, loff_t pos,
+			   struct page_batch *b)
+{
+	pgoff_t index = pos >> PAGE_SHIFT;
+	struct folio *folio;
+
+	folio = shmem_read_folio(f->f_mapping, index);
+	if (IS_ERR(folio))
+		return cr_err(ctx, PTR_ERR(folio),
+			      "reading shared memory at offset %#llx failed",
+			      pos);
+	memcpy_from_page(b->data + (size_t)b->nr * PAGE_SIZE,
+			 folio_file_page(folio, index), 0, PAGE_SIZE);
+	folio_put(folio);
+	b->addrs[b->nr++] = pos;
+	return 0;
+}
+
+/* The CR_HDR_SHMEM_PAGES records of @nr pages of the object @f */
+static int write_shmem_pages(struct cr_ctx *ctx, struct file *f, u64 nr)
+{
+	loff_t size = i_size_read(file_inode(f)), pos = 0, start, end;
+	struct page_batch b;
+	u64 done = 0;
+	int ret;
+
+	ret = alloc_batch(&b);
+	while (!ret && next_data(f->f_mapping, pos, size, &start, &end)) {
+		for (pos = start; pos < end && !ret; pos += PAGE_SIZE) {
+			if (done++ == nr)
+				ret = cr_err(ctx, -EBUSY,
+					     "shared memory changed while saved");
+			else if (fatal_signal_pending(current))
+				ret = cr_err(ctx, -EINTR, "killed while saving memory");
+			else
+				ret = read_shmem_page(ctx, f, pos, &b);
+			if (!ret && b.nr == CR_PAGES_MAX)
+				ret = write_batch(ctx, &b, CR_HDR_SHMEM_PAGES);
+		}
+		pos = end;
+	}
+	if (!ret)
+		ret = write_batch(ctx, &b, CR_HDR_SHMEM_PAGES);
+	free_batch(&b);
+	if (!ret && done != nr)
+		ret = cr_err(ctx, -EBUSY, "shared memory changed while saved");
+	return ret;
+}
+
+/* The CR_HDR_SHMEM record of @v, then the pages of its object if first */
+static int write_shmem(struct cr_ctx *ctx, struct mm_snap *s,
+		       const struct cr_vma *v)
+{
+	struct cr_hdr_shmem *sh;
+	u64 nr = v->obj_first ? count_shmem(v->file) : 0;
+	int ret;
+
+	sh = cr_hbuf_get(ctx, sizeof(*sh));
+	if (!sh)
+		return -ENOMEM;
+	sh->objref = v->objref;
+	sh->size = v->file_size;
+	sh->nr_pages = nr;
+	ret = cr_write_rec(ctx, sh, CR_HDR_SHMEM, sizeof(*sh));
+	cr_hbuf_put(ctx, sh);
+	if (ret || !v->obj_first)
+		return ret;
+	return write_shmem_pages(ctx, v->file, nr);
+}
+
 static int write_vma(struct cr_ctx *ctx, struct mm_snap *s,
 		     const struct cr_vma *v)
 {
@@ -434,12 +689,15 @@ static int write_vma(struct cr_ctx *ctx, struct mm_snap *s,
 	vh->start = v->start;
 	vh->end = v->end;
 	vh->pgoff = v->pgoff;
-	vh->file_size = v->file_size;
+	/* The size of a shared memory object is in its own record */
+	vh->file_size = v->kind == CR_VMA_FILE ? v->file_size : 0;
 	vh->prot = v->prot;
 	vh->kind = v->kind;
 	vh->flags = v->flags;
 	ret = cr_write_rec(ctx, vh, CR_HDR_VMA, sizeof(*vh));
 	cr_hbuf_put(ctx, vh);
+	if (!ret && v->kind == CR_VMA_SHMEM)
+		return write_shmem(ctx, s, v);
 	if (ret || v->kind != CR_VMA_FILE)
 		return ret;
 	name = name_file(ctx, s, v->file, v);
@@ -577,30 +835,6 @@ static int read_pages(struct cr_ctx *ctx, struct mm_struct *mm,
 	return ret;
 }
 
-static int write_batch(struct cr_ctx *ctx, struct page_batch *b)
-{
-	struct cr_hdr_pages *ph;
-	u32 extra = b->nr * (sizeof(u64) + PAGE_SIZE);
-	int ret;
-
-	if (!b->nr)
-		return 0;
-	ph = cr_hbuf_get(ctx, sizeof(*ph));
-	if (!ph)
-		return -ENOMEM;
-	ph->nr_pages = b->nr;
-	ret = cr_write_rec_begin(ctx, ph, CR_HDR_PAGES, sizeof(*ph), extra);
-	if (!ret)
-		ret = cr_write(ctx, b->addrs, b->nr * sizeof(u64));
-	if (!ret)
-		ret = cr_write(ctx, b->data, (size_t)b->nr * PAGE_SIZE);
-	if (!ret)
-		ret = cr_write_rec_end(ctx, sizeof(*ph) + extra);
-	cr_hbuf_put(ctx, ph);
-	b->nr = 0;
-	return ret;
-}
-
 static int save_area(struct cr_ctx *ctx, struct mm_struct *mm,
 		     const struct cr_vma *v, struct page_batch *b)
 {
@@ -613,7 +847,7 @@ static int save_area(struct cr_ctx *ctx, struct mm_struct *mm,
 		ret = read_pages(ctx, mm, &addr, v->end, b);
 		mmap_read_unlock(mm);
 		if (!ret && b->nr == CR_PAGES_MAX)
-			ret = write_batch(ctx, b);
+			ret = write_batch(ctx, b, CR_HDR_PAGES);
 		if (ret)
 			return ret;
 	}
@@ -622,25 +856,18 @@ static int save_area(struct cr_ctx *ctx, struct mm_struct *mm,
 
 static int write_pages(struct cr_ctx *ctx, struct mm_snap *s)
 {
-	struct page_batch b = {};
+	struct page_batch b;
 	unsigned int i;
-	int ret = 0;
+	int ret;
 
-	b.addrs = kmalloc_array(CR_PAGES_MAX, sizeof(*b.addrs), GFP_KERNEL);
-	b.data = kvmalloc(CR_PAGES_MAX * PAGE_SIZE, GFP_KERNEL);
-	if (!b.addrs || !b.data) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	ret = alloc_batch(&b);
 	for (i = 0; i < s->nr_vmas && !ret; i++) {
 		if (s->vmas[i].has_anon)
 			ret = save_area(ctx, s->mm, &s->vmas[i], &b);
 	}
 	if (!ret)
-		ret = write_batch(ctx, &b);
-out:
-	kvfree(b.data);
-	kfree(b.addrs);
+		ret = write_batch(ctx, &b, CR_HDR_PAGES);
+	free_batch(&b);
 	return ret;
 }
 
@@ -757,7 +984,7 @@ static int read_exe(struct cr_ctx *ctx, struct cr_mm_state *st, char *path)
 }
 
 /* Open a regular file, with the caller's permissions, to map it */
-static struct file *open_regular(const char *name)
+static struct file *open_regular(const char *name, int flags)
 {
 	struct path path;
 	struct file *f;
@@ -772,7 +999,7 @@ static struct file *open_regular(const char *name)
 	path_put(&path);
 	if (!reg)
 		return ERR_PTR(-EINVAL);
-	f = filp_open(name, O_RDONLY | O_LARGEFILE, 0);
+	f = filp_open(name, flags | O_LARGEFILE, 0);
 	if (!IS_ERR(f) && !S_ISREG(file_inode(f)->i_mode)) {
 		fput(f);
 		return ERR_PTR(-EINVAL);
@@ -788,11 +1015,16 @@ static int open_vma_file(struct cr_ctx *ctx, struct cr_vma *v, char *path)
 	ret = read_path(ctx, CR_HDR_VMA_PATH, path);
 	if (ret)
 		return ret;
-	f = open_regular(path);
+	/* What mmap() needs of the file: written to if MAP_SHARED */
+	f = open_regular(path, v->flags & CR_VMA_MAYWRITE ? O_RDWR : O_RDONLY);
 	if (IS_ERR(f))
 		return cr_err(ctx, PTR_ERR(f), "cannot open %s, mapped at %#lx",
 			      path, v->start);
 	v->file = f;
+	if ((v->flags & CR_VMA_SHARED) && pseudo_file(&f->f_path))
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "file %s, mapped shared, is on a pseudo filesystem",
+			      path);
 	if ((u64)i_size_read(file_inode(f)) != v->file_size)
 		return cr_err(ctx, -ESTALE,
 			      "file %s changed since the checkpoint", path);
@@ -805,19 +1037,34 @@ static int open_vma_file(struct cr_ctx *ctx, struct cr_vma *v, char *path)
 	return 0;
 }
 
+/* MAP_SHARED of a file: writable if the file was; PROT_WRITE needs it */
+static bool check_share(u32 flags, u32 prot)
+{
+	if (!(flags & CR_VMA_SHARED))
+		return !(flags & CR_VMA_MAYWRITE);
+	return (flags & CR_VMA_MAYWRITE) || !(prot & PROT_WRITE);
+}
+
 static int check_vma_kind(struct cr_ctx *ctx, const struct cr_hdr_vma *vh)
 {
+	const u32 share = CR_VMA_SHARED | CR_VMA_MAYWRITE;
 	u64 len = vh->end - vh->start;
 	bool ok;
 
 	switch (vh->kind) {
 	case CR_VMA_ANON:
-		ok = !vh->pgoff && !vh->file_size;
+		ok = !vh->pgoff && !vh->file_size && !(vh->flags & share);
 		break;
 	case CR_VMA_FILE:
 		/* What mmap() checks of a file area */
 		ok = !(vh->flags & (CR_VMA_GROWSDOWN | CR_VMA_WIPEONFORK)) &&
 		     vh->file_size <= (u64)MAX_LFS_FILESIZE &&
+		     vh->pgoff <= ((u64)MAX_LFS_FILESIZE - len) >> PAGE_SHIFT &&
+		     check_share(vh->flags, vh->prot);
+		break;
+	case CR_VMA_SHMEM:
+		ok = !(vh->flags & (CR_VMA_GROWSDOWN | CR_VMA_WIPEONFORK |
+				    share)) && !vh->file_size &&
 		     vh->pgoff <= ((u64)MAX_LFS_FILESIZE - len) >> PAGE_SHIFT;
 		break;
 	case CR_VMA_VDSO:
@@ -836,6 +1083,186 @@ static int check_vma_kind(struct cr_ctx *ctx, const struct cr_hdr_vma *vh)
 	return 0;
 }
 
+static int read_pages_hdr(struct cr_ctx *ctx, const struct cr_hdr *h,
+			  struct cr_hdr_pages *ph)
+{
+	u64 len;
+	int ret;
+
+	BUILD_BUG_ON(offsetof(struct cr_hdr_pages, nr_pages) !=
+		     sizeof(struct cr_hdr));
+	ph->h = *h;
+	ret = cr_read(ctx, &ph->nr_pages, sizeof(*ph) - sizeof(*h));
+	if (ret)
+		return ret;
+	len = sizeof(*ph) + (u64)ph->nr_pages * (sizeof(u64) + PAGE_SIZE);
+	if (ph->reserved || !ph->nr_pages || ph->nr_pages > CR_PAGES_MAX ||
+	    h->len != len)
+		return cr_err(ctx, -EINVAL,
+			      "bad pages record: %u pages in %u bytes",
+			      ph->nr_pages, h->len);
+	return 0;
+}
+
+/* Copy @buf into the page at @pos of the new object @f */
+static int fill_page(struct cr_ctx *ctx, struct file *f, loff_t pos,
+		     const void *buf)
+{
+	pgoff_t index = pos >> PAGE_SHIFT;
+	struct folio *folio;
+
+	folio = shmem_read_folio(f->f_mapping, index);
+	if (IS_ERR(folio))
+		return cr_err(ctx, PTR_ERR(folio),
+			      "allocating shared memory at offset %#llx failed",
+			      pos);
+	folio_lock(folio);
+	memcpy_to_page(folio_file_page(folio, index), 0, buf, PAGE_SIZE);
+	folio_mark_dirty(folio);
+	folio_unlock(folio);
+	folio_put(folio);
+	return 0;
+}
+
+/*
+ * One CR_HDR_SHMEM_PAGES record, at most @left pages, into the object @f of
+ * @size bytes; *@next is the lowest offset the record may hold.
+ */
+static int fill_record(struct cr_ctx *ctx, struct file *f, loff_t size,
+		       u64 *left, u64 *next, u64 *offs, void *buf)
+{
+	struct cr_hdr_pages ph;
+	struct cr_hdr h;
+	u32 i;
+	int ret;
+
+	ret = cr_read_hdr(ctx, &h);
+	if (!ret && h.type != CR_HDR_SHMEM_PAGES)
+		ret = cr_err(ctx, -EINVAL, "record %u instead of shared memory pages",
+			     h.type);
+	if (!ret)
+		ret = read_pages_hdr(ctx, &h, &ph);
+	if (!ret && ph.nr_pages > *left)
+		ret = cr_err(ctx, -EINVAL, "more shared memory pages than announced");
+	if (!ret)
+		ret = cr_read(ctx, offs, ph.nr_pages * sizeof(*offs));
+	for (i = 0; i < ph.nr_pages && !ret; i++) {
+		if (!PAGE_ALIGNED(offs[i]) || offs[i] < *next ||
+		    offs[i] >= size)
+			return cr_err(ctx, -EINVAL,
+				      "bad shared memory page offset %#llx",
+				      offs[i]);
+		*next = offs[i] + PAGE_SIZE;
+	}
+	for (i = 0; i < ph.nr_pages && !ret; i++) {
+		ret = cr_read(ctx, buf, PAGE_SIZE) ?:
+		      fill_page(ctx, f, offs[i], buf);
+	}
+	if (!ret)
+		*left -= ph.nr_pages;
+	return ret ?: cr_read_rec_end(ctx, h.len);
+}
+
+/* Read the @nr pages of the object @f, before the point of no return */
+static int fill_shmem(struct cr_ctx *ctx, struct file *f, u64 nr)
+{
+	loff_t size = i_size_read(file_inode(f));
+	u64 next = 0, *offs;
+	void *buf;
+	int ret = 0;
+
+	if (!nr)
+		return 0;
+	offs = kmalloc_array(CR_PAGES_MAX, sizeof(*offs), GFP_KERNEL);
+	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!offs || !buf)
+		ret = -ENOMEM;
+	while (!ret && nr)
+		ret = fill_record(ctx, f, size, &nr, &next, offs, buf);
+	kfree(buf);
+	kfree(offs);
+	return ret;
+}
+
+/* A new object: objref, size and pages in @sh, @v its first area */
+static int new_shmem(struct cr_ctx *ctx, struct cr_mm_state *st,
+		     struct cr_vma *v, const struct cr_hdr_shmem *sh)
+{
+	unsigned long vm_flags = v->flags & CR_VMA_NORESERVE ? VM_NORESERVE : 0;
+	struct file *f;
+
+	if (sh->nr_pages > sh->size >> PAGE_SHIFT)
+		return cr_err(ctx, -EINVAL,
+			      "shared memory at %#lx: %llu pages in %llu bytes",
+			      v->start, sh->nr_pages, sh->size);
+	if (!st->objs) {
+		st->objs = kvcalloc(st->nr_vmas, sizeof(*st->objs), GFP_KERNEL);
+		if (!st->objs)
+			return -ENOMEM;
+	}
+	f = shmem_kernel_file_setup(SHMEM_NAME, sh->size, vm_flags);
+	if (IS_ERR(f))
+		return cr_err(ctx, PTR_ERR(f),
+			      "creating shared memory of %llu bytes failed",
+			      sh->size);
+	v->file = f;
+	v->obj_first = true;
+	st->objs[st->nr_objs++] = v;
+	return fill_shmem(ctx, f, sh->nr_pages);
+}
+
+/* The CR_HDR_SHMEM record after the area @v, and its object */
+static int read_shmem(struct cr_ctx *ctx, struct cr_mm_state *st,
+		      struct cr_vma *v)
+{
+	const struct cr_vma *first;
+	struct cr_hdr_shmem sh;
+	int ret;
+
+	ret = cr_read_rec(ctx, &sh, CR_HDR_SHMEM, sizeof(sh));
+	if (ret)
+		return ret;
+	if (sh.reserved || !sh.size || !PAGE_ALIGNED(sh.size) ||
+	    sh.size > MAX_LFS_FILESIZE || !sh.objref ||
+	    sh.objref > st->nr_objs + 1)
+		return cr_err(ctx, -EINVAL,
+			      "shared memory at %#lx: bad object %u of %llu bytes",
+			      v->start, sh.objref, sh.size);
+	if (v->pgoff + ((v->end - v->start) >> PAGE_SHIFT) >
+	    sh.size >> PAGE_SHIFT)
+		return cr_err(ctx, -EINVAL,
+			      "shared memory at %#lx goes beyond its object",
+			      v->start);
+	v->objref = sh.objref;
+	v->file_size = sh.size;
+	if (sh.objref > st->nr_objs)
+		return new_shmem(ctx, st, v, &sh);
+	first = st->objs[sh.objref - 1];
+	if (sh.nr_pages || sh.size != first->file_size)
+		return cr_err(ctx, -EINVAL,
+			      "shared memory at %#lx: object %u is not the one at %#lx",
+			      v->start, sh.objref, first->start);
+	v->file = get_file(first->file);
+	return 0;
+}
+
+/* What mlock() and mlockall() would check: before clear_mm() unlocks all */
+static int check_mlock(struct cr_ctx *ctx, const struct cr_mm_state *st)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+
+	if (!st->locked && !st->hdr.flags)
+		return 0;
+	if (!can_do_mlock())
+		return cr_err(ctx, -EPERM,
+			      "locking memory: RLIMIT_MEMLOCK is 0 and no CAP_IPC_LOCK");
+	if (st->locked >> PAGE_SHIFT > limit && !capable(CAP_IPC_LOCK))
+		return cr_err(ctx, -ENOMEM,
+			      "locking %llu bytes of memory: above RLIMIT_MEMLOCK",
+			      st->locked);
+	return 0;
+}
+
 /* @prev_end: end of the area before, or 0 */
 static int check_vma(struct cr_ctx *ctx, const struct cr_hdr_vma *vh,
 		     u64 prev_end)
@@ -844,7 +1271,9 @@ static int check_vma(struct cr_ctx *ctx, const struct cr_hdr_vma *vh,
 	int ret;
 
 	if (vh->reserved || (vh->flags & ~CR_VMA_FLAGS) ||
-	    (vh->prot & ~CR_PROT_MASK))
+	    (vh->prot & ~CR_PROT_MASK) ||
+	    (vh->flags & (CR_VMA_LOCKED | CR_VMA_LOCKONFAULT)) ==
+	    CR_VMA_LOCKONFAULT)
 		return cr_err(ctx, -EINVAL,
 			      "memory area at %#llx: unknown flags or prot",
 			      start);
@@ -916,6 +1345,10 @@ static int read_vma(struct cr_ctx *ctx, struct cr_mm_state *st,
 		ret = note_vdso(ctx, st, v);
 	if (!ret && v->kind == CR_VMA_FILE)
 		ret = open_vma_file(ctx, v, path);
+	if (!ret && v->kind == CR_VMA_SHMEM)
+		ret = read_shmem(ctx, st, v);
+	if (v->flags & CR_VMA_LOCKED)
+		st->locked += v->end - v->start;
 	return ret;
 }
 
@@ -1007,17 +1440,19 @@ static int read_mm(struct cr_ctx *ctx, struct cr_mm_state *st, char *path)
 	ret = cr_read_rec(ctx, &st->hdr, CR_HDR_MM, sizeof(st->hdr));
 	if (ret)
 		return ret;
-	if (st->hdr.reserved)
-		return cr_err(ctx, -EINVAL, "reserved mm fields are not zero");
+	if ((st->hdr.flags & ~CR_MM_FLAGS) ||
+	    st->hdr.flags == CR_MM_LOCK_ONFAULT)
+		return cr_err(ctx, -EINVAL, "bad mm flags %#x", st->hdr.flags);
 	return read_exe(ctx, st, path) ?: read_vmas(ctx, st, path) ?:
 	       check_vdso_areas(ctx, st) ?: check_fields(ctx, &st->hdr) ?:
-	       check_auxv(ctx, st->hdr.auxv);
+	       check_auxv(ctx, st->hdr.auxv) ?: check_mlock(ctx, st);
 }
 
 static void free_state(struct cr_mm_state *st)
 {
 	if (!st)
 		return;
+	kvfree(st->objs);
 	put_vmas(st->vmas, st->nr_vmas);
 	if (st->exe) {
 		exe_file_allow_write_access(st->exe);
@@ -1031,14 +1466,16 @@ static void free_state(struct cr_mm_state *st)
  * @ctx: the restart.
  *
  * Reads CR_HDR_MM, CR_HDR_EXE and the CR_HDR_VMA records (with their
- * CR_HDR_VMA_PATH records), checks them and opens the executable and the
- * mapped files with the caller's permissions.  Called before the point of
- * no return, it changes nothing.  The state is kept in ctx->mm until
- * cr_free_mm().
+ * CR_HDR_VMA_PATH, CR_HDR_SHMEM and CR_HDR_SHMEM_PAGES records), checks
+ * them, opens the executable and the mapped files with the caller's
+ * permissions, and creates and fills the shared memory objects.  Called
+ * before the point of no return, it changes nothing of the caller.  The
+ * state is kept in ctx->mm until cr_free_mm().
  *
  * Return: 0, -EINVAL for a bad record, -EOPNOTSUPP for an address space
  * this kernel cannot map, -ESTALE for a file that changed since the
- * checkpoint, or another negative errno.
+ * checkpoint, -EPERM or -ENOMEM for locked memory the caller may not
+ * lock, or another negative errno.
  */
 int cr_read_mm(struct cr_ctx *ctx)
 {
@@ -1126,21 +1563,55 @@ static const struct {
 	{ CR_VMA_WIPEONFORK, MADV_WIPEONFORK },
 };
 
-static int restore_vma(struct cr_ctx *ctx, const struct cr_vma *v)
+/* The VM_LOCKED_MASK bits new areas get, as mlockall(MCL_FUTURE) sets */
+static int set_def_flags(vm_flags_t lock)
 {
-	unsigned long len = v->end - v->start;
-	unsigned long flags = MAP_PRIVATE | MAP_FIXED_NOREPLACE;
-	unsigned long addr;
-	int i, ret;
+	struct mm_struct *mm = current->mm;
 
+	if (mmap_write_lock_killable(mm))
+		return -EINTR;
+	mm->def_flags = (mm->def_flags & ~VM_LOCKED_MASK) | lock;
+	mmap_write_unlock(mm);
+	return 0;
+}
+
+/* Map @v, locked (and populated) as mmap() maps with MCL_FUTURE */
+static unsigned long map_vma(const struct cr_vma *v)
+{
+	unsigned long flags = MAP_FIXED_NOREPLACE;
+	vm_flags_t lock = 0;
+	unsigned long addr;
+
+	if (v->kind == CR_VMA_SHMEM || (v->flags & CR_VMA_SHARED))
+		flags |= MAP_SHARED;
+	else
+		flags |= MAP_PRIVATE;
 	if (v->kind == CR_VMA_ANON)
 		flags |= MAP_ANONYMOUS;
 	if (v->flags & CR_VMA_GROWSDOWN)
 		flags |= MAP_GROWSDOWN;
 	if (v->flags & CR_VMA_NORESERVE)
 		flags |= MAP_NORESERVE;
-	addr = vm_mmap(v->file, v->start, len, v->prot, flags,
+	if (v->flags & CR_VMA_LOCKED)
+		lock = VM_LOCKED;
+	if (v->flags & CR_VMA_LOCKONFAULT)
+		lock |= VM_LOCKONFAULT;
+	if (lock && set_def_flags(lock))
+		return -EINTR;
+	addr = vm_mmap(v->file, v->start, v->end - v->start, v->prot, flags,
 		       v->pgoff << PAGE_SHIFT);
+	if (lock && set_def_flags(0))
+		return -EINTR;
+	return addr;
+}
+
+static int restore_vma(struct cr_ctx *ctx, const struct cr_vma *v)
+{
+	unsigned long len = v->end - v->start;
+	unsigned long addr;
+	int i, ret;
+
+	addr = map_vma(v);
 	if (IS_ERR_VALUE(addr))
 		return cr_err(ctx, (int)addr, "mapping %#lx-%#lx failed",
 			      v->start, v->end);
@@ -1167,7 +1638,7 @@ static int restore_vmas(struct cr_ctx *ctx, const struct cr_mm_state *st)
 
 	for (i = 0; i < st->nr_vmas && !ret; i++) {
 		v = &st->vmas[i];
-		if (v->kind == CR_VMA_ANON || v->kind == CR_VMA_FILE)
+		if (v->kind != CR_VMA_VDSO && v->kind != CR_VMA_VVAR)
 			ret = restore_vma(ctx, v);
 	}
 	return ret;
@@ -1223,6 +1694,10 @@ int cr_restore_mm(struct cr_ctx *ctx)
 	if (ret)
 		return ret;
 	restore_fields(&st->hdr);
+	if (st->hdr.flags & CR_MM_LOCK_FUTURE &&
+	    set_def_flags(VM_LOCKED | (st->hdr.flags & CR_MM_LOCK_ONFAULT ?
+				       VM_LOCKONFAULT : 0)))
+		return cr_err(ctx, -EINTR, "killed while restoring memory");
 	st->restored = true;
 	return 0;
 }
@@ -1247,28 +1722,7 @@ static const struct cr_vma *find_area(const struct cr_mm_state *st,
 	return NULL;
 }
 
-static int read_pages_hdr(struct cr_ctx *ctx, const struct cr_hdr *h,
-			  struct cr_hdr_pages *ph)
-{
-	u64 len;
-	int ret;
-
-	BUILD_BUG_ON(offsetof(struct cr_hdr_pages, nr_pages) !=
-		     sizeof(struct cr_hdr));
-	ph->h = *h;
-	ret = cr_read(ctx, &ph->nr_pages, sizeof(*ph) - sizeof(*h));
-	if (ret)
-		return ret;
-	len = sizeof(*ph) + (u64)ph->nr_pages * (sizeof(u64) + PAGE_SIZE);
-	if (ph->reserved || !ph->nr_pages || ph->nr_pages > CR_PAGES_MAX ||
-	    h->len != len)
-		return cr_err(ctx, -EINVAL,
-			      "bad pages record: %u pages in %u bytes",
-			      ph->nr_pages, h->len);
-	return 0;
-}
-
-/* Page aligned, increasing, in an anonymous or file area */
+/* Page aligned, increasing, in an anonymous or private file area */
 static int read_page_addrs(struct cr_ctx *ctx, const struct cr_mm_state *st,
 			   u64 *addrs, u32 nr)
 {
@@ -1280,7 +1734,8 @@ static int read_page_addrs(struct cr_ctx *ctx, const struct cr_mm_state *st,
 	for (i = 0; i < nr && !ret; i++) {
 		v = find_area(st, addrs[i]);
 		if (!PAGE_ALIGNED(addrs[i]) || (i && addrs[i] <= addrs[i - 1]) ||
-		    !v || (v->kind != CR_VMA_ANON && v->kind != CR_VMA_FILE))
+		    !v || (v->kind != CR_VMA_ANON && v->kind != CR_VMA_FILE) ||
+		    (v->flags & CR_VMA_SHARED))
 			ret = cr_err(ctx, -EINVAL, "bad page address %#llx",
 				     addrs[i]);
 	}

@@ -30,11 +30,13 @@
  * @task: the task record.
  * @sighand: the signal dispositions.
  * @cwd: the working directory, looked up in the caller's namespace.
+ * @cred: the credentials, checked, until committed.
  */
 struct cr_task_state {
 	struct cr_hdr_task task;
 	struct cr_hdr_sighand sighand;
 	struct path cwd;
+	struct cred *cred;
 };
 
 /* Checkpoint: what this version cannot save is refused up front */
@@ -65,34 +67,6 @@ static int check_sharing(struct cr_ctx *ctx, struct task_struct *t)
 	return ret;
 }
 
-/*
- * iterate_fd() callback: the first fd that cannot be saved, plus one.  The
- * image and the log descriptor of a task that checkpoints itself are not
- * part of its state.
- */
-static int unsaved_fd(const void *arg, struct file *file, unsigned int fd)
-{
-	const struct cr_ctx *ctx = arg;
-
-	if (fd <= 2 || file == ctx->file || file == ctx->log)
-		return 0;
-	return fd + 1;
-}
-
-static int check_files(struct cr_ctx *ctx, struct task_struct *t)
-{
-	int fd;
-
-	task_lock(t);
-	fd = iterate_fd(t->files, 0, unsaved_fd, ctx) - 1;
-	task_unlock(t);
-	if (fd >= 0)
-		return cr_err(ctx, -EOPNOTSUPP,
-			      "task %d: fd %d cannot be saved yet (only fds 0-2, which restart does not restore)",
-			      task_pid_vnr(t), fd);
-	return 0;
-}
-
 static bool timers_armed(struct signal_struct *sig)
 {
 #ifdef CONFIG_POSIX_TIMERS
@@ -111,24 +85,6 @@ static bool has_pending(struct task_struct *t)
 	spin_lock_irq(&t->sighand->siglock);
 	ret = !sigisemptyset(&t->pending.signal) ||
 	      !sigisemptyset(&t->signal->shared_pending.signal);
-	spin_unlock_irq(&t->sighand->siglock);
-	return ret;
-}
-
-static int check_signals(struct cr_ctx *ctx, struct task_struct *t)
-{
-	struct signal_struct *sig = t->signal;
-	pid_t pid = task_pid_vnr(t);
-	int ret = 0;
-
-	if (has_pending(t))
-		return cr_err(ctx, -EOPNOTSUPP, "task %d has pending signals", pid);
-	spin_lock_irq(&t->sighand->siglock);
-	if (timers_armed(sig))
-		ret = cr_err(ctx, -EOPNOTSUPP,
-			     "task %d has an armed timer, itimer or alarm", pid);
-	else if (t->sas_ss_sp)
-		ret = cr_err(ctx, -EOPNOTSUPP, "task %d has a sigaltstack", pid);
 	spin_unlock_irq(&t->sighand->siglock);
 	return ret;
 }
@@ -168,8 +124,8 @@ int cr_check_task(struct cr_ctx *ctx)
 {
 	struct task_struct *t = ctx->task;
 
-	return check_sharing(ctx, t) ?: check_files(ctx, t) ?:
-	       check_signals(ctx, t) ?: check_misc(ctx, t);
+	return check_sharing(ctx, t) ?: cr_check_signals(ctx) ?:
+	       check_misc(ctx, t);
 }
 
 /* Checkpoint: the records */
@@ -212,69 +168,6 @@ static int write_task(struct cr_ctx *ctx)
 	fill_task(th, ctx->task);
 	ret = cr_write_rec(ctx, th, CR_HDR_TASK, sizeof(*th));
 	cr_hbuf_put(ctx, th);
-	return ret;
-}
-
-static u64 cap_bits(kernel_cap_t cap)
-{
-	return cap.val;
-}
-
-static void fill_creds(struct cr_hdr_creds *ch, const struct cred *c)
-{
-	struct user_namespace *ns = current_user_ns();
-
-	ch->uid = from_kuid_munged(ns, c->uid);
-	ch->euid = from_kuid_munged(ns, c->euid);
-	ch->suid = from_kuid_munged(ns, c->suid);
-	ch->fsuid = from_kuid_munged(ns, c->fsuid);
-	ch->gid = from_kgid_munged(ns, c->gid);
-	ch->egid = from_kgid_munged(ns, c->egid);
-	ch->sgid = from_kgid_munged(ns, c->sgid);
-	ch->fsgid = from_kgid_munged(ns, c->fsgid);
-	ch->cap_inheritable = cap_bits(c->cap_inheritable);
-	ch->cap_permitted = cap_bits(c->cap_permitted);
-	ch->cap_effective = cap_bits(c->cap_effective);
-	ch->cap_bset = cap_bits(c->cap_bset);
-	ch->cap_ambient = cap_bits(c->cap_ambient);
-	ch->securebits = c->securebits;
-	ch->ngroups = c->group_info->ngroups;
-}
-
-static int write_groups(struct cr_ctx *ctx, const struct group_info *gi)
-{
-	struct user_namespace *ns = current_user_ns();
-	u32 gid;
-	int i, ret = 0;
-
-	for (i = 0; i < gi->ngroups && !ret; i++) {
-		gid = from_kgid_munged(ns, gi->gid[i]);
-		ret = cr_write(ctx, &gid, sizeof(gid));
-	}
-	return ret;
-}
-
-static int write_creds(struct cr_ctx *ctx)
-{
-	const struct cred *c = get_task_cred(ctx->task);
-	struct cr_hdr_creds *ch;
-	u32 extra;
-	int ret;
-
-	ch = cr_hbuf_get(ctx, sizeof(*ch));
-	if (!ch) {
-		put_cred(c);
-		return -ENOMEM;
-	}
-	fill_creds(ch, c);
-	extra = ch->ngroups * sizeof(u32);
-	ret = cr_write_rec_begin(ctx, ch, CR_HDR_CREDS, sizeof(*ch), extra);
-	if (!ret)
-		ret = write_groups(ctx, c->group_info);
-	if (!ret)
-		ret = cr_write_rec_end(ctx, sizeof(*ch) + extra);
-	cr_hbuf_put(ctx, ch);
-	put_cred(c);
 	return ret;
 }
 
@@ -340,8 +233,8 @@ int cr_write_task(struct cr_ctx *ctx)
 	BUILD_BUG_ON(_NSIG_WORDS != 1);
 	BUILD_BUG_ON(sizeof(((struct cr_hdr_task *)0)->comm) != TASK_COMM_LEN);
 
-	return write_task(ctx) ?: write_creds(ctx) ?: write_cwd(ctx) ?:
-	       write_sighand(ctx);
+	return write_task(ctx) ?: cr_write_creds(ctx) ?: write_cwd(ctx) ?:
+	       write_sighand(ctx) ?: cr_write_signals(ctx);
 }
 
 /* Restart: read and check, before the point of no return */
@@ -423,55 +316,6 @@ static int read_task(struct cr_ctx *ctx, const struct cr_hdr *h)
 	return ret ?: check_task(ctx, th);
 }
 
-static bool same_groups(struct cr_ctx *ctx, const u32 *gids, u32 n)
-{
-	const struct group_info *gi = current_cred()->group_info;
-	struct user_namespace *ns = current_user_ns();
-	u32 i;
-
-	if (gi->ngroups != n)
-		return false;
-	for (i = 0; i < n; i++)
-		if (!gid_eq(gi->gid[i], make_kgid(ns, gids[i])))
-			return false;
-	return true;
-}
-
-static bool same_creds(const struct cr_hdr_creds *ch)
-{
-	struct cr_hdr_creds here = {};
-
-	fill_creds(&here, current_cred());
-	here.h = ch->h;
-	return !memcmp(&here, ch, sizeof(here));
-}
-
-/*
- * Restart does not change credentials yet: it requires the image's to be
- * the caller's, so no image grants anything.
- */
-static int read_creds(struct cr_ctx *ctx)
-{
-	struct cr_hdr_creds ch;
-	u32 extra, *gids;
-	int ret;
-
-	ret = cr_read_rec_ext(ctx, &ch, CR_HDR_CREDS, sizeof(ch), &extra);
-	if (ret)
-		return ret;
-	if (ch.reserved || extra != ch.ngroups * sizeof(u32))
-		return cr_err(ctx, -EINVAL, "bad credentials record");
-	gids = kvmalloc_array(ch.ngroups ?: 1, sizeof(u32), GFP_KERNEL);
-	if (!gids)
-		return -ENOMEM;
-	ret = cr_read(ctx, gids, extra) ?: cr_read_rec_end(ctx, ch.h.len);
-	if (!ret && (!same_creds(&ch) || !same_groups(ctx, gids, ch.ngroups)))
-		ret = cr_err(ctx, -EPERM,
-			     "the image's credentials are not the caller's");
-	kvfree(gids);
-	return ret;
-}
-
 static int read_cwd(struct cr_ctx *ctx)
 {
 	struct path *cwd = &ctx->ts->cwd;
@@ -541,8 +385,8 @@ int cr_read_task(struct cr_ctx *ctx, const struct cr_hdr *h)
 	ctx->ts = kzalloc(sizeof(*ctx->ts), GFP_KERNEL);
 	if (!ctx->ts)
 		return -ENOMEM;
-	return read_task(ctx, h) ?: read_creds(ctx) ?: read_cwd(ctx) ?:
-	       read_sighand(ctx);
+	return read_task(ctx, h) ?: cr_read_creds(ctx, &ctx->ts->cred) ?:
+	       read_cwd(ctx) ?: read_sighand(ctx) ?: cr_read_signals(ctx);
 }
 
 /* Restart: after the point of no return */
@@ -626,12 +470,10 @@ int cr_restore_task(struct cr_ctx *ctx)
 	restore_ids(th);
 	current->personality = th->personality;
 	current->fs->umask = th->umask;
-	/* The task had no alternate signal stack */
-	current->sas_ss_sp = 0;
-	current->sas_ss_size = 0;
-	current->sas_ss_flags = SS_DISABLE;
 	set_fs_pwd(current->fs, &ctx->ts->cwd);
-	return 0;
+	/* Signals queued again are charged to the restored credentials */
+	cr_commit_creds(&ctx->ts->cred);
+	return cr_restore_signals(ctx);
 }
 
 /**
@@ -644,6 +486,8 @@ void cr_free_task(struct cr_ctx *ctx)
 		return;
 	if (ctx->ts->cwd.dentry)
 		path_put(&ctx->ts->cwd);
+	if (ctx->ts->cred)
+		abort_creds(ctx->ts->cred);
 	kfree(ctx->ts);
 	ctx->ts = NULL;
 }

@@ -166,7 +166,10 @@ static int read_end(struct cr_ctx *ctx, const struct cr_hdr *h,
 	return read_tail(ctx, h, m->crc, m->total, m->nr) ?: cr_read_eof(ctx);
 }
 
-/* After the point of no return: memory, pages, tail, then the rest */
+/*
+ * After the point of no return: memory, pages, tail, then the descriptor
+ * table (before the resource limits of the image) and the rest
+ */
 static int restore(struct cr_ctx *ctx, long *ax)
 {
 	struct cr_hdr h;
@@ -186,8 +189,11 @@ static int restore(struct cr_ctx *ctx, long *ax)
 	if (h.type != CR_HDR_TAIL)
 		return cr_err(ctx, -EINVAL, "unexpected %u record at byte %llu",
 			      h.type, m.total);
-	return read_end(ctx, &h, &m) ?: cr_restore_task(ctx) ?:
-	       cr_restore_cpu(ctx, ax);
+	ret = read_end(ctx, &h, &m) ?: cr_restore_files(ctx) ?:
+	      cr_restore_task(ctx) ?: cr_restore_cpu(ctx, ax);
+	if (!ret)
+		cr_restore_restart_block(ctx);
+	return ret;
 }
 
 /*
@@ -201,7 +207,7 @@ static long restart_task(struct cr_ctx *ctx, const struct cr_hdr *h)
 	int ret;
 
 	ret = cr_check_caller(ctx) ?: cr_read_task(ctx, h) ?:
-	      cr_read_cpu(ctx) ?: cr_read_mm(ctx);
+	      cr_read_cpu(ctx) ?: cr_read_files(ctx) ?: cr_read_mm(ctx);
 	if (ret)
 		return ret;
 
@@ -246,7 +252,9 @@ long cr_do_restart(struct cr_ctx *ctx)
 			     h.type, m.total);
 out:
 	cr_free_mm(ctx);
+	cr_free_files(ctx);
 	cr_free_cpu(ctx);
+	cr_free_signals(ctx);
 	cr_free_task(ctx);
 	return ret;
 }

@@ -66,12 +66,37 @@ static void cr_build_check_abi(void)
 	BUILD_BUG_ON(sizeof(struct cr_hdr_vma) != 56);
 	BUILD_BUG_ON(offsetof(struct cr_hdr_vma, prot) != 40);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_pages) != 16);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_mm, flags) != 108);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_shmem) != 32);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_shmem, size) != 16);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_files) != 24);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_files, nr_files) != 12);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_fd) != 24);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_fd, file) != 16);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_file) != 40);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_file, pos) != 16);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_file, rdev_minor) != 28);
+	BUILD_BUG_ON(sizeof(struct cr_itimer) != 16);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_signal) != 120);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_signal, nr_queued) != 24);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_signal, ss_sp) != 32);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_signal, ss_flags) != 48);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_signal, itimer) != 56);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_signal, reserved2) != 104);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_siginfo) != 64);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_siginfo, code) != 20);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_siginfo, fields) != 24);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_siginfo, reserved) != 56);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_restart_block) != 40);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_restart_block, remaining) != 16);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_restart_block, rmtp) != 24);
 
 	BUILD_BUG_ON(sizeof(struct cr_hdr_header) % CR_HDR_ALIGN);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_tail) % CR_HDR_ALIGN);
 	BUILD_BUG_ON(CR_FIXED_MAX_LEN > CR_HBUF_SIZE);
 	/* The flags given to checkpoint(2) are kept in a __u32 */
 	BUILD_BUG_ON(CR_CHECKPOINT_FLAGS > U32_MAX);
+	BUILD_BUG_ON(CR_RESTART_INHERIT_FD(2) != CR_RESTART_INHERIT_FD2);
 }
 
 /**
@@ -418,7 +443,8 @@ out_fdput:
  * @crid: checkpoint id the image must have, or 0 for any.
  * @fd: file descriptor open for reading; the image is read from its
  *      current position up to end of file.
- * @flags: %CR_FLAG_LOGFD and its descriptor (CR_LOGFD()), or 0.
+ * @flags: CR_RESTART_INHERIT_FD(n) bits (see checkpoint_hdr.h), with
+ *         %CR_FLAG_LOGFD and its descriptor (CR_LOGFD()), or 0.
  *
  * The caller becomes the task of the image, as execve(2) makes it another
  * program: it returns to user space where the checkpointed task was, with
@@ -431,7 +457,7 @@ out_fdput:
  */
 SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 {
-	bool replaced = false;
+	struct file *image = NULL;
 	struct cr_ctx *ctx;
 	struct fd f;
 	long ret;
@@ -460,16 +486,13 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 	}
 	ctx->crid = crid;
 	ctx->task = current;
+	/* Restart replaces the descriptor table, @fd included */
+	image = get_file(fd_file(f));
 	ret = cr_do_restart(ctx);
-	replaced = ctx->replaced;
 	ret = ctx_free(ctx, ret);
 out_fdput:
 	fdput_pos(f);
-	/*
-	 * The task had no file open but 0-2 (and the image, which is not
-	 * restored): close the caller's others, as exec closes O_CLOEXEC ones.
-	 */
-	if (replaced)
-		__close_range(3, ~0U, 0);
+	if (image)
+		fput(image);
 	return ret;
 }

@@ -12,15 +12,20 @@
 #include <linux/types.h>
 #include <linux/checkpoint_hdr.h>
 
+struct cred;
 struct file;
 struct task_struct;
 struct cr_cpu_state;
+struct cr_files_state;
 struct cr_mm_state;
 struct cr_task_state;
+struct cr_signal_state;
 
-/* Flags of checkpoint(2) and restart(2) the kernel knows; none yet */
+/* Flags of checkpoint(2) and restart(2) the kernel knows */
 #define CR_CHECKPOINT_FLAGS	0UL
-#define CR_RESTART_FLAGS	0UL
+#define CR_RESTART_FLAGS	((unsigned long)(CR_RESTART_INHERIT_FD0 | \
+						 CR_RESTART_INHERIT_FD1 | \
+						 CR_RESTART_INHERIT_FD2))
 
 /* Size of the message explaining why an operation failed */
 #define CR_MSG_LEN		256
@@ -41,10 +46,12 @@ struct cr_task_state;
  * @hpos: bytes of @hbuf in use.
  * @task: the task checkpointed; on restart, the caller.
  * @cpu: registers read from the image, until restored (restart).
+ * @files: open files read from the image, until restored (restart).
  * @mm: address space read from the image, until restored (restart).
  * @ts: task state read from the image, until restored (restart).
  * @ncsw: context switch count of the task when checkpoint found it
  *        stopped (see wait_task_inactive()); 0 for the caller itself.
+ * @sig: signal state read from the image, until restored (restart).
  * @replaced: the caller was replaced by the task of the image (restart).
  * @err: first error of the operation, or 0.
  * @msg: what failed, when @err is set and the failure has a reason to
@@ -64,9 +71,11 @@ struct cr_ctx {
 	unsigned int hpos;
 	struct task_struct *task;
 	struct cr_cpu_state *cpu;
+	struct cr_files_state *files;
 	struct cr_mm_state *mm;
 	struct cr_task_state *ts;
 	unsigned long ncsw;
+	struct cr_signal_state *sig;
 	bool replaced;
 	int err;
 	char msg[CR_MSG_LEN];
@@ -120,6 +129,34 @@ int cr_restore_task(struct cr_ctx *ctx);
 void cr_free_task(struct cr_ctx *ctx);
 
 /*
+ * creds.c: credentials.  cr_write_creds() writes the CR_HDR_CREDS record of
+ * ctx->task; cr_read_creds() reads it and builds the credentials the
+ * caller may set, before the point of no return; cr_commit_creds() makes
+ * them the caller's after it.
+ */
+int cr_write_creds(struct cr_ctx *ctx);
+int cr_read_creds(struct cr_ctx *ctx, struct cred **credp);
+void cr_commit_creds(struct cred **credp);
+
+/*
+ * signal.c: pending signals, sigaltstack, itimers and restart block.
+ *
+ * cr_check_signals() refuses (from cr_check_task()) what cannot be saved;
+ * cr_write_signals() writes the CR_HDR_SIGNAL, CR_HDR_SIGINFO and
+ * CR_HDR_RESTART_BLOCK records after the task's (from cr_write_task()).
+ * cr_read_signals() reads and checks them into ctx->sig before the point of
+ * no return (from cr_read_task()); cr_restore_signals() applies them after
+ * it (from cr_restore_task()), cr_restore_restart_block() once the
+ * registers are restored, and cr_free_signals() frees ctx->sig.
+ */
+int cr_check_signals(struct cr_ctx *ctx);
+int cr_write_signals(struct cr_ctx *ctx);
+int cr_read_signals(struct cr_ctx *ctx);
+int cr_restore_signals(struct cr_ctx *ctx);
+void cr_restore_restart_block(struct cr_ctx *ctx);
+void cr_free_signals(struct cr_ctx *ctx);
+
+/*
  * arch/x86/kernel/checkpoint.c: registers and extended state.
  *
  * cr_write_cpu() writes the CR_HDR_CPU and CR_HDR_XSTATE records of
@@ -135,14 +172,34 @@ int cr_restore_cpu(struct cr_ctx *ctx, long *ax);
 void cr_free_cpu(struct cr_ctx *ctx);
 
 /*
+ * files.c: the file descriptor table.
+ *
+ * cr_write_files() writes the CR_HDR_FILES, CR_HDR_FD, CR_HDR_FILE and
+ * CR_HDR_FILE_PATH records of ctx->task; it refuses (-EOPNOTSUPP or -EBUSY,
+ * with a message naming the descriptor) a file it cannot save, but for
+ * descriptors 0-2, which it records as given by the caller of restart.
+ * cr_read_files() reads and checks them into ctx->files, and reopens the
+ * files with the caller's credentials, before the point of no return; it
+ * changes nothing.  cr_restore_files() makes them the caller's descriptor
+ * table, after the point of no return.  cr_free_files() frees ctx->files.
+ */
+int cr_write_files(struct cr_ctx *ctx);
+int cr_read_files(struct cr_ctx *ctx);
+int cr_restore_files(struct cr_ctx *ctx);
+void cr_free_files(struct cr_ctx *ctx);
+
+/*
  * memory.c: the address space.
  *
  * cr_write_mm() writes CR_HDR_MM, CR_HDR_EXE, the CR_HDR_VMA records (each
- * with a CR_HDR_VMA_PATH when it maps a file) and the CR_HDR_PAGES records
- * of ctx->task; it refuses (-EOPNOTSUPP, with a message) an area it cannot
- * save.  cr_read_mm() reads CR_HDR_MM, CR_HDR_EXE and the CR_HDR_VMA
- * records into ctx->mm and opens the files, before the point of no return;
- * it changes nothing.  cr_restore_mm() replaces the caller's address space
+ * with a CR_HDR_VMA_PATH when it maps a file, a CR_HDR_SHMEM and the
+ * CR_HDR_SHMEM_PAGES of its object when it maps shared memory) and the
+ * CR_HDR_PAGES records of ctx->task; it refuses (-EOPNOTSUPP or -EBUSY,
+ * with a message) an area it cannot save.  cr_read_mm() reads CR_HDR_MM,
+ * CR_HDR_EXE and the CR_HDR_VMA records with those that follow them into
+ * ctx->mm, opens the files and creates and fills the shared memory
+ * objects, before the point of no return; it changes nothing of the
+ * caller.  cr_restore_mm() replaces the caller's address space
  * with it, after the point of no return.  cr_restore_pages() reads one
  * CR_HDR_PAGES record, whose header @h the caller read, into the new
  * address space.  cr_free_mm() frees ctx->mm.

@@ -37,10 +37,10 @@
 
 static const struct cr_hint hints[] = {
 	{ EBUSY,
-	  "the task must be stopped (--stop/--freeze) and single-threaded, and not share its memory or files",
+	  "the task must be stopped (--stop/--freeze) and single-threaded, and not share its memory, its descriptor table or an open file above 2 with another process",
 	},
 	{ EOPNOTSUPP,
-	  "the task holds state this kernel cannot save yet: open files other than 0-2, shared or locked memory, pending signals, timers, sigaltstack, a sleep in nanosleep()...",
+	  "the task holds state this kernel cannot save yet: a descriptor above 2 on a pipe, socket, eventfd, deleted or locked file, /proc file or device other than /dev/null, zero, random and urandom; memory shared with another process, POSIX timers, a stop in poll() or a futex wait with a timeout...",
 	},
 	{ EPERM,
 	  "checkpoint needs the right to ptrace the task: same user and not more privileged, or CAP_SYS_PTRACE (and see Yama's ptrace_scope)",
@@ -105,11 +105,14 @@ static const char usage_text[] =
 "\n"
 "Without --stop or --freeze, PID must be stopped already: by SIGSTOP, by\n"
 "ptrace or by the cgroup freezer.  This kernel saves single-threaded\n"
-"processes with no open file descriptor other than 0, 1 and 2, no shared\n"
-"or locked memory, no pending signal, no armed timer and no sigaltstack;\n"
-"it refuses the others, and this tool prints the kernel's reason (\"kernel:\").\n"
-"If the checkpoint fails, PID is resumed as it was and never killed, and a\n"
-"partial image FILE is removed.\n"
+"processes whose descriptors are regular files, directories, /dev/null,\n"
+"zero, random or urandom (descriptors 0, 1 and 2 of another kind are left\n"
+"to restart), with no memory shared with another process and no POSIX\n"
+"timer, not stopped in a system call other than a sleep that a restart\n"
+"could not resume (poll, futex); it refuses the others, and\n"
+"this tool prints the kernel's reason (\"kernel:\").  If the checkpoint\n"
+"fails, PID is resumed as it was and never killed, and a partial image\n"
+"FILE is removed.\n"
 "\n"
 "Exit status: 0 saved, 1 the checkpoint failed, 2 usage error, 3 PID could\n"
 "not be stopped or frozen.\n";

@@ -3,7 +3,9 @@
  * restart: become the process of a checkpoint image with the restart(2)
  * system call.  As with execve(2), this process is replaced: on success
  * restart(2) does not return, the restored program carries on instead,
- * with the process id and the file descriptors 0-2 of this one.
+ * with the process id of this one, the files it had open, and the file
+ * descriptors 0-2 of this one that it had on a terminal, a pipe or a
+ * socket, or that --inherit-fd names.
  */
 
 #define _GNU_SOURCE
@@ -45,19 +47,22 @@ static const struct cr_hint hints[] = {
 	  "the image needs what this kernel or CPU does not have: another format version, architecture, page size, kernel constants, vDSO or CPU state",
 	},
 	{ ENOENT,
-	  "a file of the image is missing here: its executable, a mapped file or its working directory",
+	  "a file of the image is missing here: its executable, a mapped or open file or its working directory",
 	},
 	{ ESTALE,
-	  "a file the image maps has changed since the checkpoint",
+	  "a file the image maps or has open has changed since the checkpoint",
 	},
 	{ EACCES,
-	  "the caller may not open the image's executable or mapped files, or enter its working directory",
+	  "the caller may not open the image's executable, mapped or open files, or enter its working directory",
+	},
+	{ EMFILE,
+	  "the image has a file descriptor above the caller's RLIMIT_NOFILE (ulimit -n)",
 	},
 	{ EBUSY,
 	  "restart must be called by a single-threaded process that shares neither its memory nor its files",
 	},
 	{ EBADF,
-	  "the image is not open for reading",
+	  "the image is not open for reading, or the restored program is to get a file descriptor 0-2 this process does not have open",
 	},
 	{ ENOSYS,
 	  "this kernel has no restart system call (CONFIG_CHECKPOINT=y, x86_64)",
@@ -73,8 +78,10 @@ static const char usage_text[] =
 "\n"
 "Become the process saved in a checkpoint image, with the restart(2) system\n"
 "call.  As with exec, this process is replaced: the restored program carries\n"
-"on with this process id, and with the file descriptors 0, 1 and 2 of\n"
-"restart (standard input, output and error) in place of its own.\n"
+"on with this process id and the files it had open, reopened by path.  Its\n"
+"descriptors 0, 1 and 2 that were a terminal, a pipe, a socket or shared\n"
+"with another process are those of restart (standard input, output and\n"
+"error) instead; restart's other descriptors are closed.\n"
 "\n"
 "  -i, --input FILE    read the image from FILE; default (or -): standard\n"
 "                      input, which must not be a terminal (the restored\n"
@@ -83,17 +90,17 @@ static const char usage_text[] =
 "  -c, --crid N        refuse the image unless its checkpoint id is N;\n"
 "                      default 0: any\n"
 "      --inherit-fd N  give the restored program file descriptor N of\n"
-"                      restart; N is 0, 1 or 2, which are always inherited\n"
-"                      for now: the option only states it.  Other descriptors\n"
-"                      are not restored yet, and restart closes them\n"
+"                      restart in place of the one it had (a file it\n"
+"                      wrote its output to, say); N is 0, 1 or 2; repeat\n"
+"                      the option for several\n"
 "  -h, --help          show this help\n"
 "\n"
 "The image must have been taken by the same user, with the same groups and\n"
-"capabilities, and the files it maps (its executable first) and its working\n"
-"directory must still be there.  The kernel checks the image before it\n"
-"replaces anything: restart then fails, prints the kernel's reason\n"
-"(\"kernel:\") and exits with status 1.  A failure after that point kills\n"
-"the process (SIGKILL).\n"
+"capabilities, and the files it maps (its executable first) or has open and\n"
+"its working directory must still be there.  The kernel checks the image\n"
+"before it replaces anything: restart then fails, prints the kernel's\n"
+"reason (\"kernel:\") and exits with status 1.  A failure after that point\n"
+"kills the process (SIGKILL).\n"
 "\n"
 "Exit status, when the restart fails: 1 refused, 2 usage error; 0 for a\n"
 "valid image without a process.\n";
@@ -164,6 +171,7 @@ int main(int argc, char **argv)
 	};
 	const char *in = NULL, *name;
 	bool inherit[3] = { false };
+	unsigned long flags = 0;
 	struct cr_log log;
 	long crid = 0, ret, val;
 	int c, fd, err;
@@ -184,7 +192,7 @@ int main(int argc, char **argv)
 				usage_error("--inherit-fd takes a file descriptor number, not '%s'",
 					    optarg);
 			if (val > 2)
-				usage_error("--inherit-fd %ld: only 0, 1 and 2 for now",
+				usage_error("--inherit-fd %ld: only 0, 1 and 2",
 					    val);
 			inherit[val] = true;
 			break;
@@ -237,9 +245,9 @@ int main(int argc, char **argv)
 				    c, c);
 
 	/*
-	 * The restored program gets the descriptors 0-2 of this process and
-	 * none other: close them now, but the image.  The kernel closes
-	 * what is left above 2 once the program is restored.
+	 * The restored program gets at most the descriptors 0-2 of this
+	 * process: close the others now, but the image.  The kernel
+	 * replaces what is left once the program is restored.
 	 */
 	if (fd > 2) {
 		close_fds(3, fd - 1);
@@ -248,8 +256,12 @@ int main(int argc, char **argv)
 		close_fds(3, ~0U);
 	}
 
+	for (c = 0; c < 3; c++)
+		if (inherit[c])
+			flags |= CR_RESTART_INHERIT_FD(c);
+
 	pos = lseek(fd, 0, SEEK_CUR);
-	ret = sys_restart(crid, fd, cr_log_open(&log));
+	ret = sys_restart(crid, fd, flags | cr_log_open(&log));
 	err = errno;
 
 	if (ret >= 0) {

@@ -39,6 +39,7 @@
 #include <asm/ptrace.h>
 #include <asm/segment.h>
 #include <asm/sighandling.h>
+#include <asm/unistd.h>
 #include <asm/user.h>
 
 #include "fpu/context.h"
@@ -194,7 +195,9 @@ static int fix_segments(struct cr_ctx *ctx, struct user_regs_struct *r)
  * The restarted task carries on in user space, outside any system call.
  * The caller sees checkpoint() return 0.  A stopped task interrupted in a
  * system call that is to be restarted executes it again, as after a signal
- * without handler.
+ * without handler; one with a restart block executes restart_syscall(2),
+ * which runs the restart block restart gives it (cr_check_signals() refused
+ * those it cannot save).
  */
 static int fix_syscall(struct cr_ctx *ctx, struct user_regs_struct *r)
 {
@@ -212,9 +215,9 @@ static int fix_syscall(struct cr_ctx *ctx, struct user_regs_struct *r)
 			r->ip -= 2;	/* the size of the syscall instruction */
 			break;
 		case -ERESTART_RESTARTBLOCK:
-			return cr_err(ctx, -EOPNOTSUPP,
-				      "task %d is stopped in a restartable sleep (nanosleep, ...): not supported yet",
-				      task_pid_vnr(ctx->task));
+			r->ax = __NR_restart_syscall;
+			r->ip -= 2;
+			break;
 		}
 	}
 	r->orig_ax = -1;

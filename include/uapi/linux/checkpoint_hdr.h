@@ -70,8 +70,20 @@
 #define CR_HDR_VMA		11	/* &struct cr_hdr_vma */
 #define CR_HDR_VMA_PATH		12	/* path of the file a VMA maps */
 #define CR_HDR_PAGES		13	/* &struct cr_hdr_pages, addresses, pages */
+#define CR_HDR_FILES		14	/* &struct cr_hdr_files */
+#define CR_HDR_FD		15	/* &struct cr_hdr_fd */
+#define CR_HDR_FILE		16	/* &struct cr_hdr_file */
+#define CR_HDR_FILE_PATH	17	/* path of an open file */
+#define CR_HDR_SIGNAL		18	/* &struct cr_hdr_signal */
+#define CR_HDR_SIGINFO		19	/* &struct cr_hdr_siginfo */
+#define CR_HDR_RESTART_BLOCK	20	/* &struct cr_hdr_restart_block */
+#define CR_HDR_SHMEM		22	/* &struct cr_hdr_shmem */
+#define CR_HDR_SHMEM_PAGES	23	/* &struct cr_hdr_pages, offsets, pages */
 
-/* Longest path in a path record (CR_HDR_CWD, CR_HDR_EXE, CR_HDR_VMA_PATH) */
+/*
+ * Longest path in a path record (CR_HDR_CWD, CR_HDR_EXE, CR_HDR_VMA_PATH,
+ * CR_HDR_FILE_PATH)
+ */
 #define CR_PATH_MAX		4096
 
 /**
@@ -326,7 +338,7 @@ struct cr_hdr_xstate {
  * @env_end: their end.
  * @vdso: address of the vDSO text, or 0 if there is none.
  * @nr_vmas: number of &struct cr_hdr_vma records that follow.
- * @reserved: must be zero.
+ * @flags: CR_MM_* flag bits.
  * @auxv: the auxiliary vector given at execve(2), /proc/PID/auxv; the
  *        unused end is zero.
  *
@@ -348,15 +360,20 @@ struct cr_hdr_mm {
 	__u64 env_end;
 	__u64 vdso;
 	__u32 nr_vmas;
-	__u32 reserved;
+	__u32 flags;
 	__u64 auxv[CR_AUXV_WORDS];
 };
+
+/* Bits of &cr_hdr_mm.flags: mlockall(2) state */
+#define CR_MM_LOCK_FUTURE	(1 << 0)	/* MCL_FUTURE */
+#define CR_MM_LOCK_ONFAULT	(1 << 1)	/* MCL_ONFAULT, with the above */
 
 /* Values of &cr_hdr_vma.kind */
 #define CR_VMA_ANON		1	/* private anonymous memory */
 #define CR_VMA_FILE		2	/* private mapping of a file */
 #define CR_VMA_VDSO		3	/* the vDSO text */
 #define CR_VMA_VVAR		4	/* the vDSO data */
+#define CR_VMA_SHMEM		5	/* shared anonymous memory */
 
 /* Bits of &cr_hdr_vma.flags */
 #define CR_VMA_GROWSDOWN	(1 << 0)	/* a stack: MAP_GROWSDOWN */
@@ -364,14 +381,20 @@ struct cr_hdr_mm {
 #define CR_VMA_DONTDUMP		(1 << 2)	/* MADV_DONTDUMP */
 #define CR_VMA_WIPEONFORK	(1 << 3)	/* MADV_WIPEONFORK */
 #define CR_VMA_NORESERVE	(1 << 4)	/* MAP_NORESERVE */
+#define CR_VMA_SHARED		(1 << 5)	/* MAP_SHARED file mapping */
+#define CR_VMA_MAYWRITE		(1 << 6)	/* the shared file is writable */
+#define CR_VMA_LOCKED		(1 << 7)	/* mlock(2) */
+#define CR_VMA_LOCKONFAULT	(1 << 8)	/* MLOCK_ONFAULT, with the above */
 
 /**
  * struct cr_hdr_vma - one virtual memory area
  * @h: record header; type %CR_HDR_VMA.  A %CR_HDR_VMA_PATH record follows
- *     when @kind is %CR_VMA_FILE.
+ *     when @kind is %CR_VMA_FILE, a %CR_HDR_SHMEM record when it is
+ *     %CR_VMA_SHMEM.
  * @start: first address, page aligned.
  * @end: address past the last byte, page aligned.
- * @pgoff: offset in the file, in pages, for %CR_VMA_FILE.
+ * @pgoff: offset in the file, in pages, for %CR_VMA_FILE; in the shared
+ *         memory object for %CR_VMA_SHMEM.
  * @file_size: size of the file at checkpoint, for %CR_VMA_FILE.
  * @prot: PROT_READ, PROT_WRITE and PROT_EXEC bits.
  * @kind: CR_VMA_*.
@@ -388,6 +411,31 @@ struct cr_hdr_vma {
 	__u32 kind;
 	__u32 flags;
 	__u32 reserved;
+};
+
+/**
+ * struct cr_hdr_shmem - the shared anonymous memory object an area maps
+ * @h: record header; type %CR_HDR_SHMEM.  It follows a %CR_HDR_VMA record
+ *     of kind %CR_VMA_SHMEM.
+ * @objref: the object, numbered from 1 in the order of first appearance:
+ *          the areas of one object have the same @objref.
+ * @reserved: must be zero.
+ * @size: size of the object in bytes, page aligned; the same in every
+ *        record of the object.
+ * @nr_pages: number of pages of the object saved in the
+ *            %CR_HDR_SHMEM_PAGES records that follow this record; zero
+ *            but in the first record of the object.
+ *
+ * A %CR_HDR_SHMEM_PAGES record has the layout of &struct cr_hdr_pages,
+ * but its addresses are byte offsets in the object, increasing across the
+ * records of the object.
+ */
+struct cr_hdr_shmem {
+	struct cr_hdr h;
+	__u32 objref;
+	__u32 reserved;
+	__u64 size;
+	__u64 nr_pages;
 };
 
 /* Largest number of pages in one &struct cr_hdr_pages record */
@@ -409,6 +457,205 @@ struct cr_hdr_pages {
 	struct cr_hdr h;
 	__u32 nr_pages;
 	__u32 reserved;
+};
+
+/*
+ * Flags of restart(2): CR_RESTART_INHERIT_FD(n), for n from 0 to 2, gives
+ * the restored process descriptor n of the caller of restart in place of
+ * the one the image has (or has not).
+ */
+#define CR_RESTART_INHERIT_FD0	(1U << 0)
+#define CR_RESTART_INHERIT_FD1	(1U << 1)
+#define CR_RESTART_INHERIT_FD2	(1U << 2)
+#define CR_RESTART_INHERIT_FD(n)	(1U << (n))
+
+/**
+ * struct cr_hdr_files - the file descriptor table of a task
+ * @h: record header; type %CR_HDR_FILES.
+ * @nr_fds: number of &struct cr_hdr_fd records that follow.
+ * @nr_files: number of &struct cr_hdr_file records that follow those, each
+ *            followed by a %CR_HDR_FILE_PATH record; at most @nr_fds.
+ * @reserved: must be zero.
+ *
+ * The records come after the %CR_HDR_XSTATE record and before the
+ * %CR_HDR_MM record.
+ */
+struct cr_hdr_files {
+	struct cr_hdr h;
+	__u32 nr_fds;
+	__u32 nr_files;
+	__u64 reserved;
+};
+
+/* Bits of &cr_hdr_fd.flags */
+#define CR_FD_CLOEXEC		(1 << 0)	/* FD_CLOEXEC */
+
+/**
+ * struct cr_hdr_fd - one open file descriptor
+ * @h: record header; type %CR_HDR_FD.
+ * @fd: the descriptor number; each record's is greater than the previous
+ *      one's.
+ * @flags: CR_FD_* bits.
+ * @file: the open file the descriptor refers to: n for the n-th &struct
+ *        cr_hdr_file record (from 1); several descriptors refer to the
+ *        same one when they shared an open file (dup(2)).  0 for a
+ *        descriptor 0, 1 or 2 that restart gives from its caller (a
+ *        terminal, a pipe, a socket, or a file shared with another
+ *        process).
+ * @reserved: must be zero.
+ */
+struct cr_hdr_fd {
+	struct cr_hdr h;
+	__u32 fd;
+	__u32 flags;
+	__u32 file;
+	__u32 reserved;
+};
+
+/* Values of &cr_hdr_file.kind */
+#define CR_FILE_REG		1	/* a regular file */
+#define CR_FILE_DIR		2	/* a directory */
+#define CR_FILE_CHR		3	/* /dev/null, zero, random or urandom */
+
+/**
+ * struct cr_hdr_file - an open file, reopened by path on restart
+ * @h: record header; type %CR_HDR_FILE.  A %CR_HDR_FILE_PATH record
+ *     follows, with the absolute path of the file.
+ * @kind: CR_FILE_*.
+ * @flags: the open flags (O_* values of the architecture), as fcntl(2)
+ *         F_GETFL gives them; never O_CREAT, O_EXCL, O_NOCTTY or O_TRUNC.
+ *         O_PATH only for a regular file or a directory.
+ * @pos: the file offset; 0 or more.
+ * @rdev_major: for %CR_FILE_CHR, the major device number (1); else 0.
+ * @rdev_minor: for %CR_FILE_CHR, the minor device number: 3 (null),
+ *              5 (zero), 8 (random) or 9 (urandom); else 0.
+ * @reserved: must be zero.
+ */
+struct cr_hdr_file {
+	struct cr_hdr h;
+	__u32 kind;
+	__u32 flags;
+	__s64 pos;
+	__u32 rdev_major;
+	__u32 rdev_minor;
+	__u64 reserved;
+};
+
+/* Most queued signals (both queues) an image may hold */
+#define CR_SIGINFO_MAX		4096
+
+/* Indexes of &cr_hdr_signal.pending and &cr_hdr_signal.nr_queued */
+#define CR_SIGQ_PRIVATE		0	/* the task's own queue (tgkill) */
+#define CR_SIGQ_SHARED		1	/* the process's shared queue (kill) */
+
+/* Longest time in an image, in nanoseconds: KTIME_MAX */
+#define CR_TIME_MAX		0x7fffffffffffffffULL
+
+/**
+ * struct cr_itimer - one interval timer (setitimer(2))
+ * @value: time left before it fires, in nanoseconds; 0 if disarmed.
+ *         For ITIMER_REAL, time of CLOCK_MONOTONIC; for ITIMER_VIRTUAL
+ *         and ITIMER_PROF, CPU time of the process.  At most
+ *         %CR_TIME_MAX.
+ * @interval: its period once it fired, in nanoseconds; 0 for a one-shot
+ *            timer.  At most %CR_TIME_MAX.
+ */
+struct cr_itimer {
+	__u64 value;
+	__u64 interval;
+};
+
+/**
+ * struct cr_hdr_signal - pending signals, alternate stack and itimers
+ * @h: record header; type %CR_HDR_SIGNAL.  It follows the
+ *     %CR_HDR_SIGHAND record, and is followed by the
+ *     @nr_queued[%CR_SIGQ_PRIVATE] %CR_HDR_SIGINFO records of the private
+ *     queue, then the @nr_queued[%CR_SIGQ_SHARED] ones of the shared
+ *     queue, each queue in the order of delivery, then a
+ *     %CR_HDR_RESTART_BLOCK record.
+ * @pending: pending signals of the private (%CR_SIGQ_PRIVATE) and shared
+ *           (%CR_SIGQ_SHARED) queues; bit n-1 is signal n.  A pending
+ *           signal without a %CR_HDR_SIGINFO record of its queue has lost
+ *           its information (the queue was full when it was sent): it is
+ *           delivered with si_code SI_USER, si_pid and si_uid 0.  SIGKILL
+ *           is never pending.
+ * @nr_queued: number of %CR_HDR_SIGINFO records of each queue; their sum
+ *             is at most %CR_SIGINFO_MAX.
+ * @ss_sp: base of the alternate signal stack (sigaltstack(2)), or 0.
+ * @ss_size: its size in bytes, 0 if there is none.
+ * @ss_flags: its flags as sigaltstack(2) set them: SS_DISABLE when there
+ *            is none, and SS_AUTODISARM.
+ * @reserved: must be zero.
+ * @itimer: the interval timers, indexed by ITIMER_REAL (alarm(2) too),
+ *          ITIMER_VIRTUAL and ITIMER_PROF.
+ * @reserved2: must be zero.
+ */
+struct cr_hdr_signal {
+	struct cr_hdr h;
+	__u64 pending[2];
+	__u32 nr_queued[2];
+	__u64 ss_sp;
+	__u64 ss_size;
+	__u32 ss_flags;
+	__u32 reserved;
+	struct cr_itimer itimer[3];
+	__u64 reserved2[2];
+};
+
+/* Length of &cr_hdr_siginfo.fields */
+#define CR_SIGINFO_FIELDS	32
+
+/**
+ * struct cr_hdr_siginfo - one queued signal and its information
+ * @h: record header; type %CR_HDR_SIGINFO.
+ * @queue: %CR_SIGQ_PRIVATE or %CR_SIGQ_SHARED.
+ * @signo: the signal, 1 to 64 but SIGKILL; pending in &cr_hdr_signal.pending
+ *         of @queue.  A signal below SIGRTMIN is queued once at most.
+ * @err: si_errno.
+ * @code: si_code: SI_USER, SI_KERNEL, a negative SI_* code but SI_TIMER
+ *        (SI_QUEUE, SI_TKILL, ...) or a positive code defined for @signo.
+ * @fields: the union of the siginfo_t the process receives, as
+ *          rt_sigqueueinfo(2) takes it (bytes 16 to 47 of a 64-bit
+ *          siginfo_t: si_pid, si_uid, si_value, si_addr, ...), as the
+ *          task saw them.
+ * @reserved: must be zero.
+ */
+struct cr_hdr_siginfo {
+	struct cr_hdr h;
+	__u32 queue;
+	__s32 signo;
+	__s32 err;
+	__s32 code;
+	__u8 fields[CR_SIGINFO_FIELDS];
+	__u64 reserved;
+};
+
+/* Values of &cr_hdr_restart_block.kind */
+#define CR_RESTART_NONE		0	/* not in an interrupted system call */
+#define CR_RESTART_NANOSLEEP	1	/* nanosleep(2), clock_nanosleep(2) */
+
+/**
+ * struct cr_hdr_restart_block - an interrupted system call to resume
+ * @h: record header; type %CR_HDR_RESTART_BLOCK.
+ * @kind: CR_RESTART_*.  With %CR_RESTART_NANOSLEEP, the saved registers
+ *        execute restart_syscall(2), which goes on sleeping.
+ * @clockid: %CR_RESTART_NANOSLEEP: CLOCK_REALTIME, CLOCK_MONOTONIC,
+ *           CLOCK_BOOTTIME or CLOCK_TAI, the clock of the sleep.
+ * @remaining: %CR_RESTART_NANOSLEEP: nanoseconds of sleep left, at most
+ *             %CR_TIME_MAX.
+ * @rmtp: %CR_RESTART_NANOSLEEP: user address where the time left is
+ *        written if the sleep is interrupted, or 0.
+ * @reserved: must be zero.
+ *
+ * With %CR_RESTART_NONE, every other field is zero.
+ */
+struct cr_hdr_restart_block {
+	struct cr_hdr h;
+	__u32 kind;
+	__s32 clockid;
+	__u64 remaining;
+	__u64 rmtp;
+	__u64 reserved;
 };
 
 #endif /* _UAPI_LINUX_CHECKPOINT_HDR_H */

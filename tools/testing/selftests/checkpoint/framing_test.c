@@ -66,8 +66,8 @@
 #define REC_ALIGN(len)	(((size_t)(len) + CR_HDR_ALIGN - 1) &		\
 			 ~(size_t)(CR_HDR_ALIGN - 1))
 
-/* Number of record types checkpoint writes, CR_HDR_* up to CR_HDR_PAGES */
-#define NR_REC_TYPES	(CR_HDR_PAGES + 1)
+/* Number of record types: CR_HDR_* up to the highest one */
+#define NR_REC_TYPES	(CR_HDR_SHMEM_PAGES + 1)
 
 static_assert(sizeof(struct cr_hdr_header) == 160, "cr_hdr_header size");
 static_assert(sizeof(struct cr_hdr_tail) == 32, "cr_hdr_tail size");
@@ -664,6 +664,15 @@ static const __u32 rec_min_len[NR_REC_TYPES] = {
 	[CR_HDR_VMA]		= sizeof(struct cr_hdr_vma),
 	[CR_HDR_VMA_PATH]	= sizeof(struct cr_hdr),
 	[CR_HDR_PAGES]		= sizeof(struct cr_hdr_pages),
+	[CR_HDR_FILES]		= sizeof(struct cr_hdr_files),
+	[CR_HDR_FD]		= sizeof(struct cr_hdr_fd),
+	[CR_HDR_FILE]		= sizeof(struct cr_hdr_file),
+	[CR_HDR_FILE_PATH]	= sizeof(struct cr_hdr),
+	[CR_HDR_SIGNAL]		= sizeof(struct cr_hdr_signal),
+	[CR_HDR_SIGINFO]	= sizeof(struct cr_hdr_siginfo),
+	[CR_HDR_RESTART_BLOCK]	= sizeof(struct cr_hdr_restart_block),
+	[CR_HDR_SHMEM]		= sizeof(struct cr_hdr_shmem),
+	[CR_HDR_SHMEM_PAGES]	= sizeof(struct cr_hdr_pages),
 };
 
 /*
@@ -966,7 +975,7 @@ TEST_F(image, restart_flags)
 	int fd;
 
 	fd = image_file(_metadata, &self->img, NULL);
-	ASSERT_EQ(-1, sys_restart(0, fd, 1));
+	ASSERT_EQ(-1, sys_restart(0, fd, 1UL << 40));
 	ASSERT_EQ(EINVAL, errno);
 	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
 	ASSERT_EQ(-1, sys_restart(self->img.crid, fd, 1UL << 63));

@@ -1,0 +1,704 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Signal and timer state of a task: pending signals with their
+ * information, the alternate signal stack, the interval timers, and the
+ * interrupted system call a stopped task resumes (its restart block).
+ *
+ * Times are saved as what is left: they do not elapse while the task is in
+ * an image.  Queued signals are saved as the task would receive them, ids
+ * included: they were translated into its namespaces when they were sent,
+ * and the restarted task, which is in the same user namespace as the
+ * caller of checkpoint, receives them unchanged.
+ */
+
+#include <linux/checkpoint.h>
+#include <linux/hrtimer.h>
+#include <linux/posix-timers.h>
+#include <linux/ptrace.h>
+#include <linux/restart_block.h>
+#include <linux/sched.h>
+#include <linux/sched/cputime.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task_stack.h>
+#include <linux/signal.h>
+#include <linux/slab.h>
+#include <linux/thread_info.h>
+#include <linux/time.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+
+#include <asm/syscall.h>
+#include <asm/unistd.h>
+
+/**
+ * struct cr_signal_state - signal state read from an image, until restored
+ * @sig: the signal record, validated.
+ * @rb: the restart block record, validated.
+ * @info: the queued signals, private queue first; sig.nr_queued[] of each.
+ */
+struct cr_signal_state {
+	struct cr_hdr_signal sig;
+	struct cr_hdr_restart_block rb;
+	kernel_siginfo_t *info;
+};
+
+/* The queues of a task, indexed by CR_SIGQ_* */
+static struct sigpending *queue_of(struct task_struct *t, int q)
+{
+	return q == CR_SIGQ_SHARED ? &t->signal->shared_pending : &t->pending;
+}
+
+/* Checkpoint: what cannot be saved */
+
+static bool is_nanosleep(const struct restart_block *rb)
+{
+	switch (rb->nanosleep.clockid) {
+	case CLOCK_REALTIME:
+	case CLOCK_MONOTONIC:
+	case CLOCK_BOOTTIME:
+	case CLOCK_TAI:
+		break;
+	default:
+		return false;
+	}
+	return rb->fn == hrtimer_nanosleep_restart &&
+	       (rb->nanosleep.type == TT_NONE ||
+		rb->nanosleep.type == TT_NATIVE);
+}
+
+/* Stopped with a restart block to run on its return to user space */
+static bool in_restart_block(struct task_struct *t)
+{
+	struct pt_regs *regs = task_pt_regs(t);
+
+	return t != current && syscall_get_nr(t, regs) >= 0 &&
+	       syscall_get_error(t, regs) == -ERESTART_RESTARTBLOCK;
+}
+
+static const char *syscall_name(long nr)
+{
+	switch (nr) {
+	case __NR_poll:
+		return "poll";
+	case __NR_futex:
+		return "futex";
+	case __NR_nanosleep:
+		return "nanosleep";
+	case __NR_clock_nanosleep:
+		return "clock_nanosleep";
+	case __NR_restart_syscall:
+		return "restart_syscall";
+	}
+	return "?";
+}
+
+/*
+ * The restart of a relative nanosleep is saved; other restart blocks
+ * (poll, futex wait, sleeps on CPU or alarm clocks) are refused.
+ */
+static int check_restart_block(struct cr_ctx *ctx, struct task_struct *t)
+{
+	const struct restart_block *rb = &t->restart_block;
+	long nr;
+
+	if (!in_restart_block(t) || rb->fn == do_no_restart_syscall ||
+	    is_nanosleep(rb))
+		return 0;
+	nr = syscall_get_nr(t, task_pt_regs(t));
+	return cr_err(ctx, -EOPNOTSUPP,
+		      "task %d is stopped in system call %ld (%s) whose restart cannot be saved yet",
+		      task_pid_vnr(t), nr, syscall_name(nr));
+}
+
+/*
+ * A ptrace stop that reports a system call, an event or a signal to the
+ * tracer would lose it; group stops (PTRACE_EVENT_STOP traps, or the stop
+ * of a task attached with PTRACE_ATTACH) only wait.  So does the report
+ * of a SIGSTOP (that of PTRACE_ATTACH, say): the restarted task
+ * runs, as after a SIGCONT.
+ */
+static int check_ptrace_stop(struct cr_ctx *ctx, struct task_struct *t)
+{
+	const kernel_siginfo_t *si;
+	pid_t pid = task_pid_vnr(t);
+	int signo = 0, code = 0;
+
+	if (t == current)
+		return 0;
+	spin_lock_irq(&t->sighand->siglock);
+	si = t->ptrace ? t->last_siginfo : NULL;
+	if (si) {
+		signo = si->si_signo;
+		code = si->si_code;
+	}
+	spin_unlock_irq(&t->sighand->siglock);
+	if (!signo || code >> 8 == PTRACE_EVENT_STOP || signo == SIGSTOP)
+		return 0;
+	if (signo == SIGTRAP && (code & ~0x80) == SIGTRAP)
+		return cr_err(ctx, -EBUSY,
+			      "task %d is in a ptrace syscall-entry/exit stop", pid);
+	if (signo == SIGTRAP && code >> 8)
+		return cr_err(ctx, -EBUSY,
+			      "task %d is in a ptrace event stop (event %d)", pid,
+			      code >> 8);
+	return cr_err(ctx, -EBUSY,
+		      "task %d is in a ptrace signal-delivery stop (signal %d)",
+		      pid, signo);
+}
+
+/**
+ * cr_check_signals() - refuse signal state that cannot be saved
+ * @ctx: the checkpoint; ctx->task is the task.
+ *
+ * Refused: POSIX timers, a pending SIGKILL, a ptrace stop that is not a
+ * group stop, and a restart block other than that of a relative sleep.
+ *
+ * Return: 0, or -EBUSY or -EOPNOTSUPP with a message.
+ */
+int cr_check_signals(struct cr_ctx *ctx)
+{
+	struct task_struct *t = ctx->task;
+	pid_t pid = task_pid_vnr(t);
+	bool timers, killed;
+
+	spin_lock_irq(&t->sighand->siglock);
+	timers = IS_ENABLED(CONFIG_POSIX_TIMERS) &&
+		 !hlist_empty(&t->signal->posix_timers);
+	killed = sigismember(&t->pending.signal, SIGKILL) ||
+		 sigismember(&t->signal->shared_pending.signal, SIGKILL);
+	spin_unlock_irq(&t->sighand->siglock);
+	if (timers)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "task %d has POSIX timers (timer_create): not supported yet",
+			      pid);
+	if (killed)
+		return cr_err(ctx, -EBUSY, "task %d is being killed", pid);
+	return check_ptrace_stop(ctx, t) ?: check_restart_block(ctx, t);
+}
+
+/* Checkpoint: the records */
+
+/* The queued signals of a task, taken under its siglock */
+struct sigsnap {
+	u64 mask[2];
+	u32 nr[2];
+	u32 max;
+	kernel_siginfo_t *info;
+};
+
+/*
+ * A task in a group stop restarts running, as if continued: SIGCONT would
+ * have flushed its pending stop signals.
+ */
+static bool dropped(struct task_struct *t, int sig)
+{
+	return (t->signal->flags & SIGNAL_STOP_STOPPED) && sig_kernel_stop(sig);
+}
+
+/* Fill @s, or count in it what does not fit; siglock held */
+static void snap_queues(struct task_struct *t, struct sigsnap *s)
+{
+	struct sigqueue *q;
+	u32 n = 0;
+	int i, sig;
+
+	lockdep_assert_held(&t->sighand->siglock);
+	for (i = 0; i < 2; i++) {
+		s->mask[i] = queue_of(t, i)->signal.sig[0];
+		s->nr[i] = 0;
+		for (sig = 1; sig <= _NSIG; sig++)
+			if (dropped(t, sig))
+				s->mask[i] &= ~sigmask(sig);
+		list_for_each_entry(q, &queue_of(t, i)->list, list) {
+			if (dropped(t, q->info.si_signo))
+				continue;
+			if (n < s->max)
+				s->info[n] = q->info;
+			n++;
+			s->nr[i]++;
+		}
+	}
+}
+
+static int snap_signals(struct cr_ctx *ctx, struct sigsnap *s)
+{
+	struct task_struct *t = ctx->task;
+	int tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		spin_lock_irq(&t->sighand->siglock);
+		snap_queues(t, s);
+		spin_unlock_irq(&t->sighand->siglock);
+		if (s->nr[0] + s->nr[1] <= s->max)
+			return 0;
+		if (s->nr[0] + s->nr[1] > CR_SIGINFO_MAX)
+			return cr_err(ctx, -EOPNOTSUPP,
+				      "task %d has %u queued signals, more than %u",
+				      task_pid_vnr(t), s->nr[0] + s->nr[1],
+				      CR_SIGINFO_MAX);
+		kvfree(s->info);
+		s->max = s->nr[0] + s->nr[1];
+		s->info = kvmalloc_array(s->max, sizeof(*s->info), GFP_KERNEL);
+		if (!s->info)
+			return -ENOMEM;
+	}
+	return cr_err(ctx, -EBUSY, "task %d: signals keep arriving",
+		      task_pid_vnr(t));
+}
+
+static void fill_itimers(struct task_struct *t, struct cr_itimer *it)
+{
+	struct signal_struct *sig = t->signal;
+	static const int clock[] = {
+		[ITIMER_VIRTUAL] = CPUCLOCK_VIRT, [ITIMER_PROF] = CPUCLOCK_PROF,
+	};
+	u64 samples[CPUCLOCK_MAX];
+	ktime_t rem;
+	int i;
+
+	spin_lock_irq(&t->sighand->siglock);
+	if (hrtimer_active(&sig->real_timer)) {
+		rem = hrtimer_get_remaining(&sig->real_timer);
+		/* About to fire: as getitimer(2) says */
+		it[ITIMER_REAL].value = rem > 0 ? rem : NSEC_PER_USEC;
+		it[ITIMER_REAL].interval = sig->it_real_incr;
+	}
+	for (i = ITIMER_VIRTUAL; i <= ITIMER_PROF; i++) {
+		struct cpu_itimer *c = &sig->it[clock[i]];
+
+		it[i].interval = c->incr;
+		if (!c->expires)
+			continue;
+		thread_group_sample_cputime(t, samples);
+		it[i].value = c->expires > samples[clock[i]] ?
+			      c->expires - samples[clock[i]] : TICK_NSEC;
+	}
+	spin_unlock_irq(&t->sighand->siglock);
+}
+
+static int write_signal(struct cr_ctx *ctx, const struct sigsnap *s)
+{
+	struct task_struct *t = ctx->task;
+	struct cr_hdr_signal *hs;
+	int ret;
+
+	hs = cr_hbuf_get(ctx, sizeof(*hs));
+	if (!hs)
+		return -ENOMEM;
+	memcpy(hs->pending, s->mask, sizeof(hs->pending));
+	memcpy(hs->nr_queued, s->nr, sizeof(hs->nr_queued));
+	hs->ss_sp = t->sas_ss_sp;
+	hs->ss_size = t->sas_ss_size;
+	hs->ss_flags = t->sas_ss_flags;
+	fill_itimers(t, hs->itimer);
+	ret = cr_write_rec(ctx, hs, CR_HDR_SIGNAL, sizeof(*hs));
+	cr_hbuf_put(ctx, hs);
+	return ret;
+}
+
+static int write_siginfo(struct cr_ctx *ctx, int queue,
+			 const kernel_siginfo_t *info)
+{
+	struct cr_hdr_siginfo *hi;
+	int ret;
+
+	hi = cr_hbuf_get(ctx, sizeof(*hi));
+	if (!hi)
+		return -ENOMEM;
+	hi->queue = queue;
+	hi->signo = info->si_signo;
+	hi->err = info->si_errno;
+	hi->code = info->si_code;
+	memcpy(hi->fields, &info->_sifields, sizeof(hi->fields));
+	ret = cr_write_rec(ctx, hi, CR_HDR_SIGINFO, sizeof(*hi));
+	cr_hbuf_put(ctx, hi);
+	return ret;
+}
+
+static ktime_t clock_now(clockid_t id)
+{
+	switch (id) {
+	case CLOCK_REALTIME:
+		return ktime_get_real();
+	case CLOCK_BOOTTIME:
+		return ktime_get_boottime();
+	case CLOCK_TAI:
+		return ktime_get_clocktai();
+	}
+	return ktime_get();
+}
+
+static void fill_restart_block(struct task_struct *t,
+			       struct cr_hdr_restart_block *hr)
+{
+	const struct restart_block *rb = &t->restart_block;
+	ktime_t left;
+
+	if (!in_restart_block(t) || !is_nanosleep(rb))
+		return;
+	left = ktime_sub(rb->nanosleep.expires,
+			 clock_now(rb->nanosleep.clockid));
+	hr->kind = CR_RESTART_NANOSLEEP;
+	hr->clockid = rb->nanosleep.clockid;
+	hr->remaining = left > 0 ? left : 0;
+	if (rb->nanosleep.type == TT_NATIVE)
+		hr->rmtp = (unsigned long)rb->nanosleep.rmtp;
+}
+
+static int write_restart_block(struct cr_ctx *ctx)
+{
+	struct cr_hdr_restart_block *hr;
+	int ret;
+
+	hr = cr_hbuf_get(ctx, sizeof(*hr));
+	if (!hr)
+		return -ENOMEM;
+	fill_restart_block(ctx->task, hr);
+	ret = cr_write_rec(ctx, hr, CR_HDR_RESTART_BLOCK, sizeof(*hr));
+	cr_hbuf_put(ctx, hr);
+	return ret;
+}
+
+/**
+ * cr_write_signals() - write the signal, siginfo and restart block records
+ * @ctx: the checkpoint; ctx->task is the task, checked by
+ *       cr_check_signals().
+ *
+ * Return: 0, or a negative errno.
+ */
+int cr_write_signals(struct cr_ctx *ctx)
+{
+	struct sigsnap s = {};
+	u32 i;
+	int ret;
+
+	BUILD_BUG_ON(sizeof(((kernel_siginfo_t *)0)->_sifields) !=
+		     CR_SIGINFO_FIELDS);
+	BUILD_BUG_ON(KTIME_MAX != CR_TIME_MAX);
+	ret = snap_signals(ctx, &s);
+	if (!ret)
+		ret = write_signal(ctx, &s);
+	for (i = 0; !ret && i < s.nr[0] + s.nr[1]; i++)
+		ret = write_siginfo(ctx, i < s.nr[0] ? CR_SIGQ_PRIVATE :
+				    CR_SIGQ_SHARED, &s.info[i]);
+	kvfree(s.info);
+	return ret ?: write_restart_block(ctx);
+}
+
+/* Restart: read and check, before the point of no return */
+
+/* What sigaltstack(2) accepts */
+static int check_altstack(struct cr_ctx *ctx, const struct cr_hdr_signal *hs)
+{
+	u32 mode = hs->ss_flags & ~SS_FLAG_BITS;
+
+	if ((hs->ss_flags & SS_FLAG_BITS & ~SS_AUTODISARM) ||
+	    (mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE))
+		return cr_err(ctx, -EINVAL, "bad sigaltstack flags %#x",
+			      hs->ss_flags);
+	if (!hs->ss_size || mode == SS_DISABLE) {
+		if (hs->ss_sp || hs->ss_size)
+			return cr_err(ctx, -EINVAL,
+				      "disabled sigaltstack with an area");
+		return 0;
+	}
+	if (hs->ss_size < MINSIGSTKSZ || hs->ss_sp >= TASK_SIZE ||
+	    hs->ss_size > TASK_SIZE - hs->ss_sp)
+		return cr_err(ctx, -EINVAL, "bad sigaltstack %#llx (%llu bytes)",
+			      hs->ss_sp, hs->ss_size);
+	return 0;
+}
+
+static int check_signal(struct cr_ctx *ctx, const struct cr_hdr_signal *hs)
+{
+	int i;
+
+	if (hs->reserved || memchr_inv(hs->reserved2, 0, sizeof(hs->reserved2)))
+		return cr_err(ctx, -EINVAL, "reserved signal fields are not zero");
+	for (i = 0; i < 2; i++)
+		if (hs->pending[i] & sigmask(SIGKILL))
+			return cr_err(ctx, -EINVAL, "SIGKILL is pending");
+	if (hs->nr_queued[0] > CR_SIGINFO_MAX ||
+	    hs->nr_queued[1] > CR_SIGINFO_MAX - hs->nr_queued[0])
+		return cr_err(ctx, -EINVAL, "%u + %u queued signals, more than %u",
+			      hs->nr_queued[0], hs->nr_queued[1], CR_SIGINFO_MAX);
+	for (i = 0; i < ARRAY_SIZE(hs->itimer); i++)
+		if (hs->itimer[i].value > CR_TIME_MAX ||
+		    hs->itimer[i].interval > CR_TIME_MAX)
+			return cr_err(ctx, -EINVAL, "itimer %d: bad time", i);
+	return check_altstack(ctx, hs);
+}
+
+/* What a process may queue to itself with rt_sigqueueinfo(2) */
+static bool valid_code(int sig, int code)
+{
+	if (code == SI_USER || code == SI_KERNEL)
+		return true;
+	if (code < 0)
+		return code >= SI_ASYNCNL && code != SI_TIMER;
+	return code < SI_KERNEL && siginfo_layout(sig, code) != SIL_KILL;
+}
+
+static int check_siginfo(struct cr_ctx *ctx, const struct cr_hdr_siginfo *hi,
+			 int queue, u64 *seen)
+{
+	const struct cr_hdr_signal *hs = &ctx->sig->sig;
+	int sig = hi->signo;
+
+	if (hi->reserved)
+		return cr_err(ctx, -EINVAL, "reserved siginfo field is not zero");
+	if (hi->queue != queue)
+		return cr_err(ctx, -EINVAL, "siginfo of queue %u, expected %d",
+			      hi->queue, queue);
+	if (sig < 1 || sig > _NSIG || sig == SIGKILL ||
+	    !(hs->pending[queue] & sigmask(sig)))
+		return cr_err(ctx, -EINVAL, "queued signal %d is not pending",
+			      sig);
+	if (sig < SIGRTMIN && (*seen & sigmask(sig)))
+		return cr_err(ctx, -EINVAL, "signal %d is queued twice", sig);
+	*seen |= sigmask(sig);
+	if (!valid_code(sig, hi->code))
+		return cr_err(ctx, -EINVAL, "signal %d: bad si_code %d", sig,
+			      hi->code);
+	return 0;
+}
+
+static int read_siginfo(struct cr_ctx *ctx, int queue, u64 *seen,
+			kernel_siginfo_t *info)
+{
+	struct cr_hdr_siginfo *hi;
+	int ret;
+
+	hi = cr_hbuf_get(ctx, sizeof(*hi));
+	if (!hi)
+		return -ENOMEM;
+	ret = cr_read_rec(ctx, hi, CR_HDR_SIGINFO, sizeof(*hi));
+	if (!ret)
+		ret = check_siginfo(ctx, hi, queue, seen);
+	if (!ret) {
+		clear_siginfo(info);
+		info->si_signo = hi->signo;
+		info->si_errno = hi->err;
+		info->si_code = hi->code;
+		memcpy(&info->_sifields, hi->fields, sizeof(hi->fields));
+	}
+	cr_hbuf_put(ctx, hi);
+	return ret;
+}
+
+static int read_queues(struct cr_ctx *ctx)
+{
+	struct cr_signal_state *st = ctx->sig;
+	u32 nr = st->sig.nr_queued[0] + st->sig.nr_queued[1], i;
+	u64 seen[2] = {};
+	int q, ret = 0;
+
+	st->info = kvmalloc_array(nr ?: 1, sizeof(*st->info), GFP_KERNEL);
+	if (!st->info)
+		return -ENOMEM;
+	for (i = 0; i < nr && !ret; i++) {
+		q = i < st->sig.nr_queued[0] ? CR_SIGQ_PRIVATE : CR_SIGQ_SHARED;
+		ret = read_siginfo(ctx, q, &seen[q], &st->info[i]);
+	}
+	return ret;
+}
+
+static int check_restart_rec(struct cr_ctx *ctx,
+			     const struct cr_hdr_restart_block *hr)
+{
+	if (hr->reserved)
+		return cr_err(ctx, -EINVAL,
+			      "reserved restart block field is not zero");
+	switch (hr->kind) {
+	case CR_RESTART_NONE:
+		if (hr->clockid || hr->remaining || hr->rmtp)
+			return cr_err(ctx, -EINVAL,
+				      "empty restart block with fields set");
+		return 0;
+	case CR_RESTART_NANOSLEEP:
+		break;
+	default:
+		return cr_err(ctx, -EINVAL, "unknown restart block kind %u",
+			      hr->kind);
+	}
+	if (hr->clockid != CLOCK_REALTIME && hr->clockid != CLOCK_MONOTONIC &&
+	    hr->clockid != CLOCK_BOOTTIME && hr->clockid != CLOCK_TAI)
+		return cr_err(ctx, -EINVAL, "nanosleep on clock %d", hr->clockid);
+	if (hr->remaining > CR_TIME_MAX)
+		return cr_err(ctx, -EINVAL, "nanosleep of %llu ns",
+			      hr->remaining);
+	if (hr->rmtp >= TASK_SIZE)
+		return cr_err(ctx, -EINVAL, "nanosleep rmtp %#llx", hr->rmtp);
+	return 0;
+}
+
+/**
+ * cr_read_signals() - read the signal, siginfo and restart block records
+ * @ctx: the restart.
+ *
+ * Before the point of no return: checks everything, changes nothing.  The
+ * state is kept in ctx->sig until cr_restore_signals().
+ *
+ * Return: 0, or a negative errno (-EINVAL for an invalid record).
+ */
+int cr_read_signals(struct cr_ctx *ctx)
+{
+	struct cr_signal_state *st;
+	int ret;
+
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	ctx->sig = st;
+	ret = cr_read_rec(ctx, &st->sig, CR_HDR_SIGNAL, sizeof(st->sig));
+	if (!ret)
+		ret = check_signal(ctx, &st->sig);
+	if (!ret)
+		ret = read_queues(ctx);
+	if (!ret)
+		ret = cr_read_rec(ctx, &st->rb, CR_HDR_RESTART_BLOCK,
+				  sizeof(st->rb));
+	return ret ?: check_restart_rec(ctx, &st->rb);
+}
+
+/* Restart: after the point of no return */
+
+/* As setitimer(2) does, for a caller without itimers */
+static void restore_itimers(const struct cr_itimer *it)
+{
+	struct signal_struct *sig = current->signal;
+	static const int clock[] = {
+		[ITIMER_VIRTUAL] = CPUCLOCK_VIRT, [ITIMER_PROF] = CPUCLOCK_PROF,
+	};
+	u64 val, none;
+	int i;
+
+	spin_lock_irq(&current->sighand->siglock);
+	if (it[ITIMER_REAL].value) {
+		sig->it_real_incr = it[ITIMER_REAL].interval;
+		hrtimer_start(&sig->real_timer, it[ITIMER_REAL].value,
+			      HRTIMER_MODE_REL);
+	}
+	for (i = ITIMER_VIRTUAL; i <= ITIMER_PROF; i++) {
+		/* What is left to expiry, without setitimer's extra tick */
+		val = it[i].value;
+		none = 0;
+		if (val)
+			set_process_cpu_timer(current, clock[i], &val, &none);
+		sig->it[clock[i]].expires = val;
+		sig->it[clock[i]].incr = it[i].interval;
+	}
+	spin_unlock_irq(&current->sighand->siglock);
+}
+
+static int queue_signal(struct cr_ctx *ctx, kernel_siginfo_t *info, int q)
+{
+	int ret;
+
+	spin_lock_irq(&current->sighand->siglock);
+	ret = send_signal_locked(info->si_signo, info, current,
+				 q == CR_SIGQ_SHARED ? PIDTYPE_TGID : PIDTYPE_PID);
+	spin_unlock_irq(&current->sighand->siglock);
+	if (ret)
+		return cr_err(ctx, ret, "cannot queue signal %d again",
+			      info->si_signo);
+	return 0;
+}
+
+/* Pending signals without information: what dequeuing them gives */
+static int restore_bare(struct cr_ctx *ctx, int q, u64 mask)
+{
+	kernel_siginfo_t info;
+	int sig, ret;
+
+	for (sig = 1; sig <= _NSIG; sig++) {
+		if (!(mask & sigmask(sig)))
+			continue;
+		clear_siginfo(&info);
+		info.si_signo = sig;
+		info.si_code = SI_USER;
+		ret = queue_signal(ctx, &info, q);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int restore_pending(struct cr_ctx *ctx)
+{
+	struct cr_signal_state *st = ctx->sig;
+	u32 nr = st->sig.nr_queued[0] + st->sig.nr_queued[1], i;
+	u64 bare[2];
+	int q, ret;
+
+	memcpy(bare, st->sig.pending, sizeof(bare));
+	for (i = 0; i < nr; i++) {
+		q = i < st->sig.nr_queued[0] ? CR_SIGQ_PRIVATE : CR_SIGQ_SHARED;
+		bare[q] &= ~sigmask(st->info[i].si_signo);
+		ret = queue_signal(ctx, &st->info[i], q);
+		if (ret)
+			return ret;
+	}
+	return restore_bare(ctx, CR_SIGQ_PRIVATE, bare[CR_SIGQ_PRIVATE]) ?:
+	       restore_bare(ctx, CR_SIGQ_SHARED, bare[CR_SIGQ_SHARED]);
+}
+
+/**
+ * cr_restore_signals() - make the signal state read by cr_read_signals()
+ *                        the caller's
+ * @ctx: the restart.
+ *
+ * After the point of no return, once the signal dispositions and the
+ * blocked signals are restored: the signals are queued again as they were,
+ * and those not blocked are delivered on the return to user space.  The
+ * interval timers go on from what was left.
+ *
+ * Return: 0, or a negative errno (-EAGAIN if RLIMIT_SIGPENDING does not
+ * let the real-time signals be queued again).
+ */
+int cr_restore_signals(struct cr_ctx *ctx)
+{
+	const struct cr_hdr_signal *hs = &ctx->sig->sig;
+
+	current->sas_ss_sp = hs->ss_sp;
+	current->sas_ss_size = hs->ss_size;
+	current->sas_ss_flags = hs->ss_flags;
+	restore_itimers(hs->itimer);
+	return restore_pending(ctx);
+}
+
+/**
+ * cr_restore_restart_block() - resume the interrupted system call
+ * @ctx: the restart, after cr_restore_cpu(), whose registers execute
+ *       restart_syscall(2) when the task was stopped in a sleep.
+ *
+ * The sleep goes on for the time it had left, on the same clock, and
+ * writes what is left to the same rmtp if it is interrupted again.
+ */
+void cr_restore_restart_block(struct cr_ctx *ctx)
+{
+	const struct cr_hdr_restart_block *hr = &ctx->sig->rb;
+	struct restart_block *rb = &current->restart_block;
+
+	if (hr->kind != CR_RESTART_NANOSLEEP)
+		return;
+	rb->nanosleep.clockid = hr->clockid;
+	rb->nanosleep.expires = ktime_add_safe(clock_now(hr->clockid),
+					       hr->remaining);
+	rb->nanosleep.type = hr->rmtp ? TT_NATIVE : TT_NONE;
+	rb->nanosleep.rmtp = u64_to_user_ptr(hr->rmtp);
+	set_restart_fn(rb, hrtimer_nanosleep_restart);
+}
+
+/**
+ * cr_free_signals() - free what cr_read_signals() kept
+ * @ctx: the restart.
+ */
+void cr_free_signals(struct cr_ctx *ctx)
+{
+	if (!ctx->sig)
+		return;
+	kvfree(ctx->sig->info);
+	kfree(ctx->sig);
+	ctx->sig = NULL;
+}
