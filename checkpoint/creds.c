@@ -45,6 +45,26 @@ static void fill_creds(struct cr_hdr_creds *ch, const struct cred *c)
 	ch->ngroups = c->group_info->ngroups;
 }
 
+/*
+ * Every id has a mapping in the caller's user namespace: an unmapped one
+ * would be saved as the overflow id, and restored as that.
+ */
+static bool creds_mapped(const struct cred *c)
+{
+	struct user_namespace *ns = current_user_ns();
+	int i;
+
+	if (!kuid_has_mapping(ns, c->uid) || !kuid_has_mapping(ns, c->euid) ||
+	    !kuid_has_mapping(ns, c->suid) || !kuid_has_mapping(ns, c->fsuid) ||
+	    !kgid_has_mapping(ns, c->gid) || !kgid_has_mapping(ns, c->egid) ||
+	    !kgid_has_mapping(ns, c->sgid) || !kgid_has_mapping(ns, c->fsgid))
+		return false;
+	for (i = 0; i < c->group_info->ngroups; i++)
+		if (!kgid_has_mapping(ns, c->group_info->gid[i]))
+			return false;
+	return true;
+}
+
 static int write_groups(struct cr_ctx *ctx, const struct group_info *gi)
 {
 	struct user_namespace *ns = current_user_ns();
@@ -71,6 +91,12 @@ int cr_write_creds(struct cr_ctx *ctx)
 	u32 extra;
 	int ret;
 
+	if (!creds_mapped(c)) {
+		put_cred(c);
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "task %d: an id of its credentials has no mapping in the caller's user namespace",
+			      task_pid_vnr(ctx->task));
+	}
 	ch = cr_hbuf_get(ctx, sizeof(*ch));
 	if (!ch) {
 		put_cred(c);

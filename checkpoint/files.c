@@ -587,9 +587,9 @@ static int read_table(struct cr_ctx *ctx, struct cr_files_state *st)
 	st->nr_fds = fh.nr_fds;
 	st->nr_files = fh.nr_files;
 	st->fds = kvcalloc(st->nr_fds ?: 1, sizeof(*st->fds),
-			   GFP_KERNEL_ACCOUNT);
+			   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	st->files = kvcalloc(st->nr_files + 1, sizeof(*st->files),
-			     GFP_KERNEL_ACCOUNT);
+			     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	st->marks = kvzalloc(st->nr_files + 1, GFP_KERNEL_ACCOUNT);
 	st->buf = kmalloc(CR_PATH_MAX + 1, GFP_KERNEL);
 	if (!st->fds || !st->files || !st->marks || !st->buf)
@@ -734,7 +734,7 @@ static struct file *open_file(const struct cr_hdr_file *fh, const char *name)
 	path_put(&path);
 	if (!same)
 		return ERR_PTR(-ESTALE);
-	f = filp_open(name, fh->flags, 0);
+	f = filp_open(name, fh->flags | O_NOCTTY, 0);
 	if (IS_ERR(f))
 		return f;
 	if (!same_kind(fh, file_inode(f))) {

@@ -219,7 +219,7 @@ static bool pseudo_file(const struct path *path)
 static bool shared_anon(struct vm_area_struct *vma)
 {
 	/* A memfd is unlinked too; SysV shm has its own vm_ops */
-	return vma_is_anon_shmem(vma) &&
+	return vma_is_anon_shmem(vma) && (vma->vm_flags & VM_MAYSHARE) &&
 	       IS_PRIVATE(file_inode(vma->vm_file)) &&
 	       !strcmp(vma->vm_file->f_path.dentry->d_name.name, SHMEM_NAME);
 }
@@ -999,7 +999,7 @@ static struct file *open_regular(const char *name, int flags)
 	path_put(&path);
 	if (!reg)
 		return ERR_PTR(-EINVAL);
-	f = filp_open(name, flags | O_LARGEFILE, 0);
+	f = filp_open(name, flags | O_LARGEFILE | O_NOCTTY, 0);
 	if (!IS_ERR(f) && !S_ISREG(file_inode(f)->i_mode)) {
 		fput(f);
 		return ERR_PTR(-EINVAL);

@@ -99,6 +99,10 @@ static int check_misc(struct cr_ctx *ctx, struct task_struct *t)
 	if (t->seccomp.mode != SECCOMP_MODE_DISABLED)
 		return cr_err(ctx, -EOPNOTSUPP, "task %d uses seccomp", pid);
 #endif
+	if (task_no_new_privs(t))
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "task %d has no_new_privs set: not supported yet",
+			      pid);
 	if (task_cred_xxx(t, user_ns) != current_user_ns())
 		return cr_err(ctx, -EOPNOTSUPP,
 			      "task %d is in another user namespace", pid);
@@ -135,7 +139,16 @@ static void fill_task(struct cr_hdr_task *th, struct task_struct *t)
 	int i;
 
 	__get_task_comm((char *)th->comm, sizeof(th->comm), t);
-	th->blocked = t->blocked.sig[0];
+	/*
+	 * In sigsuspend(), ppoll(), pselect6() or epoll_pwait(), blocked is
+	 * the call's temporary mask and the task's own is kept aside until
+	 * the call returns.  The call is made again after restart (see
+	 * cr_write_cpu()), so the task's own mask is the one to save.
+	 */
+	if (test_tsk_restore_sigmask(t))
+		th->blocked = t->saved_sigmask.sig[0];
+	else
+		th->blocked = t->blocked.sig[0];
 #ifdef CONFIG_FUTEX
 	th->robust_list = (unsigned long)t->robust_list;
 	if (t->robust_list)

@@ -211,6 +211,14 @@ static long restart_task(struct cr_ctx *ctx, const struct cr_hdr *h)
 	if (ret)
 		return ret;
 
+	/*
+	 * Reading the image may have taken long: what the caller must not
+	 * have (a pending signal, another thread...) is checked again.
+	 */
+	ret = cr_check_caller(ctx);
+	if (ret)
+		return ret;
+
 	/* The point of no return */
 	ctx->replaced = true;
 	ret = restore(ctx, &ax);

@@ -111,6 +111,43 @@ static int check_restart_block(struct cr_ctx *ctx, struct task_struct *t)
 }
 
 /*
+ * A task stopped in a system call a signal interrupted, with a signal to
+ * deliver to a handler: after the handler the call returns EINTR (or is
+ * made again with SA_RESTART), but the image makes it again in any case
+ * (see cr_write_cpu()).  Refused until the image can hold that choice.
+ */
+static int check_interrupted(struct cr_ctx *ctx, struct task_struct *t)
+{
+	struct pt_regs *regs = task_pt_regs(t);
+	bool handled = false;
+	void __user *handler;
+	long err;
+	int sig;
+
+	if (t == current || syscall_get_nr(t, regs) < 0)
+		return 0;
+	err = syscall_get_error(t, regs);
+	if (err != -ERESTARTSYS && err != -ERESTARTNOHAND &&
+	    err != -ERESTART_RESTARTBLOCK)
+		return 0;
+	spin_lock_irq(&t->sighand->siglock);
+	for (sig = 1; sig <= _NSIG && !handled; sig++) {
+		if (sigismember(&t->blocked, sig) ||
+		    (!sigismember(&t->pending.signal, sig) &&
+		     !sigismember(&t->signal->shared_pending.signal, sig)))
+			continue;
+		handler = t->sighand->action[sig - 1].sa.sa_handler;
+		handled = handler != SIG_DFL && handler != SIG_IGN;
+	}
+	spin_unlock_irq(&t->sighand->siglock);
+	if (handled)
+		return cr_err(ctx, -EBUSY,
+			      "task %d is stopped in an interrupted system call with signal %d to handle: not supported yet",
+			      task_pid_vnr(t), sig - 1);
+	return 0;
+}
+
+/*
  * A ptrace stop that reports a system call, an event or a signal to the
  * tracer would lose it; group stops (PTRACE_EVENT_STOP traps, or the stop
  * of a task attached with PTRACE_ATTACH) only wait.  So does the report
@@ -173,7 +210,8 @@ int cr_check_signals(struct cr_ctx *ctx)
 			      pid);
 	if (killed)
 		return cr_err(ctx, -EBUSY, "task %d is being killed", pid);
-	return check_ptrace_stop(ctx, t) ?: check_restart_block(ctx, t);
+	return check_ptrace_stop(ctx, t) ?: check_interrupted(ctx, t) ?:
+	       check_restart_block(ctx, t);
 }
 
 /* Checkpoint: the records */

@@ -1490,8 +1490,6 @@ static int shared_deleted_setup(struct refuse_ctx *c)
 	return 0;
 }
 
-}
-
 static void refuse_body(void *arg, int imgfd)
 {
 	const struct refuse_args *a = arg;
@@ -1810,6 +1808,98 @@ TEST_F_TIMEOUT(restart, other_task_ran_meanwhile, TEST_TIMEOUT)
 	expect_in_syscall(_metadata, pid, __NR_pause, "continued target");
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
 	expect_exit(_metadata, pid, EXIT_RESTARTED, "target");
+}
+
+/*
+ * A stopped task with a signal to handle pending, in a system call the
+ * signal interrupted: the call should return EINTR after the handler,
+ * which the image cannot say yet.  EBUSY, and the task goes on.
+ */
+TEST_F_TIMEOUT(restart, other_task_interrupted_with_handler, TEST_TIMEOUT)
+{
+	int status;
+	pid_t pid;
+
+	pid = start_target(_metadata, false);
+	expect_in_syscall(_metadata, pid, __NR_pause, "target");
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+
+	ASSERT_EQ(-1, sys_checkpoint(pid, self->d.imgfd, 0));
+	ASSERT_EQ(EBUSY, errno);
+	ASSERT_EQ('T', proc_state(pid));
+
+	/* Continued, it runs its handler for SIGUSR1 and exits */
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "target");
+}
+
+/*
+ * A task stopped in sigsuspend(): its own signal mask, not the temporary
+ * one of the call, is what it has once the call returns after restart.
+ */
+static volatile sig_atomic_t susp_got;
+
+static void susp_handler(int sig)
+{
+	susp_got = sig;
+}
+
+static void __attribute__((noreturn)) susp_main(void)
+{
+	struct sigaction sa = { .sa_handler = susp_handler };
+	sigset_t both, temp, now;
+
+	cr_phase = "target";
+	sigemptyset(&both);
+	sigaddset(&both, SIGUSR1);
+	sigaddset(&both, SIGUSR2);
+	sigemptyset(&temp);
+	sigaddset(&temp, SIGUSR2);
+	if (sigaction(SIGUSR1, &sa, NULL) ||
+	    sigprocmask(SIG_SETMASK, &both, NULL))
+		_exit(EXIT_SETUP);
+	cr_prepare(-1);
+	while (!susp_got)
+		sigsuspend(&temp);	/* SIGUSR1 let in, SIGUSR2 not */
+	cr_phase = "restarted target";
+	if (!CHECK(sigprocmask(SIG_SETMASK, NULL, &now) == 0))
+		cr_exit(0);
+	CHECKF(sigismember(&now, SIGUSR1) && sigismember(&now, SIGUSR2),
+	       "after sigsuspend: SIGUSR1 %sblocked, SIGUSR2 %sblocked",
+	       sigismember(&now, SIGUSR1) ? "" : "not ",
+	       sigismember(&now, SIGUSR2) ? "" : "not ");
+	cr_exit(EXIT_RESTARTED);
+}
+
+TEST_F_TIMEOUT(restart, other_task_in_sigsuspend, TEST_TIMEOUT)
+{
+	int status;
+	long crid;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		susp_main();
+	kid_add(pid);
+	expect_in_syscall(_metadata, pid, __NR_rt_sigsuspend, "target");
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
+	crid = sys_checkpoint(pid, self->d.imgfd, 0);
+	ASSERT_LT(0, crid) TH_LOG("checkpoint: %s", strerror(errno));
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	kid_del(pid);
+
+	pid = spawn_restarter(_metadata, &self->d, crid, NULL, NULL);
+	expect_in_syscall(_metadata, pid, __NR_rt_sigsuspend,
+			  "restarted target");
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted target");
 }
 
 /* Restart reads the image from a pipe while checkpoint writes it */
