@@ -41,6 +41,28 @@ struct cr_task_state {
 
 /* Checkpoint: what this version cannot save is refused up front */
 
+/*
+ * Children (running or zombies) and tracees would be lost: the restarted
+ * task would have none to wait for.  Process trees are for later.
+ */
+static int check_relatives(struct cr_ctx *ctx, struct task_struct *t)
+{
+	bool children, tracees;
+
+	read_lock(&tasklist_lock);
+	children = !list_empty(&t->children);
+	tracees = !list_empty(&t->ptraced);
+	read_unlock(&tasklist_lock);
+	if (children)
+		return cr_err(ctx, -EBUSY,
+			      "task %d has children (running or not reaped): process trees are not supported yet",
+			      task_pid_vnr(t));
+	if (tracees)
+		return cr_err(ctx, -EBUSY, "task %d traces other tasks",
+			      task_pid_vnr(t));
+	return 0;
+}
+
 static int check_sharing(struct cr_ctx *ctx, struct task_struct *t)
 {
 	int ret = 0;
@@ -128,8 +150,8 @@ int cr_check_task(struct cr_ctx *ctx)
 {
 	struct task_struct *t = ctx->task;
 
-	return check_sharing(ctx, t) ?: cr_check_signals(ctx) ?:
-	       check_misc(ctx, t);
+	return check_sharing(ctx, t) ?: check_relatives(ctx, t) ?:
+	       cr_check_signals(ctx) ?: check_misc(ctx, t);
 }
 
 /* Checkpoint: the records */

@@ -925,7 +925,6 @@ static void task_pre(void *arg)
 #define LIST_LEN	1000
 #define ERRNO_VALUE	4242
 
-
 struct node {
 	struct node *next;
 	unsigned int len;
@@ -1453,6 +1452,45 @@ static int thread_still(struct refuse_ctx *c)
 static int thread_undo(struct refuse_ctx *c)
 {
 	return thr_stop_join();
+}
+
+/* c->arg: 1 for a child that exits and is left a zombie, 0 for a live one */
+static int child_setup(struct refuse_ctx *c)
+{
+	siginfo_t si;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (c->arg)
+			_exit(0);
+		for (;;)
+			pause();
+	}
+	c->fds[0] = pid;
+	/* A zombie: wait until it exited, without reaping it */
+	if (c->arg)
+		return waitid(P_PID, pid, &si, WEXITED | WNOWAIT);
+	return 0;
+}
+
+static int child_still(struct refuse_ctx *c)
+{
+	siginfo_t si = { 0 };
+
+	if (c->arg)
+		return waitid(P_PID, c->fds[0], &si, WEXITED | WNOWAIT) ||
+		       si.si_pid != c->fds[0] ? -1 : 0;
+	return kill(c->fds[0], 0);
+}
+
+static int child_undo(struct refuse_ctx *c)
+{
+	if (!c->arg && kill(c->fds[0], SIGKILL))
+		return -1;
+	return waitpid(c->fds[0], NULL, 0) == c->fds[0] ? 0 : -1;
 }
 
 static int shared_still(struct refuse_ctx *c)
@@ -2242,6 +2280,16 @@ FIXTURE_VARIANT_ADD(refuse, open_fd) {
 FIXTURE_VARIANT_ADD(refuse, thread) {
 	.err = EBUSY,
 	.setup = thread_setup, .still = thread_still, .undo = thread_undo,
+};
+
+FIXTURE_VARIANT_ADD(refuse, child) {
+	.err = EBUSY,
+	.setup = child_setup, .still = child_still, .undo = child_undo,
+};
+
+FIXTURE_VARIANT_ADD(refuse, zombie_child) {
+	.err = EBUSY, .arg = 1,
+	.setup = child_setup, .still = child_still, .undo = child_undo,
 };
 
 FIXTURE_VARIANT_ADD(refuse, shared_deleted_file) {
