@@ -612,11 +612,11 @@ static void restore_itimers(const struct cr_itimer *it)
 	int i;
 
 	spin_lock_irq(&current->sighand->siglock);
-	if (it[ITIMER_REAL].value) {
-		sig->it_real_incr = it[ITIMER_REAL].interval;
+	/* Not the caller's, even disarmed: getitimer(2) shows the interval */
+	sig->it_real_incr = it[ITIMER_REAL].value ? it[ITIMER_REAL].interval : 0;
+	if (it[ITIMER_REAL].value)
 		hrtimer_start(&sig->real_timer, it[ITIMER_REAL].value,
 			      HRTIMER_MODE_REL);
-	}
 	for (i = ITIMER_VIRTUAL; i <= ITIMER_PROF; i++) {
 		/* What is left to expiry, without setitimer's extra tick */
 		val = it[i].value;

@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 
 #include <asm/ldt.h>
+#include <linux/futex.h>
 
 #include "cr_harness.h"
 
@@ -1936,6 +1937,60 @@ TEST_F_TIMEOUT(restart, other_task_in_sigsuspend, TEST_TIMEOUT)
 	pid = spawn_restarter(_metadata, &self->d, crid, NULL, NULL);
 	expect_in_syscall(_metadata, pid, __NR_rt_sigsuspend,
 			  "restarted target");
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted target");
+}
+
+/*
+ * A task stopped in a futex wait without a timeout (-ERESTARTSYS): the
+ * restarted task waits again; a handler that changes the word ends it.
+ */
+static volatile int fut_word;
+
+static void fut_handler(int sig)
+{
+	fut_word = 1;
+}
+
+static void __attribute__((noreturn)) fut_main(void)
+{
+	struct sigaction sa = { .sa_handler = fut_handler,
+				.sa_flags = SA_RESTART };
+
+	cr_phase = "target";
+	if (sigaction(SIGUSR1, &sa, NULL))
+		_exit(EXIT_SETUP);
+	cr_prepare(-1);
+	while (!fut_word)
+		syscall(__NR_futex, &fut_word, FUTEX_WAIT_PRIVATE, 0, NULL,
+			NULL, 0);
+	cr_exit(EXIT_RESTARTED);
+}
+
+TEST_F_TIMEOUT(restart, other_task_in_futex_wait, TEST_TIMEOUT)
+{
+	int status;
+	long crid;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		fut_main();
+	kid_add(pid);
+	expect_in_syscall(_metadata, pid, __NR_futex, "target");
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
+	crid = sys_checkpoint(pid, self->d.imgfd, 0);
+	ASSERT_LT(0, crid) TH_LOG("checkpoint: %s", strerror(errno));
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	kid_del(pid);
+
+	pid = spawn_restarter(_metadata, &self->d, crid, NULL, NULL);
+	expect_in_syscall(_metadata, pid, __NR_futex, "restarted target");
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
 	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted target");
 }
