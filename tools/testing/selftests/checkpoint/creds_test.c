@@ -220,26 +220,6 @@ struct image {
 	size_t len;
 };
 
-static __u32 crc32_zlib(const void *buf, size_t len)
-{
-	static __u32 table[256];
-	const unsigned char *p = buf;
-	__u32 crc = ~0U, c;
-	int i, j;
-
-	if (!table[1]) {
-		for (i = 0; i < 256; i++) {
-			c = i;
-			for (j = 0; j < 8; j++)
-				c = (c >> 1) ^ (0xedb88320U & -(c & 1));
-			table[i] = c;
-		}
-	}
-	while (len--)
-		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return ~crc;
-}
-
 #define REC_ALIGN(len) (((size_t)(len) + CR_HDR_ALIGN - 1) & ~(size_t)(CR_HDR_ALIGN - 1))
 
 static struct cr_hdr *find_rec(struct image *img, __u32 type)

@@ -719,26 +719,6 @@ static void refuse_body(void *arg, int imgfd)
 
 /* Images to edit: records located by type, the tail resealed */
 
-static uint32_t crc32_zlib(const void *buf, size_t len)
-{
-	static uint32_t table[256];
-	const unsigned char *p = buf;
-	uint32_t crc = ~0U, c;
-	int i, j;
-
-	if (!table[1]) {
-		for (i = 0; i < 256; i++) {
-			c = i;
-			for (j = 0; j < 8; j++)
-				c = (c >> 1) ^ (0xedb88320U & -(c & 1));
-			table[i] = c;
-		}
-	}
-	while (len--)
-		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return ~crc;
-}
-
 struct image {
 	unsigned char *buf;
 	size_t len;

@@ -550,21 +550,6 @@ static void posix_timer_body(void *arg, int imgfd)
 
 /* Validation of the records: an edited image is refused before the PONR */
 
-/* zlib's crc32(0, buf, len) */
-static uint32_t crc32_zlib(const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-	uint32_t crc = ~0U;
-	int k;
-
-	while (len--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xedb88320 & -(crc & 1));
-	}
-	return ~crc;
-}
-
 #define ALIGN8(x)	(((x) + 7) & ~(size_t)7)
 
 /* Offset of the @nth (from 0) record of @type in @buf, or -1 */
