@@ -86,7 +86,7 @@ static int apply(const struct setup *s)
 		return -1;
 	/* ENOENT for a cwd outside the root, which checkpoint refuses */
 	if (!getcwd(ts.cwd, sizeof(ts.cwd)))
-		strcpy(ts.cwd, "(unreachable)");
+		snprintf(ts.cwd, sizeof(ts.cwd), "(unreachable)");
 	return 0;
 }
 
@@ -129,7 +129,7 @@ static void ts_verify(bool restarted)
 	char want[PATH_MAX], buf[256], cwd[PATH_MAX];
 	struct stat st, up, dot;
 
-	strcpy(want, ts.cwd);
+	snprintf(want, sizeof(want), "%s", ts.cwd);
 	if (restarted && read_file(ts.s.expect, buf, sizeof(buf)) > 0) {
 		if (sscanf(buf, "dumpable %d", &n) == 1)
 			dumpable = n;
@@ -471,11 +471,11 @@ FIXTURE_TEARDOWN_PARENT(ts)
 }
 
 /* A chrooted child with its cwd in the chroot: /sub */
-static void chrooted(FIXTURE_DATA(ts) *self, struct setup *s)
+static void chrooted(const char *root, struct setup *s)
 {
-	strcpy(s->root, self->root);
-	strcpy(s->cwd, "/sub");
-	strcpy(s->expect, "/expect");
+	snprintf(s->root, sizeof(s->root), "%s", root);
+	snprintf(s->cwd, sizeof(s->cwd), "/sub");
+	snprintf(s->expect, sizeof(s->expect), "/expect");
 }
 
 /* Checkpoint a stopped child that ran @s; kill it.  -1 and errno if refused */
@@ -529,7 +529,7 @@ TEST_F_TIMEOUT(ts, chroot_restored, TEST_TIMEOUT)
 	struct setup s = {};
 	struct rst r = {};
 
-	chrooted(self, &s);
+	chrooted(self->root, &s);
 	stopped_restart(_metadata, &self->d, &s, &r);
 }
 
@@ -540,7 +540,7 @@ TEST_F_TIMEOUT(ts, chroot_records, TEST_TIMEOUT)
 	char buf[4096];
 	struct image img = { (unsigned char *)buf };
 
-	chrooted(self, &s);
+	chrooted(self->root, &s);
 	ASSERT_LT(0, checkpoint_stopped(_metadata, &self->d, &s));
 	img.len = pread(self->d.imgfd, buf, sizeof(buf), 0);
 	ASSERT_LT(0, (ssize_t)img.len);
@@ -555,7 +555,7 @@ TEST_F_TIMEOUT(ts, chroot_cwd_dotdot, TEST_TIMEOUT)
 	struct rst r = {};
 	char path[128];
 
-	chrooted(self, &s);
+	chrooted(self->root, &s);
 	ASSERT_LT(0, checkpoint_stopped(_metadata, &self->d, &s));
 	image_edit(_metadata, self->d.img, self->edited, e_cwd_dotdot);
 	snprintf(path, sizeof(path), "%s/expect", self->root);
@@ -571,7 +571,7 @@ TEST_F_TIMEOUT(ts, chroot_needs_cap_sys_chroot, TEST_TIMEOUT)
 	struct rst root = {};
 	struct setup s = { .nobody = true };
 
-	chrooted(self, &s);
+	chrooted(self->root, &s);
 	stopped_restart(_metadata, &self->d, &s, &r);
 	restart_with(_metadata, self->d.img, &root);
 }
@@ -582,7 +582,7 @@ TEST_F_TIMEOUT(ts, same_root_unprivileged, TEST_TIMEOUT)
 	struct rst r = { .nobody = true };
 	struct setup s = { .nobody = true };
 
-	strcpy(s.cwd, self->sub);
+	snprintf(s.cwd, sizeof(s.cwd), "%s", self->sub);
 	stopped_restart(_metadata, &self->d, &s, &r);
 }
 
@@ -592,7 +592,7 @@ TEST_F_TIMEOUT(ts, root_missing, TEST_TIMEOUT)
 	struct setup s = {};
 	char gone[128];
 
-	chrooted(self, &s);
+	chrooted(self->root, &s);
 	ASSERT_LT(0, checkpoint_stopped(_metadata, &self->d, &s));
 	snprintf(gone, sizeof(gone), "%s.gone", self->root);
 	ASSERT_EQ(0, rename(self->root, gone));
@@ -605,7 +605,7 @@ TEST_F_TIMEOUT(ts, root_not_a_directory, TEST_TIMEOUT)
 	struct setup s = {};
 	char gone[128];
 
-	chrooted(self, &s);
+	chrooted(self->root, &s);
 	ASSERT_LT(0, checkpoint_stopped(_metadata, &self->d, &s));
 	snprintf(gone, sizeof(gone), "%s.gone", self->root);
 	ASSERT_EQ(0, rename(self->root, gone));
@@ -619,7 +619,7 @@ TEST_F_TIMEOUT(ts, root_not_searchable, TEST_TIMEOUT)
 			 .msg = "enter the root directory" };
 	struct setup s = { .nobody = true };
 
-	chrooted(self, &s);
+	chrooted(self->root, &s);
 	ASSERT_LT(0, checkpoint_stopped(_metadata, &self->d, &s));
 	ASSERT_EQ(0, chmod(self->root, 0600));
 	restart_with(_metadata, self->d.img, &r);
@@ -631,7 +631,7 @@ TEST_F_TIMEOUT(ts, cwd_missing, TEST_TIMEOUT)
 	struct rst r = { .err = ENOENT, .msg = "working directory /sub" };
 	struct setup s = {};
 
-	chrooted(self, &s);
+	chrooted(self->root, &s);
 	ASSERT_LT(0, checkpoint_stopped(_metadata, &self->d, &s));
 	ASSERT_EQ(0, rmdir(self->sub));
 	restart_with(_metadata, self->d.img, &r);
@@ -643,7 +643,7 @@ TEST_F_TIMEOUT(ts, cwd_not_searchable, TEST_TIMEOUT)
 			 .msg = "enter the working directory" };
 	struct setup s = { .nobody = true };
 
-	strcpy(s.cwd, self->sub);
+	snprintf(s.cwd, sizeof(s.cwd), "%s", self->sub);
 	ASSERT_LT(0, checkpoint_stopped(_metadata, &self->d, &s));
 	ASSERT_EQ(0, chmod(self->sub, 0600));
 	restart_with(_metadata, self->d.img, &r);
@@ -664,7 +664,7 @@ TEST_F_TIMEOUT(ts, cwd_relative, TEST_TIMEOUT)
 	struct rst r = { .err = EINVAL, .msg = "working directory" };
 	struct setup s = {};
 
-	chrooted(self, &s);
+	chrooted(self->root, &s);
 	ASSERT_LT(0, checkpoint_stopped(_metadata, &self->d, &s));
 	image_edit(_metadata, self->d.img, self->edited, e_cwd_relative);
 	restart_with(_metadata, self->edited, &r);
@@ -675,7 +675,7 @@ TEST_F_TIMEOUT(ts, cwd_outside_root, TEST_TIMEOUT)
 {
 	struct setup s = {};
 
-	strcpy(s.root, self->root);
+	snprintf(s.root, sizeof(s.root), "%s", self->root);
 	ASSERT_EQ(-1, checkpoint_stopped(_metadata, &self->d, &s));
 	ASSERT_EQ(EOPNOTSUPP, errno);
 }
@@ -810,7 +810,7 @@ TEST_F_TIMEOUT(ts, dumpable_after_credentials, TEST_TIMEOUT)
 	struct setup s = { .nobody = true };
 	struct rst r = {};
 
-	strcpy(s.cwd, self->sub);
+	snprintf(s.cwd, sizeof(s.cwd), "%s", self->sub);
 	checkpoint_child(_metadata, &self->d, self_body, &s);
 	restart_with(_metadata, self->d.img, &r);
 }
