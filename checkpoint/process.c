@@ -36,7 +36,8 @@
 
 /* The flags of &struct cr_hdr_task this kernel knows */
 #define TASK_FLAGS	(CR_TASK_NO_NEW_PRIVS | CR_TASK_DUMPABLE | \
-			 CR_TASK_DUMPABLE_ROOT)
+			 CR_TASK_DUMPABLE_ROOT | CR_TASK_MCE_KILL_LATE | \
+			 CR_TASK_MCE_KILL_EARLY)
 
 /**
  * struct cr_task_state - task state read from an image, until restored
@@ -182,6 +183,10 @@ static u32 task_flags(struct task_struct *t)
 		flags |= CR_TASK_DUMPABLE_ROOT;
 		break;
 	}
+	/* As prctl(PR_MCE_KILL_GET) shows it */
+	if (t->flags & PF_MCE_PROCESS)
+		flags |= t->flags & PF_MCE_EARLY ? CR_TASK_MCE_KILL_EARLY :
+						   CR_TASK_MCE_KILL_LATE;
 	return flags;
 }
 
@@ -374,7 +379,8 @@ static int check_rlimits(struct cr_ctx *ctx, const struct cr_hdr_task *th)
 
 /*
  * no_new_privs can be set, never cleared; the dumpable state is one of
- * three, and never more than prctl(PR_SET_DUMPABLE, 1) lets anyone set
+ * three, and never more than prctl(PR_SET_DUMPABLE, 1) lets anyone set;
+ * the machine check policy one of three
  */
 static int check_task_flags(struct cr_ctx *ctx, u32 flags)
 {
@@ -384,6 +390,9 @@ static int check_task_flags(struct cr_ctx *ctx, u32 flags)
 	if ((flags & CR_TASK_DUMPABLE) && (flags & CR_TASK_DUMPABLE_ROOT))
 		return cr_err(ctx, -EINVAL,
 			      "task flags both dumpable and dumpable as root");
+	if ((flags & CR_TASK_MCE_KILL_LATE) && (flags & CR_TASK_MCE_KILL_EARLY))
+		return cr_err(ctx, -EINVAL,
+			      "task flags both late and early machine check kill");
 	if (task_no_new_privs(current) && !(flags & CR_TASK_NO_NEW_PRIVS))
 		return cr_err(ctx, -EPERM,
 			      "the caller has no_new_privs, which cannot be cleared, and the task had not");
@@ -636,6 +645,12 @@ static void restore_flags(u32 flags)
 	else if (flags & CR_TASK_DUMPABLE_ROOT)
 		dumpable = SUID_DUMP_ROOT;
 	set_dumpable(current->mm, dumpable);
+	/* prctl(PR_MCE_KILL), which needs no privilege */
+	current->flags &= ~(PF_MCE_PROCESS | PF_MCE_EARLY);
+	if (flags & (CR_TASK_MCE_KILL_LATE | CR_TASK_MCE_KILL_EARLY))
+		current->flags |= PF_MCE_PROCESS;
+	if (flags & CR_TASK_MCE_KILL_EARLY)
+		current->flags |= PF_MCE_EARLY;
 }
 
 static void restore_ids(const struct cr_hdr_task *th)

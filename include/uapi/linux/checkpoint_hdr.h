@@ -225,10 +225,14 @@ struct cr_hdr_task {
  * Bits of &cr_hdr_task.flags.  The dumpable state (prctl(PR_GET_DUMPABLE),
  * SUID_DUMP_* in the kernel) is neither dumpable bit for 0, not dumpable;
  * CR_TASK_DUMPABLE for 1; CR_TASK_DUMPABLE_ROOT for 2, dumped as root.
+ * The machine check policy (prctl(PR_MCE_KILL_GET)) is neither MCE bit for
+ * PR_MCE_KILL_DEFAULT, one of them for PR_MCE_KILL_LATE or _EARLY.
  */
 #define CR_TASK_NO_NEW_PRIVS	(1 << 0)	/* prctl(PR_SET_NO_NEW_PRIVS) */
 #define CR_TASK_DUMPABLE	(1 << 1)	/* dumpable, SUID_DUMP_USER */
 #define CR_TASK_DUMPABLE_ROOT	(1 << 2)	/* dumped as root, SUID_DUMP_ROOT */
+#define CR_TASK_MCE_KILL_LATE	(1 << 3)	/* PR_MCE_KILL_LATE */
+#define CR_TASK_MCE_KILL_EARLY	(1 << 4)	/* PR_MCE_KILL_EARLY */
 
 /**
  * struct cr_hdr_creds - credentials of a task

@@ -25,6 +25,7 @@ struct setup {
 	bool nobody;		/* then become nobody */
 	bool nnp;		/* prctl(PR_SET_NO_NEW_PRIVS) */
 	bool not_dumpable;	/* prctl(PR_SET_DUMPABLE, 0), else 1 */
+	int mce;		/* 1 + a PR_MCE_KILL_* policy to set, or 0 */
 	int sig;		/* a signal to block and queue to itself */
 	int nsig;		/* how many times */
 	bool sigqueue;		/* with sigqueue() (SI_QUEUE), else kill() */
@@ -78,6 +79,8 @@ static int apply(const struct setup *s)
 	if (s->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -1;
 	if (prctl(PR_SET_DUMPABLE, s->not_dumpable ? 0 : 1, 0, 0, 0))
+		return -1;
+	if (s->mce && prctl(PR_MCE_KILL, PR_MCE_KILL_SET, s->mce - 1, 0, 0))
 		return -1;
 	if (s->sig && queue_signals(s))
 		return -1;
@@ -155,6 +158,9 @@ static void ts_verify(bool restarted)
 	CHECKF(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == dumpable,
 	       "dumpable %d, expected %d", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0),
 	       dumpable);
+	CHECKF(prctl(PR_MCE_KILL_GET, 0, 0, 0, 0) ==
+	       (ts.s.mce ? ts.s.mce - 1 : PR_MCE_KILL_DEFAULT),
+	       "machine check policy %d", prctl(PR_MCE_KILL_GET, 0, 0, 0, 0));
 	CHECK(geteuid() == (ts.s.nobody ? NOBODY : 0));
 	if (ts.s.sig)
 		check_signals();
@@ -198,6 +204,7 @@ struct rst {
 	bool nobody;		/* become nobody first */
 	bool nnp;		/* set no_new_privs first */
 	int dumpable;		/* 1 + what to prctl(PR_SET_DUMPABLE), or 0 */
+	int mce;		/* 1 + a PR_MCE_KILL_* policy to set, or 0 */
 	int err;		/* the errno restart must fail with, or 0 */
 	char msg[48];		/* what the kernel's message must say */
 };
@@ -233,7 +240,8 @@ static void restarter(void *arg, int fd)
 	pat_fill(rst_bss, sizeof(rst_bss), SEED_RST, 0);
 	if (close_fds_except(fd) || (r->nobody && become_nobody()) ||
 	    (r->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) ||
-	    (r->dumpable && prctl(PR_SET_DUMPABLE, r->dumpable - 1, 0, 0, 0)))
+	    (r->dumpable && prctl(PR_SET_DUMPABLE, r->dumpable - 1, 0, 0, 0)) ||
+	    (r->mce && prctl(PR_MCE_KILL, PR_MCE_KILL_SET, r->mce - 1, 0, 0)))
 		_exit(EXIT_SETUP);
 	if (!r->err)
 		restarter_run(fd, 0);
@@ -356,7 +364,7 @@ static void e_flags_unknown(struct __test_metadata *_metadata,
 			    struct image *img)
 {
 	ASSERT_NE(NULL, task_rec(img));
-	task_rec(img)->flags |= 1U << 3;
+	task_rec(img)->flags |= 1U << 31;
 }
 
 static void e_flags_two_dumpable(struct __test_metadata *_metadata,
@@ -365,6 +373,13 @@ static void e_flags_two_dumpable(struct __test_metadata *_metadata,
 	ASSERT_NE(NULL, task_rec(img));
 	ASSERT_TRUE(task_rec(img)->flags & CR_TASK_DUMPABLE);
 	task_rec(img)->flags |= CR_TASK_DUMPABLE_ROOT;
+}
+
+static void e_flags_two_mce(struct __test_metadata *_metadata,
+			    struct image *img)
+{
+	ASSERT_NE(NULL, task_rec(img));
+	task_rec(img)->flags |= CR_TASK_MCE_KILL_LATE | CR_TASK_MCE_KILL_EARLY;
 }
 
 static void e_dumpable_root(struct __test_metadata *_metadata,
@@ -478,11 +493,16 @@ static void chrooted(const char *root, struct setup *s)
 	snprintf(s->expect, sizeof(s->expect), "/expect");
 }
 
-/* Checkpoint a stopped child that ran @s; kill it.  -1 and errno if refused */
-static long checkpoint_stopped(struct __test_metadata *_metadata,
-			       struct cr_dir *d, struct setup *s)
+/*
+ * Checkpoint a stopped child that ran @s, after @meanwhile if not NULL;
+ * kill it.  -1 and errno if refused, and the kernel's reason in @log.
+ */
+static long checkpoint_stopped_log(struct __test_metadata *_metadata,
+				   struct cr_dir *d, struct setup *s,
+				   void (*meanwhile)(struct setup *s),
+				   char *log, size_t len)
 {
-	int status, err;
+	int status, err, p[2];
 	pid_t pid;
 	long crid;
 
@@ -492,8 +512,14 @@ static long checkpoint_stopped(struct __test_metadata *_metadata,
 	ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
 	ASSERT_TRUE(WIFSTOPPED(status))
 		TH_LOG("child: wait status %#x", status);
-	crid = sys_checkpoint(pid, d->imgfd, 0);
+	if (meanwhile)
+		meanwhile(s);
+	ASSERT_EQ(0, pipe(p));
+	crid = sys_checkpoint(pid, d->imgfd, CR_LOGFD(p[1]));
 	err = errno;
+	close(p[1]);
+	ASSERT_LE(0, read_all(p[0], log, len));
+	close(p[0]);
 	/* Left as it was */
 	EXPECT_EQ('T', proc_state(pid));
 	ASSERT_EQ(0, kill(pid, SIGKILL));
@@ -501,6 +527,28 @@ static long checkpoint_stopped(struct __test_metadata *_metadata,
 	kid_del(pid);
 	errno = err;
 	return crid;
+}
+
+static long checkpoint_stopped(struct __test_metadata *_metadata,
+			       struct cr_dir *d, struct setup *s)
+{
+	char log[512];
+
+	return checkpoint_stopped_log(_metadata, d, s, NULL, log, sizeof(log));
+}
+
+/* Checkpoint refuses @s with EOPNOTSUPP and says @msg */
+static void refused(struct __test_metadata *_metadata, struct cr_dir *d,
+		    struct setup *s, void (*meanwhile)(struct setup *s),
+		    const char *msg)
+{
+	char log[512];
+
+	ASSERT_EQ(-1, checkpoint_stopped_log(_metadata, d, s, meanwhile, log,
+					     sizeof(log)));
+	ASSERT_EQ(EOPNOTSUPP, errno);
+	ASSERT_NE(NULL, strstr(log, msg))
+		TH_LOG("kernel: %s", log);
 }
 
 /* Restart @img with @r; expect it restarted, or refused with r->err */
@@ -670,14 +718,57 @@ TEST_F_TIMEOUT(ts, cwd_relative, TEST_TIMEOUT)
 	restart_with(_metadata, self->edited, &r);
 }
 
+TEST_F_TIMEOUT(ts, cwd_not_a_directory, TEST_TIMEOUT)
+{
+	struct rst r = { .err = ENOTDIR, .msg = "working directory /sub" };
+	struct setup s = {};
+
+	chrooted(self->root, &s);
+	ASSERT_LT(0, checkpoint_stopped(_metadata, &self->d, &s));
+	ASSERT_EQ(0, rmdir(self->sub));
+	put_file(_metadata, self->sub, "a file\n");
+	restart_with(_metadata, self->d.img, &r);
+}
+
 /* chroot() without chdir(): the cwd is outside the root, refused */
 TEST_F_TIMEOUT(ts, cwd_outside_root, TEST_TIMEOUT)
 {
 	struct setup s = {};
 
 	snprintf(s.root, sizeof(s.root), "%s", self->root);
-	ASSERT_EQ(-1, checkpoint_stopped(_metadata, &self->d, &s));
-	ASSERT_EQ(EOPNOTSUPP, errno);
+	refused(_metadata, &self->d, &s, NULL,
+		"working directory is not under its root directory");
+}
+
+static void rmdir_cwd(struct setup *s)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s%s", s->root, s->cwd);
+	if (rmdir(path))
+		perror(path);
+}
+
+/* Deleted while the task was stopped in it */
+TEST_F_TIMEOUT(ts, cwd_deleted, TEST_TIMEOUT)
+{
+	struct setup s = {};
+
+	chrooted(self->root, &s);
+	refused(_metadata, &self->d, &s, rmdir_cwd,
+		"working directory /sub was deleted");
+}
+
+/* An empty root, cwd at its top, deleted while the task was stopped */
+TEST_F_TIMEOUT(ts, root_deleted, TEST_TIMEOUT)
+{
+	struct setup s = {};
+
+	snprintf(s.root, sizeof(s.root), "%s/empty", self->d.dir);
+	snprintf(s.cwd, sizeof(s.cwd), "/");
+	ASSERT_EQ(0, mkdir(s.root, 0755));
+	refused(_metadata, &self->d, &s, rmdir_cwd, "its root directory");
+	ASSERT_EQ(-1, access(s.root, F_OK));
 }
 
 /* A checkpointer chrooted below the task's root may not name it */
@@ -696,7 +787,7 @@ TEST_F_TIMEOUT(ts, root_outside_caller, TEST_TIMEOUT)
 	if (cp == 0) {
 		if (chroot(self->root))
 			_exit(EXIT_SETUP);
-		crid = sys_checkpoint(pid, self->d.imgfd, 0);
+		crid = sys_checkpoint(pid, self->d.imgfd, CR_LOGFD(2));
 		_exit(crid == -1 && errno == EOPNOTSUPP ? 0 : EXIT_CHECK);
 	}
 	ASSERT_EQ(cp, waitpid(cp, &status, 0));
@@ -824,6 +915,45 @@ TEST_F_TIMEOUT(ts, dumpable_as_root, TEST_TIMEOUT)
 	checkpoint_child(_metadata, &self->d, self_body, &s);
 	image_edit(_metadata, self->d.img, self->edited, e_dumpable_root);
 	put_file(_metadata, s.expect, "dumpable 2\n");
+	restart_with(_metadata, self->edited, &r);
+}
+
+/* The machine check policy of prctl(PR_MCE_KILL), not the restarter's */
+
+TEST_F_TIMEOUT(ts, mce_kill_early_restored, TEST_TIMEOUT)
+{
+	struct setup s = { .mce = 1 + PR_MCE_KILL_EARLY };
+	struct rst r = {};
+
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	restart_with(_metadata, self->d.img, &r);
+}
+
+TEST_F_TIMEOUT(ts, mce_kill_late_restored, TEST_TIMEOUT)
+{
+	struct setup s = { .mce = 1 + PR_MCE_KILL_LATE };
+	struct rst r = { .mce = 1 + PR_MCE_KILL_EARLY };
+
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	restart_with(_metadata, self->d.img, &r);
+}
+
+TEST_F_TIMEOUT(ts, mce_kill_default_restored, TEST_TIMEOUT)
+{
+	struct setup s = {};
+	struct rst r = { .mce = 1 + PR_MCE_KILL_EARLY };
+
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	restart_with(_metadata, self->d.img, &r);
+}
+
+TEST_F_TIMEOUT(ts, flags_two_mce_policies, TEST_TIMEOUT)
+{
+	struct setup s = {};
+	struct rst r = { .err = EINVAL, .msg = "machine check" };
+
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	image_edit(_metadata, self->d.img, self->edited, e_flags_two_mce);
 	restart_with(_metadata, self->edited, &r);
 }
 
