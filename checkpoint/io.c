@@ -61,6 +61,7 @@ static const struct rec_type rec_types[] = {
 		.max_len = sizeof(struct cr_hdr_creds) + NGROUPS_MAX * sizeof(u32),
 	},
 	[CR_HDR_CWD] = PATH(cwd),
+	[CR_HDR_ROOT] = PATH(root),
 	[CR_HDR_SIGHAND] = FIXED(sighand, struct cr_hdr_sighand),
 	[CR_HDR_CPU] = FIXED(cpu, struct cr_hdr_cpu),
 	[CR_HDR_XSTATE] = {

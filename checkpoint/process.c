@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * State of a task: what can be saved, the task record, credentials, the
- * working directory and signal dispositions.
+ * root and working directories and signal dispositions.
+ *
+ * The root directory is saved by its path as seen from the root directory
+ * of the caller of checkpoint(2), the working directory by its path as seen
+ * from the task's root directory (what getcwd(2) gives the task).  Restart
+ * looks the root up in the root of its caller, and the working directory in
+ * the restored root, as the chrooted task would.
  */
 
 #include <linux/capability.h>
@@ -19,22 +25,32 @@
 #include <linux/posix-timers.h>
 #include <linux/rseq.h>
 #include <linux/sched.h>
+#include <linux/sched/coredump.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/security.h>
+#include <linux/signal_types.h>
 #include <linux/slab.h>
 #include <linux/uidgid.h>
+#include <linux/user_namespace.h>
+
+/* The flags of &struct cr_hdr_task this kernel knows */
+#define TASK_FLAGS	(CR_TASK_NO_NEW_PRIVS | CR_TASK_DUMPABLE | \
+			 CR_TASK_DUMPABLE_ROOT | CR_TASK_MCE_KILL_LATE | \
+			 CR_TASK_MCE_KILL_EARLY)
 
 /**
  * struct cr_task_state - task state read from an image, until restored
  * @task: the task record.
  * @sighand: the signal dispositions.
- * @cwd: the working directory, looked up in the caller's namespace.
+ * @root: the root directory, looked up in the caller's root.
+ * @cwd: the working directory, looked up in @root.
  * @cred: the credentials, checked, until committed.
  */
 struct cr_task_state {
 	struct cr_hdr_task task;
 	struct cr_hdr_sighand sighand;
+	struct path root;
 	struct path cwd;
 	struct cred *cred;
 };
@@ -115,27 +131,24 @@ static int check_misc(struct cr_ctx *ctx, struct task_struct *t)
 {
 	pid_t pid = task_pid_vnr(t);
 	struct path root, here;
-	bool same_root;
+	bool reachable;
 
 #ifdef CONFIG_SECCOMP
 	if (t->seccomp.mode != SECCOMP_MODE_DISABLED)
 		return cr_err(ctx, -EOPNOTSUPP, "task %d uses seccomp", pid);
 #endif
-	if (task_no_new_privs(t))
-		return cr_err(ctx, -EOPNOTSUPP,
-			      "task %d has no_new_privs set: not supported yet",
-			      pid);
 	if (task_cred_xxx(t, user_ns) != current_user_ns())
 		return cr_err(ctx, -EOPNOTSUPP,
 			      "task %d is in another user namespace", pid);
 	get_fs_root(t->fs, &root);
 	get_fs_root(current->fs, &here);
-	same_root = path_equal(&root, &here);
+	reachable = path_is_under(&root, &here);
 	path_put(&here);
 	path_put(&root);
-	if (!same_root)
+	if (!reachable)
 		return cr_err(ctx, -EOPNOTSUPP,
-			      "task %d has another root directory", pid);
+			      "task %d: its root directory is not under the caller's",
+			      pid);
 	return 0;
 }
 
@@ -155,6 +168,27 @@ int cr_check_task(struct cr_ctx *ctx)
 }
 
 /* Checkpoint: the records */
+
+static u32 task_flags(struct task_struct *t)
+{
+	u32 flags = 0;
+
+	if (task_no_new_privs(t))
+		flags |= CR_TASK_NO_NEW_PRIVS;
+	switch (get_dumpable(t->mm)) {
+	case SUID_DUMP_USER:
+		flags |= CR_TASK_DUMPABLE;
+		break;
+	case SUID_DUMP_ROOT:
+		flags |= CR_TASK_DUMPABLE_ROOT;
+		break;
+	}
+	/* As prctl(PR_MCE_KILL_GET) shows it */
+	if (t->flags & PF_MCE_PROCESS)
+		flags |= t->flags & PF_MCE_EARLY ? CR_TASK_MCE_KILL_EARLY :
+						   CR_TASK_MCE_KILL_LATE;
+	return flags;
+}
 
 static void fill_task(struct cr_hdr_task *th, struct task_struct *t)
 {
@@ -184,6 +218,7 @@ static void fill_task(struct cr_hdr_task *th, struct task_struct *t)
 #endif
 	th->umask = t->fs->umask;
 	th->personality = t->personality;
+	th->flags = task_flags(t);
 	task_lock(t->group_leader);
 	for (i = 0; i < CR_RLIM_NLIMITS; i++) {
 		th->rlim[i].cur = t->signal->rlim[i].rlim_cur;
@@ -206,28 +241,50 @@ static int write_task(struct cr_ctx *ctx)
 	return ret;
 }
 
-static int write_cwd(struct cr_ctx *ctx)
+/* A record of type @type with the path of @path as seen from @root */
+static int write_path(struct cr_ctx *ctx, u32 type, const struct path *path,
+		      const struct path *root, const char *what)
 {
-	struct path pwd;
+	pid_t pid = task_pid_vnr(ctx->task);
 	char *buf, *name;
 	int ret;
 
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	get_fs_pwd(ctx->task->fs, &pwd);
-	name = d_path(&pwd, buf, PATH_MAX);
+	name = __d_path(path, root, buf, PATH_MAX);
 	if (IS_ERR(name))
-		ret = cr_err(ctx, PTR_ERR(name), "task %d: cannot name its cwd",
-			     task_pid_vnr(ctx->task));
-	else if (d_unlinked(pwd.dentry) || name[0] != '/')
+		ret = cr_err(ctx, PTR_ERR(name), "task %d: cannot name its %s",
+			     pid, what);
+	else if (!name)
 		ret = cr_err(ctx, -EOPNOTSUPP,
-			     "task %d: its cwd %s was deleted or is unreachable",
-			     task_pid_vnr(ctx->task), name);
+			     type == CR_HDR_CWD ?
+			     "task %d: its %s is not under its root directory" :
+			     "task %d: its %s is not under the caller's root directory",
+			     pid, what);
+	else if (d_unlinked(path->dentry))
+		ret = cr_err(ctx, -EOPNOTSUPP, "task %d: its %s %s was deleted",
+			     pid, what, name);
 	else
-		ret = cr_write_string(ctx, CR_HDR_CWD, name);
-	path_put(&pwd);
+		ret = cr_write_string(ctx, type, name);
 	kfree(buf);
+	return ret;
+}
+
+/* The root, seen from the caller's; the cwd, seen from the root */
+static int write_dirs(struct cr_ctx *ctx)
+{
+	struct path root, pwd, here;
+	int ret;
+
+	get_fs_root(ctx->task->fs, &root);
+	get_fs_pwd(ctx->task->fs, &pwd);
+	get_fs_root(current->fs, &here);
+	ret = write_path(ctx, CR_HDR_ROOT, &root, &here, "root directory") ?:
+	      write_path(ctx, CR_HDR_CWD, &pwd, &root, "working directory");
+	path_put(&here);
+	path_put(&pwd);
+	path_put(&root);
 	return ret;
 }
 
@@ -256,7 +313,8 @@ static int write_sighand(struct cr_ctx *ctx)
 }
 
 /**
- * cr_write_task() - write the task, credentials, cwd and signal records
+ * cr_write_task() - write the task, credentials, root, cwd and signal
+ *                   records
  * @ctx: the checkpoint; ctx->task is the task.
  *
  * Return: 0, or a negative errno.
@@ -268,7 +326,7 @@ int cr_write_task(struct cr_ctx *ctx)
 	BUILD_BUG_ON(_NSIG_WORDS != 1);
 	BUILD_BUG_ON(sizeof(((struct cr_hdr_task *)0)->comm) != TASK_COMM_LEN);
 
-	return write_task(ctx) ?: cr_write_creds(ctx) ?: write_cwd(ctx) ?:
+	return write_task(ctx) ?: cr_write_creds(ctx) ?: write_dirs(ctx) ?:
 	       write_sighand(ctx) ?: cr_write_signals(ctx);
 }
 
@@ -319,6 +377,28 @@ static int check_rlimits(struct cr_ctx *ctx, const struct cr_hdr_task *th)
 	return 0;
 }
 
+/*
+ * no_new_privs can be set, never cleared; the dumpable state is one of
+ * three, and never more than prctl(PR_SET_DUMPABLE, 1) lets anyone set;
+ * the machine check policy one of three
+ */
+static int check_task_flags(struct cr_ctx *ctx, u32 flags)
+{
+	if (flags & ~TASK_FLAGS)
+		return cr_err(ctx, -EINVAL, "unknown task flags %#x",
+			      flags & ~TASK_FLAGS);
+	if ((flags & CR_TASK_DUMPABLE) && (flags & CR_TASK_DUMPABLE_ROOT))
+		return cr_err(ctx, -EINVAL,
+			      "task flags both dumpable and dumpable as root");
+	if ((flags & CR_TASK_MCE_KILL_LATE) && (flags & CR_TASK_MCE_KILL_EARLY))
+		return cr_err(ctx, -EINVAL,
+			      "task flags both late and early machine check kill");
+	if (task_no_new_privs(current) && !(flags & CR_TASK_NO_NEW_PRIVS))
+		return cr_err(ctx, -EPERM,
+			      "the caller has no_new_privs, which cannot be cleared, and the task had not");
+	return 0;
+}
+
 static int check_task(struct cr_ctx *ctx, const struct cr_hdr_task *th)
 {
 	size_t len = strnlen((const char *)th->comm, sizeof(th->comm));
@@ -339,7 +419,8 @@ static int check_task(struct cr_ctx *ctx, const struct cr_hdr_task *th)
 			      th->clear_child_tid);
 	if (th->umask & ~0777)
 		return cr_err(ctx, -EINVAL, "bad umask %#o", th->umask);
-	return check_rseq(ctx, th) ?: check_rlimits(ctx, th);
+	return check_task_flags(ctx, th->flags) ?: check_rseq(ctx, th) ?:
+	       check_rlimits(ctx, th);
 }
 
 static int read_task(struct cr_ctx *ctx, const struct cr_hdr *h)
@@ -351,37 +432,75 @@ static int read_task(struct cr_ctx *ctx, const struct cr_hdr *h)
 	return ret ?: check_task(ctx, th);
 }
 
-static int read_cwd(struct cr_ctx *ctx)
+/*
+ * Read the path record of type @type into @name, and look the directory up
+ * from @root (the caller's root if %NULL) with the caller's permissions;
+ * chdir(2) and chroot(2) need to search it.
+ */
+static int read_dir(struct cr_ctx *ctx, u32 type, const struct path *root,
+		    struct path *path, char *name, const char *what)
 {
-	struct path *cwd = &ctx->ts->cwd;
+	unsigned int flags = LOOKUP_FOLLOW | LOOKUP_DIRECTORY;
+	int ret;
+
+	ret = cr_read_string(ctx, type, name, CR_PATH_MAX + 1);
+	if (ret < 0)
+		return ret;
+	if (name[0] != '/')
+		return cr_err(ctx, -EINVAL, "%s %s is not absolute", what, name);
+	if (root)
+		ret = vfs_path_lookup(root->dentry, root->mnt, name, flags, path);
+	else
+		ret = kern_path(name, flags, path);
+	if (ret)
+		return cr_err(ctx, ret, "cannot find the %s %s", what, name);
+	ret = path_permission(path, MAY_EXEC | MAY_CHDIR);
+	if (ret)
+		return cr_err(ctx, ret, "cannot enter the %s %s", what, name);
+	return 0;
+}
+
+/* What chroot(2) checks, for a root other than the caller's */
+static int check_chroot(struct cr_ctx *ctx, const struct path *root,
+			const char *name)
+{
+	struct path here;
+	bool same;
+	int ret;
+
+	get_fs_root(current->fs, &here);
+	same = path_equal(root, &here);
+	path_put(&here);
+	if (same)
+		return 0;
+	if (!ns_capable(current_user_ns(), CAP_SYS_CHROOT))
+		return cr_err(ctx, -EPERM,
+			      "changing the root directory to %s needs CAP_SYS_CHROOT",
+			      name);
+	ret = security_path_chroot(root);
+	if (ret)
+		return cr_err(ctx, ret, "changing the root directory to %s was refused",
+			      name);
+	return 0;
+}
+
+/* The root in the caller's root, then the cwd in that root */
+static int read_dirs(struct cr_ctx *ctx)
+{
+	struct cr_task_state *ts = ctx->ts;
 	char *name;
 	int ret;
 
 	name = kmalloc(CR_PATH_MAX + 1, GFP_KERNEL);
 	if (!name)
 		return -ENOMEM;
-	ret = cr_read_string(ctx, CR_HDR_CWD, name, CR_PATH_MAX + 1);
-	if (ret < 0)
-		goto out;
-	if (name[0] != '/') {
-		ret = cr_err(ctx, -EINVAL, "working directory %s is not absolute",
-			     name);
-		goto out;
-	}
-	ret = kern_path(name, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, cwd);
-	if (ret) {
-		cr_err(ctx, ret, "cannot find the working directory %s", name);
-		goto out;
-	}
-	ret = path_permission(cwd, MAY_EXEC | MAY_CHDIR);
-	if (ret) {
-		path_put(cwd);
-		memset(cwd, 0, sizeof(*cwd));
-		cr_err(ctx, ret, "cannot enter the working directory %s", name);
-	}
-out:
+	ret = read_dir(ctx, CR_HDR_ROOT, NULL, &ts->root, name,
+		       "root directory") ?:
+	      check_chroot(ctx, &ts->root, name) ?:
+	      read_dir(ctx, CR_HDR_CWD, &ts->root, &ts->cwd, name,
+		       "working directory");
 	kfree(name);
-	return ret < 0 ? ret : 0;
+	return ret;
 }
 
 static int check_sigaction(struct cr_ctx *ctx, int sig,
@@ -391,6 +510,10 @@ static int check_sigaction(struct cr_ctx *ctx, int sig,
 		return cr_err(ctx, -EINVAL, "signal %d: bad handler address", sig);
 	if ((sig == SIGKILL || sig == SIGSTOP) && a->handler)
 		return cr_err(ctx, -EINVAL, "signal %d cannot be caught", sig);
+	/* sigaction(2) would drop them silently */
+	if (a->flags & ~(u64)UAPI_SA_FLAGS)
+		return cr_err(ctx, -EINVAL, "signal %d: unknown flags %#llx", sig,
+			      a->flags & ~(u64)UAPI_SA_FLAGS);
 	return 0;
 }
 
@@ -421,7 +544,52 @@ int cr_read_task(struct cr_ctx *ctx, const struct cr_hdr *h)
 	if (!ctx->ts)
 		return -ENOMEM;
 	return read_task(ctx, h) ?: cr_read_creds(ctx, &ctx->ts->cred) ?:
-	       read_cwd(ctx) ?: read_sighand(ctx) ?: cr_read_signals(ctx);
+	       read_dirs(ctx) ?: read_sighand(ctx) ?: cr_read_signals(ctx);
+}
+
+/*
+ * The queued signals are charged to the user of the restored credentials:
+ * the first @n, up to the last one the kernel may refuse, must fit under
+ * the image's RLIMIT_SIGPENDING, and under the limits of the user
+ * namespaces above, as __sigqueue_alloc() will count them.
+ */
+static int check_sigpending(struct cr_ctx *ctx, u32 n)
+{
+	u64 cur = ctx->ts->task.rlim[RLIMIT_SIGPENDING].cur;
+	long max = min_t(u64, cur, LONG_MAX), count;
+	struct ucounts *iter;
+
+	if (!n)
+		return 0;
+	for (iter = ctx->ts->cred->ucounts; iter; iter = iter->ns->ucounts) {
+		count = get_rlimit_value(iter, UCOUNT_RLIMIT_SIGPENDING);
+		if (count > max || n > max - count)
+			return cr_err(ctx, -EAGAIN,
+				      "%u queued signals above RLIMIT_SIGPENDING: limit %ld, %ld pending already",
+				      n, max, count);
+		max = get_userns_rlimit_max(iter->ns, UCOUNT_RLIMIT_SIGPENDING);
+	}
+	return 0;
+}
+
+/**
+ * cr_check_task_limits() - check what restoring the task will ask of the
+ *                          system, right before the point of no return
+ * @ctx: the restart, after cr_read_task().
+ *
+ * What the steps after the point of no return could be refused is refused
+ * here instead: the queued signals must fit under RLIMIT_SIGPENDING, the
+ * sigaltstack must hold a signal frame of this CPU.
+ *
+ * Return: 0, -EAGAIN if the queued signals would exceed RLIMIT_SIGPENDING,
+ * -ENOMEM for a sigaltstack sigaltstack(2) would refuse.
+ */
+int cr_check_task_limits(struct cr_ctx *ctx)
+{
+	u32 charged;
+
+	return cr_check_signal_limits(ctx, &charged) ?:
+	       check_sigpending(ctx, charged);
 }
 
 /* Restart: after the point of no return */
@@ -465,6 +633,26 @@ static void restore_rlimits(const struct cr_hdr_task *th)
 #endif
 }
 
+/* After the credentials, which may have made the task not dumpable */
+static void restore_flags(u32 flags)
+{
+	int dumpable = SUID_DUMP_DISABLE;
+
+	if (flags & CR_TASK_NO_NEW_PRIVS)
+		task_set_no_new_privs(current);
+	if (flags & CR_TASK_DUMPABLE)
+		dumpable = SUID_DUMP_USER;
+	else if (flags & CR_TASK_DUMPABLE_ROOT)
+		dumpable = SUID_DUMP_ROOT;
+	set_dumpable(current->mm, dumpable);
+	/* prctl(PR_MCE_KILL), which needs no privilege */
+	current->flags &= ~(PF_MCE_PROCESS | PF_MCE_EARLY);
+	if (flags & (CR_TASK_MCE_KILL_LATE | CR_TASK_MCE_KILL_EARLY))
+		current->flags |= PF_MCE_PROCESS;
+	if (flags & CR_TASK_MCE_KILL_EARLY)
+		current->flags |= PF_MCE_EARLY;
+}
+
 static void restore_ids(const struct cr_hdr_task *th)
 {
 #ifdef CONFIG_FUTEX
@@ -505,9 +693,11 @@ int cr_restore_task(struct cr_ctx *ctx)
 	restore_ids(th);
 	current->personality = th->personality;
 	current->fs->umask = th->umask;
+	set_fs_root(current->fs, &ctx->ts->root);
 	set_fs_pwd(current->fs, &ctx->ts->cwd);
 	/* Signals queued again are charged to the restored credentials */
 	cr_commit_creds(&ctx->ts->cred);
+	restore_flags(th->flags);
 	return cr_restore_signals(ctx);
 }
 
@@ -519,6 +709,8 @@ void cr_free_task(struct cr_ctx *ctx)
 {
 	if (!ctx->ts)
 		return;
+	if (ctx->ts->root.dentry)
+		path_put(&ctx->ts->root);
 	if (ctx->ts->cwd.dentry)
 		path_put(&ctx->ts->cwd);
 	if (ctx->ts->cred)

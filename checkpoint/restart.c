@@ -213,9 +213,10 @@ static long restart_task(struct cr_ctx *ctx, const struct cr_hdr *h)
 
 	/*
 	 * Reading the image may have taken long: what the caller must not
-	 * have (a pending signal, another thread...) is checked again.
+	 * have (a pending signal, another thread...) is checked again, and
+	 * what restoring will need of the system.
 	 */
-	ret = cr_check_caller(ctx);
+	ret = cr_check_caller(ctx) ?: cr_check_task_limits(ctx);
 	if (ret)
 		return ret;
 

@@ -541,6 +541,40 @@ static int read_queues(struct cr_ctx *ctx)
 	return ret;
 }
 
+/**
+ * cr_check_signal_limits() - what queueing the signals read by
+ *                            cr_read_signals() needs of the caller
+ * @ctx: the restart.
+ * @charged: set to the number of queued signals, up to the last one that
+ *           RLIMIT_SIGPENDING may refuse, as __send_signal_locked() decides.
+ *
+ * Before the point of no return.
+ *
+ * Return: 0, or -ENOMEM for a sigaltstack sigaltstack(2) would refuse.
+ */
+int cr_check_signal_limits(struct cr_ctx *ctx, u32 *charged)
+{
+	const struct cr_signal_state *st = ctx->sig;
+	const struct cr_hdr_signal *hs = &st->sig;
+	u32 i, nr = hs->nr_queued[0] + hs->nr_queued[1];
+	bool valid = true;
+
+	*charged = 0;
+	for (i = 0; i < nr; i++)
+		if (st->info[i].si_signo >= SIGRTMIN || st->info[i].si_code < 0)
+			*charged = i + 1;
+	if (hs->ss_size && (hs->ss_flags & ~SS_FLAG_BITS) != SS_DISABLE) {
+		spin_lock_irq(&current->sighand->siglock);
+		valid = sigaltstack_size_valid(hs->ss_size);
+		spin_unlock_irq(&current->sighand->siglock);
+	}
+	if (!valid)
+		return cr_err(ctx, -ENOMEM,
+			      "sigaltstack of %llu bytes: too small for a signal frame",
+			      hs->ss_size);
+	return 0;
+}
+
 static int check_restart_rec(struct cr_ctx *ctx,
 			     const struct cr_hdr_restart_block *hr)
 {

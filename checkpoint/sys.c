@@ -54,6 +54,8 @@ static void cr_build_check_abi(void)
 	BUILD_BUG_ON(sizeof(struct cr_hdr_task) != 352);
 	BUILD_BUG_ON(offsetof(struct cr_hdr_task, blocked) != 24);
 	BUILD_BUG_ON(offsetof(struct cr_hdr_task, rseq_len) != 64);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_task, flags) != 80);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_task, reserved) != 84);
 	BUILD_BUG_ON(offsetof(struct cr_hdr_task, rlim) != 96);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_creds) != 96);
 	BUILD_BUG_ON(offsetof(struct cr_hdr_creds, cap_inheritable) != 40);

@@ -118,13 +118,16 @@ void cr_fill_const(struct cr_const *c);
  * its task, credentials, cwd and signal disposition records.  On restart,
  * cr_check_caller() checks the caller can be replaced, cr_read_task() reads
  * and checks those records (the first, whose header @h the caller read)
- * into ctx->ts before the point of no return, cr_restore_task() applies
- * them after it, and cr_free_task() frees ctx->ts.
+ * into ctx->ts before the point of no return, cr_check_task_limits()
+ * checks right before it what restoring them will need,
+ * cr_restore_task() applies them after it, and cr_free_task() frees
+ * ctx->ts.
  */
 int cr_check_task(struct cr_ctx *ctx);
 int cr_write_task(struct cr_ctx *ctx);
 int cr_check_caller(struct cr_ctx *ctx);
 int cr_read_task(struct cr_ctx *ctx, const struct cr_hdr *h);
+int cr_check_task_limits(struct cr_ctx *ctx);
 int cr_restore_task(struct cr_ctx *ctx);
 void cr_free_task(struct cr_ctx *ctx);
 
@@ -145,13 +148,16 @@ void cr_commit_creds(struct cred **credp);
  * cr_write_signals() writes the CR_HDR_SIGNAL, CR_HDR_SIGINFO and
  * CR_HDR_RESTART_BLOCK records after the task's (from cr_write_task()).
  * cr_read_signals() reads and checks them into ctx->sig before the point of
- * no return (from cr_read_task()); cr_restore_signals() applies them after
+ * no return (from cr_read_task()); cr_check_signal_limits() checks what
+ * queueing them needs (from cr_check_task_limits()); cr_restore_signals()
+ * applies them after
  * it (from cr_restore_task()), cr_restore_restart_block() once the
  * registers are restored, and cr_free_signals() frees ctx->sig.
  */
 int cr_check_signals(struct cr_ctx *ctx);
 int cr_write_signals(struct cr_ctx *ctx);
 int cr_read_signals(struct cr_ctx *ctx);
+int cr_check_signal_limits(struct cr_ctx *ctx, u32 *charged);
 int cr_restore_signals(struct cr_ctx *ctx);
 void cr_restore_restart_block(struct cr_ctx *ctx);
 void cr_free_signals(struct cr_ctx *ctx);

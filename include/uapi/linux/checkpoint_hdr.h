@@ -79,10 +79,11 @@
 #define CR_HDR_RESTART_BLOCK	20	/* &struct cr_hdr_restart_block */
 #define CR_HDR_SHMEM		22	/* &struct cr_hdr_shmem */
 #define CR_HDR_SHMEM_PAGES	23	/* &struct cr_hdr_pages, offsets, pages */
+#define CR_HDR_ROOT		24	/* path of the root directory */
 
 /*
- * Longest path in a path record (CR_HDR_CWD, CR_HDR_EXE, CR_HDR_VMA_PATH,
- * CR_HDR_FILE_PATH)
+ * Longest path in a path record (CR_HDR_ROOT, CR_HDR_CWD, CR_HDR_EXE,
+ * CR_HDR_VMA_PATH, CR_HDR_FILE_PATH)
  */
 #define CR_PATH_MAX		4096
 
@@ -194,8 +195,14 @@ struct cr_rlimit {
  * @rseq_sig: its signature as given to rseq(2).
  * @umask: file mode creation mask.
  * @personality: execution domain, as personality(2) returns it.
+ * @flags: CR_TASK_* flag bits.
  * @reserved: must be zero.
  * @rlim: resource limits, indexed by RLIMIT_*.
+ *
+ * The record is followed by a %CR_HDR_CREDS record, a %CR_HDR_ROOT record
+ * (the root directory, as seen from the root directory of the caller of
+ * checkpoint(2)), a %CR_HDR_CWD record (the working directory, as seen
+ * from the task's root directory) and a %CR_HDR_SIGHAND record.
  */
 struct cr_hdr_task {
 	struct cr_hdr h;
@@ -209,9 +216,23 @@ struct cr_hdr_task {
 	__u32 rseq_sig;
 	__u32 umask;
 	__u32 personality;
-	__u64 reserved[2];
+	__u32 flags;
+	__u32 reserved[3];
 	struct cr_rlimit rlim[CR_RLIM_NLIMITS];
 };
+
+/*
+ * Bits of &cr_hdr_task.flags.  The dumpable state (prctl(PR_GET_DUMPABLE),
+ * SUID_DUMP_* in the kernel) is neither dumpable bit for 0, not dumpable;
+ * CR_TASK_DUMPABLE for 1; CR_TASK_DUMPABLE_ROOT for 2, dumped as root.
+ * The machine check policy (prctl(PR_MCE_KILL_GET)) is neither MCE bit for
+ * PR_MCE_KILL_DEFAULT, one of them for PR_MCE_KILL_LATE or _EARLY.
+ */
+#define CR_TASK_NO_NEW_PRIVS	(1 << 0)	/* prctl(PR_SET_NO_NEW_PRIVS) */
+#define CR_TASK_DUMPABLE	(1 << 1)	/* dumpable, SUID_DUMP_USER */
+#define CR_TASK_DUMPABLE_ROOT	(1 << 2)	/* dumped as root, SUID_DUMP_ROOT */
+#define CR_TASK_MCE_KILL_LATE	(1 << 3)	/* PR_MCE_KILL_LATE */
+#define CR_TASK_MCE_KILL_EARLY	(1 << 4)	/* PR_MCE_KILL_EARLY */
 
 /**
  * struct cr_hdr_creds - credentials of a task

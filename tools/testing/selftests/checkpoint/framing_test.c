@@ -67,7 +67,7 @@
 			 ~(size_t)(CR_HDR_ALIGN - 1))
 
 /* Number of record types: CR_HDR_* up to the highest one */
-#define NR_REC_TYPES	(CR_HDR_SHMEM_PAGES + 1)
+#define NR_REC_TYPES	(CR_HDR_ROOT + 1)
 
 static_assert(sizeof(struct cr_hdr_header) == 160, "cr_hdr_header size");
 static_assert(sizeof(struct cr_hdr_tail) == 32, "cr_hdr_tail size");
@@ -656,6 +656,7 @@ static const __u32 rec_min_len[NR_REC_TYPES] = {
 	[CR_HDR_TASK]		= sizeof(struct cr_hdr_task),
 	[CR_HDR_CREDS]		= sizeof(struct cr_hdr_creds),
 	[CR_HDR_CWD]		= sizeof(struct cr_hdr),
+	[CR_HDR_ROOT]		= sizeof(struct cr_hdr),
 	[CR_HDR_SIGHAND]	= sizeof(struct cr_hdr_sighand),
 	[CR_HDR_CPU]		= sizeof(struct cr_hdr_cpu),
 	[CR_HDR_XSTATE]		= sizeof(struct cr_hdr_xstate),
