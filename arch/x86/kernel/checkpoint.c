@@ -696,9 +696,12 @@ static void restore_regs(struct pt_regs *regs,
 	regs->flags = (regs->flags & ~FIX_EFLAGS) | (r->flags & FIX_EFLAGS);
 	regs->cs = __USER_CS;
 	regs->ss = __USER_DS;
-	/* Not in a system call: no syscall restart on the way out */
+	/*
+	 * Not in a system call: no syscall restart on the way out (see
+	 * cr_restore_cpu()); a restart block of the 64-bit ABI (arch_data).
+	 */
 	regs->orig_ax = -1;
-	current->restart_block.fn = do_no_restart_syscall;
+	set_restart_fn(&current->restart_block, do_no_restart_syscall);
 }
 
 /*
