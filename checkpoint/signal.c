@@ -12,7 +12,9 @@
  */
 
 #include <linux/checkpoint.h>
+#include <linux/fs.h>
 #include <linux/hrtimer.h>
+#include <linux/poll.h>
 #include <linux/posix-timers.h>
 #include <linux/ptrace.h>
 #include <linux/restart_block.h>
@@ -29,6 +31,9 @@
 
 #include <asm/syscall.h>
 #include <asm/unistd.h>
+
+/* The futex flags of a restart block (FLAGS_*), futex_wait_restart() */
+#include "../kernel/futex/futex.h"
 
 /**
  * struct cr_signal_state - signal state read from an image, until restored
@@ -48,7 +53,56 @@ static struct sigpending *queue_of(struct task_struct *t, int q)
 	return q == CR_SIGQ_SHARED ? &t->signal->shared_pending : &t->pending;
 }
 
-/* Checkpoint: what cannot be saved */
+/*
+ * Restart blocks: the kinds of interrupted system calls an image can hold,
+ * indexed by CR_RESTART_*.  For each: whether a restart block is one it
+ * saves, how it is saved, which fields of the record it uses (the others
+ * must be zero), how they are checked and how it is rebuilt.
+ */
+struct rb_kind {
+	const char *name;
+	bool (*saved)(const struct restart_block *rb);
+	void (*fill)(const struct restart_block *rb,
+		     struct cr_hdr_restart_block *hr);
+	u32 used;
+	int (*check)(struct cr_ctx *ctx, const struct cr_hdr_restart_block *hr);
+	void (*restore)(const struct cr_hdr_restart_block *hr,
+			struct restart_block *rb);
+};
+
+/* The fields of the record a kind may use (&rb_kind.used) */
+#define RB_CLOCKID	BIT(0)
+#define RB_REMAINING	BIT(1)
+#define RB_RMTP		BIT(2)
+#define RB_EXPIRES	BIT(3)
+#define RB_UADDR	BIT(4)
+#define RB_VAL		BIT(5)
+#define RB_BITSET	BIT(6)
+#define RB_FLAGS	BIT(7)
+#define RB_NFDS		BIT(8)
+
+static ktime_t clock_now(clockid_t id)
+{
+	switch (id) {
+	case CLOCK_REALTIME:
+		return ktime_get_real();
+	case CLOCK_BOOTTIME:
+		return ktime_get_boottime();
+	case CLOCK_TAI:
+		return ktime_get_clocktai();
+	}
+	return ktime_get();
+}
+
+/* Nanoseconds from now on @id to @expires, 0 if past */
+static u64 left(ktime_t expires, clockid_t id)
+{
+	ktime_t d = ktime_sub(expires, clock_now(id));
+
+	return d > 0 ? d : 0;
+}
+
+/* Relative sleeps (absolute ones are made again: no restart block) */
 
 static bool is_nanosleep(const struct restart_block *rb)
 {
@@ -66,6 +120,211 @@ static bool is_nanosleep(const struct restart_block *rb)
 		rb->nanosleep.type == TT_NATIVE);
 }
 
+static void fill_nanosleep(const struct restart_block *rb,
+			   struct cr_hdr_restart_block *hr)
+{
+	hr->clockid = rb->nanosleep.clockid;
+	hr->remaining = left(rb->nanosleep.expires, rb->nanosleep.clockid);
+	if (rb->nanosleep.type == TT_NATIVE)
+		hr->rmtp = (unsigned long)rb->nanosleep.rmtp;
+}
+
+static int check_nanosleep(struct cr_ctx *ctx,
+			   const struct cr_hdr_restart_block *hr)
+{
+	if (hr->clockid != CLOCK_REALTIME && hr->clockid != CLOCK_MONOTONIC &&
+	    hr->clockid != CLOCK_BOOTTIME && hr->clockid != CLOCK_TAI)
+		return cr_err(ctx, -EINVAL, "nanosleep on clock %d", hr->clockid);
+	if (hr->remaining > CR_TIME_MAX)
+		return cr_err(ctx, -EINVAL, "nanosleep of %llu ns",
+			      hr->remaining);
+	if (hr->rmtp >= TASK_SIZE)
+		return cr_err(ctx, -EINVAL, "nanosleep rmtp %#llx", hr->rmtp);
+	return 0;
+}
+
+/* Writes what is left to the same rmtp if it is interrupted again */
+static void restore_nanosleep(const struct cr_hdr_restart_block *hr,
+			      struct restart_block *rb)
+{
+	rb->nanosleep.clockid = hr->clockid;
+	rb->nanosleep.expires = ktime_add_safe(clock_now(hr->clockid),
+					       hr->remaining);
+	rb->nanosleep.type = hr->rmtp ? TT_NATIVE : TT_NONE;
+	rb->nanosleep.rmtp = u64_to_user_ptr(hr->rmtp);
+	set_restart_fn(rb, hrtimer_nanosleep_restart);
+}
+
+/*
+ * Futex waits with a timeout (FUTEX_WAIT, FUTEX_WAIT_BITSET of futex(2),
+ * or futex_wait(2) on a 32-bit word); those without one are made again.
+ */
+
+#define FUTEX_SAVED	(FLAGS_SIZE_MASK | FLAGS_SHARED | FLAGS_CLOCKRT | \
+			 FLAGS_HAS_TIMEOUT)
+
+static bool is_futex(const struct restart_block *rb)
+{
+	u32 flags = rb->futex.flags;
+
+	return IS_ENABLED(CONFIG_FUTEX) && rb->fn == futex_wait_restart &&
+	       !(flags & ~FUTEX_SAVED) && (flags & FLAGS_HAS_TIMEOUT) &&
+	       (flags & FLAGS_SIZE_MASK) == FLAGS_SIZE_32;
+}
+
+/* A deadline on CLOCK_REALTIME stays; one on CLOCK_MONOTONIC is what is left */
+static void fill_futex(const struct restart_block *rb,
+		       struct cr_hdr_restart_block *hr)
+{
+	ktime_t t = rb->futex.time;
+
+	hr->uaddr = (unsigned long)rb->futex.uaddr;
+	hr->val = rb->futex.val;
+	hr->bitset = rb->futex.bitset;
+	if (rb->futex.flags & FLAGS_SHARED)
+		hr->flags = CR_RESTART_SHARED;
+	if (rb->futex.flags & FLAGS_CLOCKRT) {
+		hr->clockid = CLOCK_REALTIME;
+		hr->expires = t > 0 ? t : 0;
+	} else {
+		hr->clockid = CLOCK_MONOTONIC;
+		hr->remaining = left(t, CLOCK_MONOTONIC);
+	}
+}
+
+static int check_futex(struct cr_ctx *ctx,
+		       const struct cr_hdr_restart_block *hr)
+{
+	bool rt = hr->clockid == CLOCK_REALTIME;
+
+	if (!IS_ENABLED(CONFIG_FUTEX))
+		return cr_err(ctx, -EOPNOTSUPP, "futex wait without CONFIG_FUTEX");
+	if (hr->flags & ~CR_RESTART_SHARED)
+		return cr_err(ctx, -EINVAL, "futex wait flags %#x", hr->flags);
+	if (!rt && hr->clockid != CLOCK_MONOTONIC)
+		return cr_err(ctx, -EINVAL, "futex wait on clock %d",
+			      hr->clockid);
+	if ((rt ? hr->remaining : hr->expires) ||
+	    (rt ? hr->expires : hr->remaining) > CR_TIME_MAX)
+		return cr_err(ctx, -EINVAL,
+			      "futex wait on clock %d: %llu ns left, deadline %llu",
+			      hr->clockid, hr->remaining, hr->expires);
+	if (!IS_ALIGNED(hr->uaddr, sizeof(u32)) ||
+	    hr->uaddr > TASK_SIZE - sizeof(u32))
+		return cr_err(ctx, -EINVAL, "futex wait at %#llx", hr->uaddr);
+	if (!hr->bitset)
+		return cr_err(ctx, -EINVAL, "futex wait with an empty bitset");
+	return 0;
+}
+
+static void restore_futex(const struct cr_hdr_restart_block *hr,
+			  struct restart_block *rb)
+{
+	u32 flags = FLAGS_SIZE_32 | FLAGS_HAS_TIMEOUT;
+
+	if (!IS_ENABLED(CONFIG_FUTEX))
+		return;
+	if (hr->flags & CR_RESTART_SHARED)
+		flags |= FLAGS_SHARED;
+	if (hr->clockid == CLOCK_REALTIME) {
+		flags |= FLAGS_CLOCKRT;
+		rb->futex.time = hr->expires;
+	} else {
+		rb->futex.time = ktime_add_safe(ktime_get(), hr->remaining);
+	}
+	rb->futex.uaddr = u64_to_user_ptr(hr->uaddr);
+	rb->futex.val = hr->val;
+	rb->futex.bitset = hr->bitset;
+	rb->futex.flags = flags;
+	set_restart_fn(rb, futex_wait_restart);
+}
+
+/* poll(2), with or without a timeout; ppoll and select are made again */
+
+static bool is_poll(const struct restart_block *rb)
+{
+	return rb->fn == do_restart_poll;
+}
+
+static void fill_poll(const struct restart_block *rb,
+		      struct cr_hdr_restart_block *hr)
+{
+	struct timespec64 end = {
+		.tv_sec = rb->poll.tv_sec, .tv_nsec = rb->poll.tv_nsec,
+	};
+
+	hr->clockid = CLOCK_MONOTONIC;
+	hr->uaddr = (unsigned long)rb->poll.ufds;
+	hr->nfds = rb->poll.nfds;
+	if (!rb->poll.has_timeout)
+		return;
+	hr->flags = CR_RESTART_TIMEOUT;
+	hr->remaining = left(timespec64_to_ktime(end), CLOCK_MONOTONIC);
+}
+
+/* poll(2) checks nfds against RLIMIT_NOFILE, at most fs.nr_open */
+static int check_poll(struct cr_ctx *ctx, const struct cr_hdr_restart_block *hr)
+{
+	if (hr->flags & ~CR_RESTART_TIMEOUT)
+		return cr_err(ctx, -EINVAL, "poll flags %#x", hr->flags);
+	if (hr->clockid != CLOCK_MONOTONIC)
+		return cr_err(ctx, -EINVAL, "poll on clock %d", hr->clockid);
+	if (hr->remaining > CR_TIME_MAX ||
+	    (hr->remaining && !(hr->flags & CR_RESTART_TIMEOUT)))
+		return cr_err(ctx, -EINVAL, "poll with %llu ns left",
+			      hr->remaining);
+	if (hr->nfds > READ_ONCE(sysctl_nr_open))
+		return cr_err(ctx, -EINVAL, "poll of %u descriptors", hr->nfds);
+	if (hr->uaddr >= TASK_SIZE ||
+	    (u64)hr->nfds * sizeof(struct pollfd) > TASK_SIZE - hr->uaddr)
+		return cr_err(ctx, -EINVAL, "poll of %u descriptors at %#llx",
+			      hr->nfds, hr->uaddr);
+	return 0;
+}
+
+static void restore_poll(const struct cr_hdr_restart_block *hr,
+			 struct restart_block *rb)
+{
+	struct timespec64 end;
+
+	rb->poll.ufds = u64_to_user_ptr(hr->uaddr);
+	rb->poll.nfds = hr->nfds;
+	rb->poll.has_timeout = !!(hr->flags & CR_RESTART_TIMEOUT);
+	if (rb->poll.has_timeout) {
+		end = ktime_to_timespec64(ktime_add_safe(ktime_get(),
+							 hr->remaining));
+		rb->poll.tv_sec = end.tv_sec;
+		rb->poll.tv_nsec = end.tv_nsec;
+	}
+	set_restart_fn(rb, do_restart_poll);
+}
+
+static const struct rb_kind rb_kinds[] = {
+	[CR_RESTART_NONE] = { .name = "none" },
+	[CR_RESTART_NANOSLEEP] = {
+		.name = "nanosleep",
+		.saved = is_nanosleep, .fill = fill_nanosleep,
+		.used = RB_CLOCKID | RB_REMAINING | RB_RMTP,
+		.check = check_nanosleep, .restore = restore_nanosleep,
+	},
+	[CR_RESTART_FUTEX] = {
+		.name = "futex wait",
+		.saved = is_futex, .fill = fill_futex,
+		.used = RB_CLOCKID | RB_REMAINING | RB_EXPIRES | RB_UADDR |
+			RB_VAL | RB_BITSET | RB_FLAGS,
+		.check = check_futex, .restore = restore_futex,
+	},
+	[CR_RESTART_POLL] = {
+		.name = "poll",
+		.saved = is_poll, .fill = fill_poll,
+		.used = RB_CLOCKID | RB_REMAINING | RB_UADDR | RB_FLAGS |
+			RB_NFDS,
+		.check = check_poll, .restore = restore_poll,
+	},
+};
+
+/* Checkpoint: what cannot be saved */
+
 /* Stopped with a restart block to run on its return to user space */
 static bool in_restart_block(struct task_struct *t)
 {
@@ -75,6 +334,17 @@ static bool in_restart_block(struct task_struct *t)
 	       syscall_get_error(t, regs) == -ERESTART_RESTARTBLOCK;
 }
 
+/* The kind of a restart block, or NULL if it cannot be saved */
+static const struct rb_kind *kind_of(const struct restart_block *rb)
+{
+	int i;
+
+	for (i = CR_RESTART_NONE + 1; i <= CR_RESTART_POLL; i++)
+		if (rb_kinds[i].saved(rb))
+			return &rb_kinds[i];
+	return NULL;
+}
+
 static const char *syscall_name(long nr)
 {
 	switch (nr) {
@@ -82,6 +352,8 @@ static const char *syscall_name(long nr)
 		return "poll";
 	case __NR_futex:
 		return "futex";
+	case __NR_futex_wait:
+		return "futex_wait";
 	case __NR_nanosleep:
 		return "nanosleep";
 	case __NR_clock_nanosleep:
@@ -93,8 +365,9 @@ static const char *syscall_name(long nr)
 }
 
 /*
- * The restart of a relative nanosleep is saved; other restart blocks
- * (poll, futex wait, sleeps on CPU or alarm clocks) are refused.
+ * The restart blocks of relative sleeps, futex waits and polls are saved;
+ * others (sleeps on CPU or alarm clocks, futex2 waits on other than 32-bit
+ * words) are refused.
  */
 static int check_restart_block(struct cr_ctx *ctx, struct task_struct *t)
 {
@@ -102,49 +375,12 @@ static int check_restart_block(struct cr_ctx *ctx, struct task_struct *t)
 	long nr;
 
 	if (!in_restart_block(t) || rb->fn == do_no_restart_syscall ||
-	    is_nanosleep(rb))
+	    kind_of(rb))
 		return 0;
 	nr = syscall_get_nr(t, task_pt_regs(t));
 	return cr_err(ctx, -EOPNOTSUPP,
 		      "task %d is stopped in system call %ld (%s) whose restart cannot be saved yet",
 		      task_pid_vnr(t), nr, syscall_name(nr));
-}
-
-/*
- * A task stopped in a system call a signal interrupted, with a signal to
- * deliver to a handler: after the handler the call returns EINTR (or is
- * made again with SA_RESTART), but the image makes it again in any case
- * (see cr_write_cpu()).  Refused until the image can hold that choice.
- */
-static int check_interrupted(struct cr_ctx *ctx, struct task_struct *t)
-{
-	struct pt_regs *regs = task_pt_regs(t);
-	bool handled = false;
-	void __user *handler;
-	long err;
-	int sig;
-
-	if (t == current || syscall_get_nr(t, regs) < 0)
-		return 0;
-	err = syscall_get_error(t, regs);
-	if (err != -ERESTARTSYS && err != -ERESTARTNOHAND &&
-	    err != -ERESTART_RESTARTBLOCK)
-		return 0;
-	spin_lock_irq(&t->sighand->siglock);
-	for (sig = 1; sig <= _NSIG && !handled; sig++) {
-		if (sigismember(&t->blocked, sig) ||
-		    (!sigismember(&t->pending.signal, sig) &&
-		     !sigismember(&t->signal->shared_pending.signal, sig)))
-			continue;
-		handler = t->sighand->action[sig - 1].sa.sa_handler;
-		handled = handler != SIG_DFL && handler != SIG_IGN;
-	}
-	spin_unlock_irq(&t->sighand->siglock);
-	if (handled)
-		return cr_err(ctx, -EBUSY,
-			      "task %d is stopped in an interrupted system call with signal %d to handle: not supported yet",
-			      task_pid_vnr(t), sig - 1);
-	return 0;
 }
 
 /*
@@ -188,7 +424,8 @@ static int check_ptrace_stop(struct cr_ctx *ctx, struct task_struct *t)
  * @ctx: the checkpoint; ctx->task is the task.
  *
  * Refused: POSIX timers, a pending SIGKILL, a ptrace stop that is not a
- * group stop, and a restart block other than that of a relative sleep.
+ * group stop, and a restart block other than that of a relative sleep, a
+ * futex wait or a poll.
  *
  * Return: 0, or -EBUSY or -EOPNOTSUPP with a message.
  */
@@ -210,8 +447,7 @@ int cr_check_signals(struct cr_ctx *ctx)
 			      pid);
 	if (killed)
 		return cr_err(ctx, -EBUSY, "task %d is being killed", pid);
-	return check_ptrace_stop(ctx, t) ?: check_interrupted(ctx, t) ?:
-	       check_restart_block(ctx, t);
+	return check_ptrace_stop(ctx, t) ?: check_restart_block(ctx, t);
 }
 
 /* Checkpoint: the records */
@@ -353,34 +589,19 @@ static int write_siginfo(struct cr_ctx *ctx, int queue,
 	return ret;
 }
 
-static ktime_t clock_now(clockid_t id)
-{
-	switch (id) {
-	case CLOCK_REALTIME:
-		return ktime_get_real();
-	case CLOCK_BOOTTIME:
-		return ktime_get_boottime();
-	case CLOCK_TAI:
-		return ktime_get_clocktai();
-	}
-	return ktime_get();
-}
-
 static void fill_restart_block(struct task_struct *t,
 			       struct cr_hdr_restart_block *hr)
 {
 	const struct restart_block *rb = &t->restart_block;
-	ktime_t left;
+	const struct rb_kind *k;
 
-	if (!in_restart_block(t) || !is_nanosleep(rb))
+	if (!in_restart_block(t))
 		return;
-	left = ktime_sub(rb->nanosleep.expires,
-			 clock_now(rb->nanosleep.clockid));
-	hr->kind = CR_RESTART_NANOSLEEP;
-	hr->clockid = rb->nanosleep.clockid;
-	hr->remaining = left > 0 ? left : 0;
-	if (rb->nanosleep.type == TT_NATIVE)
-		hr->rmtp = (unsigned long)rb->nanosleep.rmtp;
+	k = kind_of(rb);
+	if (!k)
+		return;
+	hr->kind = k - rb_kinds;
+	k->fill(rb, hr);
 }
 
 static int write_restart_block(struct cr_ctx *ctx)
@@ -575,33 +796,56 @@ int cr_check_signal_limits(struct cr_ctx *ctx, u32 *charged)
 	return 0;
 }
 
+/* Clear the fields in @used of @z */
+static void clear_used(struct cr_hdr_restart_block *z, u32 used)
+{
+	if (used & RB_CLOCKID)
+		z->clockid = 0;
+	if (used & RB_REMAINING)
+		z->remaining = 0;
+	if (used & RB_RMTP)
+		z->rmtp = 0;
+	if (used & RB_EXPIRES)
+		z->expires = 0;
+	if (used & RB_UADDR)
+		z->uaddr = 0;
+	if (used & RB_VAL)
+		z->val = 0;
+	if (used & RB_BITSET)
+		z->bitset = 0;
+	if (used & RB_FLAGS)
+		z->flags = 0;
+	if (used & RB_NFDS)
+		z->nfds = 0;
+}
+
+/* Every field but those in @used, the reserved ones included, is zero */
+static int check_unused(struct cr_ctx *ctx,
+			const struct cr_hdr_restart_block *hr, u32 used)
+{
+	struct cr_hdr_restart_block z = *hr;
+
+	memset(&z.h, 0, sizeof(z.h));
+	z.kind = 0;
+	clear_used(&z, used);
+	if (memchr_inv(&z, 0, sizeof(z)))
+		return cr_err(ctx, -EINVAL,
+			      "%s restart block: a field it does not use is not zero",
+			      rb_kinds[hr->kind].name);
+	return 0;
+}
+
 static int check_restart_rec(struct cr_ctx *ctx,
 			     const struct cr_hdr_restart_block *hr)
 {
-	if (hr->reserved)
-		return cr_err(ctx, -EINVAL,
-			      "reserved restart block field is not zero");
-	switch (hr->kind) {
-	case CR_RESTART_NONE:
-		if (hr->clockid || hr->remaining || hr->rmtp)
-			return cr_err(ctx, -EINVAL,
-				      "empty restart block with fields set");
-		return 0;
-	case CR_RESTART_NANOSLEEP:
-		break;
-	default:
+	const struct rb_kind *k;
+
+	if (hr->kind >= ARRAY_SIZE(rb_kinds))
 		return cr_err(ctx, -EINVAL, "unknown restart block kind %u",
 			      hr->kind);
-	}
-	if (hr->clockid != CLOCK_REALTIME && hr->clockid != CLOCK_MONOTONIC &&
-	    hr->clockid != CLOCK_BOOTTIME && hr->clockid != CLOCK_TAI)
-		return cr_err(ctx, -EINVAL, "nanosleep on clock %d", hr->clockid);
-	if (hr->remaining > CR_TIME_MAX)
-		return cr_err(ctx, -EINVAL, "nanosleep of %llu ns",
-			      hr->remaining);
-	if (hr->rmtp >= TASK_SIZE)
-		return cr_err(ctx, -EINVAL, "nanosleep rmtp %#llx", hr->rmtp);
-	return 0;
+	k = &rb_kinds[hr->kind];
+	return check_unused(ctx, hr, k->used) ?:
+	       (k->check ? k->check(ctx, hr) : 0);
 }
 
 /**
@@ -742,24 +986,20 @@ int cr_restore_signals(struct cr_ctx *ctx)
 /**
  * cr_restore_restart_block() - resume the interrupted system call
  * @ctx: the restart, after cr_restore_cpu(), whose registers execute
- *       restart_syscall(2) when the task was stopped in a sleep.
+ *       restart_syscall(2) when the task was stopped in a sleep, a futex
+ *       wait with a timeout or a poll.
  *
- * The sleep goes on for the time it had left, on the same clock, and
- * writes what is left to the same rmtp if it is interrupted again.
+ * The restart block is the one the system call would have left: a sleep
+ * or a wait goes on for the time it had left on the same clock (until the
+ * same time for a futex wait on CLOCK_REALTIME), with the same arguments.
  */
 void cr_restore_restart_block(struct cr_ctx *ctx)
 {
 	const struct cr_hdr_restart_block *hr = &ctx->sig->rb;
-	struct restart_block *rb = &current->restart_block;
+	const struct rb_kind *k = &rb_kinds[hr->kind];
 
-	if (hr->kind != CR_RESTART_NANOSLEEP)
-		return;
-	rb->nanosleep.clockid = hr->clockid;
-	rb->nanosleep.expires = ktime_add_safe(clock_now(hr->clockid),
-					       hr->remaining);
-	rb->nanosleep.type = hr->rmtp ? TT_NATIVE : TT_NONE;
-	rb->nanosleep.rmtp = u64_to_user_ptr(hr->rmtp);
-	set_restart_fn(rb, hrtimer_nanosleep_restart);
+	if (k->restore)
+		k->restore(hr, &current->restart_block);
 }
 
 /**

@@ -89,9 +89,14 @@ static void cr_build_check_abi(void)
 	BUILD_BUG_ON(offsetof(struct cr_hdr_siginfo, code) != 20);
 	BUILD_BUG_ON(offsetof(struct cr_hdr_siginfo, fields) != 24);
 	BUILD_BUG_ON(offsetof(struct cr_hdr_siginfo, reserved) != 56);
-	BUILD_BUG_ON(sizeof(struct cr_hdr_restart_block) != 40);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_restart_block) != 80);
 	BUILD_BUG_ON(offsetof(struct cr_hdr_restart_block, remaining) != 16);
 	BUILD_BUG_ON(offsetof(struct cr_hdr_restart_block, rmtp) != 24);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_restart_block, expires) != 40);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_restart_block, uaddr) != 48);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_restart_block, val) != 56);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_restart_block, flags) != 64);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_restart_block, reserved2) != 72);
 
 	BUILD_BUG_ON(sizeof(struct cr_hdr_header) % CR_HDR_ALIGN);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_tail) % CR_HDR_ALIGN);

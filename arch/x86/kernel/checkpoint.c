@@ -25,6 +25,7 @@
 #include <linux/slab.h>
 #include <linux/stddef.h>
 #include <linux/string.h>
+#include <linux/task_work.h>
 #include <linux/uaccess.h>
 
 #include <asm/desc.h>
@@ -53,12 +54,39 @@
  * @xfeatures: the state components @xstate holds (its XSTATE_BV).
  * @xstate: the xsave area, validated, in the layout of the NT_X86_XSTATE
  *          regset; fpu_user_cfg.max_size bytes.
+ * @intr: for a task interrupted in a system call, the task work that
+ *        tells signal delivery after restart, allocated in advance.
  */
 struct cr_cpu_state {
 	struct user_regs_struct regs;
 	u64 xfeatures;
 	void *xstate;
+	struct interrupted *intr;
 };
+
+/*
+ * A system call the restarted task was interrupted in: the task work that
+ * makes the registers say so once restart(2) returned (see
+ * cr_restore_cpu()).
+ */
+struct interrupted {
+	struct callback_head work;
+	unsigned long nr;
+	unsigned long err;
+};
+
+/* The returns of a system call that a signal interrupted */
+static bool is_interrupted(long ax)
+{
+	switch (ax) {
+	case -ERESTARTNOHAND:
+	case -ERESTARTSYS:
+	case -ERESTARTNOINTR:
+	case -ERESTART_RESTARTBLOCK:
+		return true;
+	}
+	return false;
+}
 
 /*
  * The state components with which an xsave area in the UABI layout carries
@@ -192,12 +220,13 @@ static int fix_segments(struct cr_ctx *ctx, struct user_regs_struct *r)
 }
 
 /*
- * The restarted task carries on in user space, outside any system call.
- * The caller sees checkpoint() return 0.  A stopped task interrupted in a
- * system call that is to be restarted executes it again, as after a signal
- * without handler; one with a restart block executes restart_syscall(2),
- * which runs the restart block restart gives it (cr_check_signals() refused
- * those it cannot save).
+ * The restarted task carries on in user space.  The caller sees
+ * checkpoint() return 0.  A stopped task interrupted in a system call is
+ * saved as it is, orig_ax the system call and ax its -ERESTART* return:
+ * after restart, signal delivery decides, as it would have without the
+ * checkpoint, between -EINTR after a handler and making the call again
+ * (restart_syscall(2) with a restart block, which restart gives it).
+ * Otherwise the task is saved outside any system call.
  */
 static int fix_syscall(struct cr_ctx *ctx, struct user_regs_struct *r)
 {
@@ -206,21 +235,8 @@ static int fix_syscall(struct cr_ctx *ctx, struct user_regs_struct *r)
 		r->orig_ax = -1;
 		return 0;
 	}
-	if ((long)r->orig_ax >= 0) {
-		switch ((long)r->ax) {
-		case -ERESTARTNOHAND:
-		case -ERESTARTSYS:
-		case -ERESTARTNOINTR:
-			r->ax = r->orig_ax;
-			r->ip -= 2;	/* the size of the syscall instruction */
-			break;
-		case -ERESTART_RESTARTBLOCK:
-			r->ax = __NR_restart_syscall;
-			r->ip -= 2;
-			break;
-		}
-	}
-	r->orig_ax = -1;
+	if ((long)r->orig_ax < 0 || !is_interrupted(r->ax))
+		r->orig_ax = -1;
 	return 0;
 }
 
@@ -314,9 +330,9 @@ static int write_xstate(struct cr_ctx *ctx)
  *
  * Writes a %CR_HDR_CPU and a %CR_HDR_XSTATE record.  The saved registers
  * are those the task has on its return to user space: for the caller,
- * checkpoint() returning 0; for a task stopped in a system call that a
- * signal without handler would restart, the system call about to be
- * executed again.
+ * checkpoint() returning 0; for a task stopped in a system call a signal
+ * interrupted, the system call (orig_ax) and its -ERESTART* error (ax),
+ * which signal delivery turns into -EINTR or a restart of the call.
  *
  * Context: process context; may sleep.
  * Return: 0, -EOPNOTSUPP (with a message) for state the image cannot hold,
@@ -364,9 +380,21 @@ static int check_selectors(struct cr_ctx *ctx,
 		return cr_err(ctx, -EINVAL,
 			      "segment selectors ds %#lx es %#lx fs %#lx gs %#lx are not 0",
 			      r->ds, r->es, r->fs, r->gs);
-	if (r->orig_ax != -1UL)
-		return cr_err(ctx, -EINVAL, "orig_ax is %#lx, not -1",
+	return 0;
+}
+
+/* Outside a system call, or in one a signal interrupted */
+static int check_syscall(struct cr_ctx *ctx, const struct user_regs_struct *r)
+{
+	if (r->orig_ax == -1UL)
+		return 0;
+	if (r->orig_ax >= NR_syscalls)
+		return cr_err(ctx, -EINVAL, "orig_ax is %#lx, not -1 or a system call",
 			      r->orig_ax);
+	if (!is_interrupted(r->ax))
+		return cr_err(ctx, -EINVAL,
+			      "in system call %lu, ax %ld is not an -ERESTART* error",
+			      r->orig_ax, (long)r->ax);
 	return 0;
 }
 
@@ -403,6 +431,8 @@ static int read_regs(struct cr_ctx *ctx, struct cr_cpu_state *cpu)
 	}
 	if (!ret)
 		ret = check_addresses(ctx, &cpu->regs);
+	if (!ret)
+		ret = check_syscall(ctx, &cpu->regs);
 	cr_hbuf_put(ctx, hc);
 	return ret;
 }
@@ -506,7 +536,33 @@ static void free_state(struct cr_cpu_state *cpu)
 	if (!cpu)
 		return;
 	kvfree(cpu->xstate);
+	kfree(cpu->intr);
 	kfree(cpu);
+}
+
+/* The task work: the registers of the interrupted call, for get_signal() */
+static void set_interrupted(struct callback_head *work)
+{
+	struct interrupted *intr = container_of(work, struct interrupted, work);
+	struct pt_regs *regs = current_pt_regs();
+
+	regs->orig_ax = intr->nr;
+	regs->ax = intr->err;
+	kfree(intr);
+}
+
+/* Allocated before the point of no return, as restoring cannot fail */
+static int alloc_interrupted(struct cr_cpu_state *cpu)
+{
+	if (cpu->regs.orig_ax == -1UL)
+		return 0;
+	cpu->intr = kzalloc(sizeof(*cpu->intr), GFP_KERNEL);
+	if (!cpu->intr)
+		return -ENOMEM;
+	init_task_work(&cpu->intr->work, set_interrupted);
+	cpu->intr->nr = cpu->regs.orig_ax;
+	cpu->intr->err = cpu->regs.ax;
+	return 0;
 }
 
 /**
@@ -535,6 +591,8 @@ int cr_read_cpu(struct cr_ctx *ctx)
 	if (!cpu)
 		return -ENOMEM;
 	ret = read_regs(ctx, cpu);
+	if (!ret)
+		ret = alloc_interrupted(cpu);
 	if (!ret)
 		ret = read_xstate(ctx, cpu);
 	if (ret) {
@@ -638,9 +696,12 @@ static void restore_regs(struct pt_regs *regs,
 	regs->flags = (regs->flags & ~FIX_EFLAGS) | (r->flags & FIX_EFLAGS);
 	regs->cs = __USER_CS;
 	regs->ss = __USER_DS;
-	/* Not in a system call: no syscall restart on the way out */
+	/*
+	 * Not in a system call: no syscall restart on the way out (see
+	 * cr_restore_cpu()); a restart block of the 64-bit ABI (arch_data).
+	 */
 	regs->orig_ax = -1;
-	current->restart_block.fn = do_no_restart_syscall;
+	set_restart_fn(&current->restart_block, do_no_restart_syscall);
 }
 
 /*
@@ -667,6 +728,10 @@ static void clear_caller_state(void)
  * The extended state, the fs and gs bases and the general registers of
  * the caller become those of @ctx->cpu; the return to user space loads
  * them.  The caller's address space must already be the restored one.
+ * For a task interrupted in a system call, restart returns 0 and a task
+ * work run by get_signal(), before signal delivery, gives the registers
+ * the system call and its -ERESTART* error: delivery then decides between
+ * -EINTR and making the call again, as for the task before the checkpoint.
  *
  * Context: the restarting task, single-threaded, after the point of no
  * return.
@@ -688,6 +753,13 @@ int cr_restore_cpu(struct cr_ctx *ctx, long *ax)
 		return ret;
 	restore_regs(current_pt_regs(), &cpu->regs);
 	*ax = cpu->regs.ax;
+	if (cpu->intr) {
+		/* Before any signal, get_signal() runs the work */
+		*ax = 0;
+		if (task_work_add(current, &cpu->intr->work, TWA_SIGNAL))
+			kfree(cpu->intr);
+		cpu->intr = NULL;
+	}
 	return 0;
 }
 

@@ -654,21 +654,50 @@ struct cr_hdr_siginfo {
 /* Values of &cr_hdr_restart_block.kind */
 #define CR_RESTART_NONE		0	/* not in an interrupted system call */
 #define CR_RESTART_NANOSLEEP	1	/* nanosleep(2), clock_nanosleep(2) */
+#define CR_RESTART_FUTEX	2	/* futex(2) wait with a timeout */
+#define CR_RESTART_POLL		3	/* poll(2) */
+
+/* Bits of &cr_hdr_restart_block.flags */
+#define CR_RESTART_SHARED	0x1	/* %CR_RESTART_FUTEX: a shared futex */
+#define CR_RESTART_TIMEOUT	0x2	/* %CR_RESTART_POLL: with a timeout */
 
 /**
  * struct cr_hdr_restart_block - an interrupted system call to resume
  * @h: record header; type %CR_HDR_RESTART_BLOCK.
- * @kind: CR_RESTART_*.  With %CR_RESTART_NANOSLEEP, the saved registers
- *        execute restart_syscall(2), which goes on sleeping.
- * @clockid: %CR_RESTART_NANOSLEEP: CLOCK_REALTIME, CLOCK_MONOTONIC,
- *           CLOCK_BOOTTIME or CLOCK_TAI, the clock of the sleep.
- * @remaining: %CR_RESTART_NANOSLEEP: nanoseconds of sleep left, at most
- *             %CR_TIME_MAX.
+ * @kind: CR_RESTART_*.  With a kind other than %CR_RESTART_NONE, the
+ *        saved registers execute restart_syscall(2), which goes on with
+ *        the system call this record describes.
+ * @clockid: the clock of the timeout.  %CR_RESTART_NANOSLEEP:
+ *           CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME or CLOCK_TAI;
+ *           %CR_RESTART_FUTEX: CLOCK_MONOTONIC, or CLOCK_REALTIME for a
+ *           wait with FUTEX_CLOCK_REALTIME; %CR_RESTART_POLL:
+ *           CLOCK_MONOTONIC.
+ * @remaining: nanoseconds left before the timeout, at most %CR_TIME_MAX:
+ *             the sleep of %CR_RESTART_NANOSLEEP, the wait of
+ *             %CR_RESTART_FUTEX on CLOCK_MONOTONIC, the poll of
+ *             %CR_RESTART_POLL with %CR_RESTART_TIMEOUT; 0 otherwise.
  * @rmtp: %CR_RESTART_NANOSLEEP: user address where the time left is
  *        written if the sleep is interrupted, or 0.
  * @reserved: must be zero.
+ * @expires: %CR_RESTART_FUTEX on CLOCK_REALTIME: the absolute deadline
+ *           (FUTEX_WAIT_BITSET), nanoseconds since the Epoch, at most
+ *           %CR_TIME_MAX; 0 otherwise.
+ * @uaddr: %CR_RESTART_FUTEX: the user address of the futex word, aligned
+ *         to 4 bytes; %CR_RESTART_POLL: that of the array of @nfds
+ *         struct pollfd.
+ * @val: %CR_RESTART_FUTEX: the value the futex word is expected to hold.
+ * @bitset: %CR_RESTART_FUTEX: the bitset of the wait (FUTEX_WAIT waits
+ *          with all bits set); not zero.
+ * @flags: CR_RESTART_* flags: %CR_RESTART_SHARED for %CR_RESTART_FUTEX
+ *         (a futex without FUTEX_PRIVATE_FLAG), %CR_RESTART_TIMEOUT for
+ *         %CR_RESTART_POLL.
+ * @nfds: %CR_RESTART_POLL: the number of descriptors polled, at most the
+ *        largest RLIMIT_NOFILE (fs.nr_open); poll(2) checks it against
+ *        the limit of the restarted task.
+ * @reserved2: must be zero.
  *
- * With %CR_RESTART_NONE, every other field is zero.
+ * Every field a kind does not use is zero; with %CR_RESTART_NONE, every
+ * field but @h is zero.
  */
 struct cr_hdr_restart_block {
 	struct cr_hdr h;
@@ -677,6 +706,13 @@ struct cr_hdr_restart_block {
 	__u64 remaining;
 	__u64 rmtp;
 	__u64 reserved;
+	__u64 expires;
+	__u64 uaddr;
+	__u32 val;
+	__u32 bitset;
+	__u32 flags;
+	__u32 nfds;
+	__u64 reserved2;
 };
 
 #endif /* _UAPI_LINUX_CHECKPOINT_HDR_H */

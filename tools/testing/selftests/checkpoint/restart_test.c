@@ -1851,28 +1851,8 @@ TEST_F_TIMEOUT(restart, other_task_ran_meanwhile, TEST_TIMEOUT)
 
 /*
  * A stopped task with a signal to handle pending, in a system call the
- * signal interrupted: the call should return EINTR after the handler,
- * which the image cannot say yet.  EBUSY, and the task goes on.
+ * signal interrupted: syscalls_test.c, "intr".
  */
-TEST_F_TIMEOUT(restart, other_task_interrupted_with_handler, TEST_TIMEOUT)
-{
-	int status;
-	pid_t pid;
-
-	pid = start_target(_metadata, false);
-	expect_in_syscall(_metadata, pid, __NR_pause, "target");
-	ASSERT_EQ(0, kill(pid, SIGSTOP));
-	ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
-	ASSERT_EQ(0, kill(pid, SIGUSR1));
-
-	ASSERT_EQ(-1, sys_checkpoint(pid, self->d.imgfd, 0));
-	ASSERT_EQ(EBUSY, errno);
-	ASSERT_EQ('T', proc_state(pid));
-
-	/* Continued, it runs its handler for SIGUSR1 and exits */
-	ASSERT_EQ(0, kill(pid, SIGCONT));
-	expect_exit(_metadata, pid, EXIT_RESTARTED, "target");
-}
 
 /*
  * A task stopped in sigsuspend(): its own signal mask, not the temporary

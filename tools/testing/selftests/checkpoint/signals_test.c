@@ -502,7 +502,6 @@ static void kill_child(struct __test_metadata *_metadata, pid_t pid)
  */
 
 static int blk_kind;
-static int blk_futex;
 
 static void blk_handler(int sig)
 {
@@ -521,10 +520,9 @@ static void blocked_main(int ready)
 		_exit(EXIT_SETUP);
 	close(ready);
 	for (;;) {
-		if (blk_kind == __NR_poll)
-			syscall(__NR_poll, NULL, 0, 30000);
-		else if (blk_kind == __NR_futex)
-			syscall(__NR_futex, &blk_futex, FUTEX_WAIT, 0, &ts);
+		if (blk_kind == __NR_clock_nanosleep)
+			syscall(__NR_clock_nanosleep, CLOCK_PROCESS_CPUTIME_ID,
+				0, &ts, NULL);
 		else
 			syscall(__NR_pause);
 	}
@@ -797,8 +795,9 @@ TEST_F_TIMEOUT(sleep, stopped_in_sleep, TEST_TIMEOUT)
 }
 
 /*
- * A restart block that cannot be saved (poll, futex wait with a timeout):
+ * A restart block that cannot be saved (a sleep on a CPU-time clock):
  * EOPNOTSUPP, nothing written, and the task goes on when continued.
+ * Futex waits and polls: syscalls_test.c.
  */
 FIXTURE(blocked) {
 	struct cr_dir d;
@@ -808,12 +807,8 @@ FIXTURE_VARIANT(blocked) {
 	int nr;
 };
 
-FIXTURE_VARIANT_ADD(blocked, poll) {
-	.nr = __NR_poll,
-};
-
-FIXTURE_VARIANT_ADD(blocked, futex_wait) {
-	.nr = __NR_futex,
+FIXTURE_VARIANT_ADD(blocked, cpu_clock_nanosleep) {
+	.nr = __NR_clock_nanosleep,
 };
 
 FIXTURE_SETUP(blocked)
@@ -842,7 +837,7 @@ TEST_F_TIMEOUT(blocked, refused, TEST_TIMEOUT)
 
 	ASSERT_EQ(0, kill(pid, SIGCONT));
 	ASSERT_EQ(pid, waitpid(pid, &status, WCONTINUED));
-	/* poll and futex resume through restart_syscall */
+	/* The sleep resumes through restart_syscall */
 	expect_in_syscall(_metadata, pid, __NR_restart_syscall,
 			  "continued child");
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
@@ -1119,7 +1114,7 @@ FIXTURE_VARIANT_ADD(bad, si_reserved) {
 FIXTURE_VARIANT_ADD(bad, rb_kind) {
 	.type = CR_HDR_RESTART_BLOCK, .err = EINVAL,
 	.edit = {
-		{ offsetof(struct cr_hdr_restart_block, kind), 4, 2 },
+		{ offsetof(struct cr_hdr_restart_block, kind), 4, 99 },
 	},
 };
 
