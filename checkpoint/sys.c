@@ -287,8 +287,13 @@ static long ctx_free(struct cr_ctx *ctx, long ret)
 	if (ctx->err && ctx->msg[0])
 		pr_debug("%s failed (%ld): %s\n",
 			 ctx->restart ? "restart" : "checkpoint", ret, ctx->msg);
+	/*
+	 * A restart that replaced the caller returns the restored task's ax,
+	 * which may be a negative errno of its own: only a restore that
+	 * failed, and killed the caller, has a reason to log.
+	 */
 	if (ctx->log) {
-		if (ret < 0)
+		if (ret < 0 && (!ctx->replaced || fatal_signal_pending(current)))
 			write_log(ctx, ret);
 		fput(ctx->log);
 	}

@@ -1345,11 +1345,15 @@ static void target_handler(int sig)
 	cr_exit(EXIT_RESTARTED);
 }
 
+/* What the target does until SIGUSR1 */
+enum tgt_mode { TGT_PAUSE, TGT_SPIN, TGT_EBADF };
+
 /*
  * A task that fills its memory, tells it is ready through @ready, then
- * waits for SIGUSR1 in pause() or, if @spin, spinning.
+ * waits for SIGUSR1 in pause(), spinning or failing read(2) calls
+ * (@mode).
  */
-static void __attribute__((noreturn)) target_main(int ready, bool spin)
+static void __attribute__((noreturn)) target_main(int ready, int mode)
 {
 	struct sigaction sa;
 
@@ -1370,14 +1374,18 @@ static void __attribute__((noreturn)) target_main(int ready, bool spin)
 	if (write(ready, "r", 1) != 1)
 		_exit(EXIT_SETUP);
 	close(ready);
-	if (spin)
+	if (mode == TGT_SPIN)
 		for (;;)
 			tgt_spin++;
+	/* A system call that fails: stopped, its ax is -EBADF */
+	if (mode == TGT_EBADF)
+		for (;;)
+			syscall(SYS_read, -1, NULL, 0);
 	for (;;)
 		syscall(SYS_pause);
 }
 
-static pid_t start_target(struct __test_metadata *_metadata, bool spin)
+static pid_t start_target_mode(struct __test_metadata *_metadata, int mode)
 {
 	char c;
 	pid_t pid;
@@ -1389,7 +1397,7 @@ static pid_t start_target(struct __test_metadata *_metadata, bool spin)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0)
-		target_main(p[1], spin);
+		target_main(p[1], mode);
 	kid_add(pid);
 	close(p[1]);
 	ASSERT_EQ(1, read(p[0], &c, 1));
@@ -1397,6 +1405,11 @@ static pid_t start_target(struct __test_metadata *_metadata, bool spin)
 	ASSERT_EQ(0, read(p[0], &c, 1));
 	close(p[0]);
 	return pid;
+}
+
+static pid_t start_target(struct __test_metadata *_metadata, bool spin)
+{
+	return start_target_mode(_metadata, spin ? TGT_SPIN : TGT_PAUSE);
 }
 
 /*
@@ -1783,6 +1796,61 @@ TEST_F_TIMEOUT(restart, other_task_stopped, TEST_TIMEOUT)
 	expect_in_syscall(_metadata, pid, __NR_pause, "restarted target");
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
 	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted target");
+}
+
+/* Restart with a log descriptor, a file of the test's */
+static void log_restarter(void *arg, int fd)
+{
+	const char *log = arg;
+	long r;
+	int lfd;
+
+	cr_prepare(fd);
+	lfd = open(log, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (lfd < 0) {
+		cr_log("log %s: %s", log, strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+	r = sys_restart(0, fd, CR_LOGFD(lfd));
+	cr_log("restart failed: %ld, %s", r, strerror(errno));
+	_exit(EXIT_RESTART_RETURNED);
+}
+
+/*
+ * A task stopped after a failed system call has a negative ax, which
+ * restart returns to it: that is not an error of restart, and nothing may
+ * be written to the log descriptor (on a pipe whose reader is gone, that
+ * would also send SIGPIPE to the restored task).
+ */
+TEST_F_TIMEOUT(restart, negative_ax_not_logged, TEST_TIMEOUT)
+{
+	char log[PATH_MAX], buf[256], comm[32];
+	int status, i;
+	pid_t pid;
+
+	cr_path(&self->d, "log", log, sizeof(log));
+	ASSERT_EQ(0, write_file(log, "", 0));
+	pid = start_target_mode(_metadata, TGT_EBADF);
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
+	ASSERT_LT(0, sys_checkpoint(pid, self->d.imgfd, 0));
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	kid_del(pid);
+
+	pid = spawn_restarter_fn(_metadata, self->d.img, 0, NULL,
+				 log_restarter, log);
+	/* Once it is the target again, SIGUSR1 makes it check its memory */
+	snprintf(buf, sizeof(buf), "/proc/%d/comm", pid);
+	for (i = 0; i < 400; i++) {
+		if (read_file(buf, comm, sizeof(comm)) > 0 &&
+		    !strcmp(comm, "cr_target\n"))
+			break;
+		usleep(50 * 1000);
+	}
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted target");
+	EXPECT_EQ(0, read_file(log, buf, sizeof(buf))) TH_LOG("log: %s", buf);
 }
 
 /*
