@@ -114,7 +114,7 @@ static bool has_pending(struct task_struct *t)
 static int check_misc(struct cr_ctx *ctx, struct task_struct *t)
 {
 	pid_t pid = task_pid_vnr(t);
-	struct path root, here;
+	struct path root = {}, here;
 	bool same_root;
 
 #ifdef CONFIG_SECCOMP
@@ -128,7 +128,13 @@ static int check_misc(struct cr_ctx *ctx, struct task_struct *t)
 	if (task_cred_xxx(t, user_ns) != current_user_ns())
 		return cr_err(ctx, -EOPNOTSUPP,
 			      "task %d is in another user namespace", pid);
-	get_fs_root(t->fs, &root);
+	/* A stopped task can still be killed: exit_fs() clears t->fs */
+	task_lock(t);
+	if (t->fs)
+		get_fs_root(t->fs, &root);
+	task_unlock(t);
+	if (!root.mnt)
+		return cr_err(ctx, -ESRCH, "task %d is exiting", pid);
 	get_fs_root(current->fs, &here);
 	same_root = path_equal(&root, &here);
 	path_put(&here);
@@ -182,7 +188,9 @@ static void fill_task(struct cr_hdr_task *th, struct task_struct *t)
 	th->rseq_len = t->rseq_len;
 	th->rseq_sig = t->rseq_sig;
 #endif
-	th->umask = t->fs->umask;
+	task_lock(t);
+	th->umask = t->fs ? t->fs->umask : 0;	/* 0: killed, no tail */
+	task_unlock(t);
 	th->personality = t->personality;
 	task_lock(t->group_leader);
 	for (i = 0; i < CR_RLIM_NLIMITS; i++) {
@@ -208,14 +216,23 @@ static int write_task(struct cr_ctx *ctx)
 
 static int write_cwd(struct cr_ctx *ctx)
 {
-	struct path pwd;
+	struct task_struct *t = ctx->task;
+	struct path pwd = {};
 	char *buf, *name;
 	int ret;
 
+	task_lock(t);
+	if (t->fs)
+		get_fs_pwd(t->fs, &pwd);
+	task_unlock(t);
+	if (!pwd.mnt)
+		return cr_err(ctx, -ESRCH, "task %d is exiting",
+			      task_pid_vnr(t));
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);
-	if (!buf)
+	if (!buf) {
+		path_put(&pwd);
 		return -ENOMEM;
-	get_fs_pwd(ctx->task->fs, &pwd);
+	}
 	name = d_path(&pwd, buf, PATH_MAX);
 	if (IS_ERR(name))
 		ret = cr_err(ctx, PTR_ERR(name), "task %d: cannot name its cwd",
@@ -233,15 +250,22 @@ static int write_cwd(struct cr_ctx *ctx)
 
 static int write_sighand(struct cr_ctx *ctx)
 {
-	struct sighand_struct *sighand = ctx->task->sighand;
+	struct sighand_struct *sighand;
 	struct cr_hdr_sighand *sh;
 	struct k_sigaction *k;
+	unsigned long flags;
 	int i, ret;
 
 	sh = cr_hbuf_get(ctx, sizeof(*sh));
 	if (!sh)
 		return -ENOMEM;
-	spin_lock_irq(&sighand->siglock);
+	/* NULL once a killed task was reaped */
+	sighand = lock_task_sighand(ctx->task, &flags);
+	if (!sighand) {
+		cr_hbuf_put(ctx, sh);
+		return cr_err(ctx, -ESRCH, "task %d is exiting",
+			      task_pid_vnr(ctx->task));
+	}
 	for (i = 0; i < _NSIG; i++) {
 		k = &sighand->action[i];
 		sh->action[i].handler = (unsigned long)k->sa.sa_handler;
@@ -249,7 +273,7 @@ static int write_sighand(struct cr_ctx *ctx)
 		sh->action[i].restorer = (unsigned long)k->sa.sa_restorer;
 		sh->action[i].mask = k->sa.sa_mask.sig[0];
 	}
-	spin_unlock_irq(&sighand->siglock);
+	unlock_task_sighand(ctx->task, &flags);
 	ret = cr_write_rec(ctx, sh, CR_HDR_SIGHAND, sizeof(*sh));
 	cr_hbuf_put(ctx, sh);
 	return ret;
