@@ -130,7 +130,7 @@ static bool has_pending(struct task_struct *t)
 static int check_misc(struct cr_ctx *ctx, struct task_struct *t)
 {
 	pid_t pid = task_pid_vnr(t);
-	struct path root, here;
+	struct path root = {}, here;
 	bool reachable;
 
 #ifdef CONFIG_SECCOMP
@@ -140,7 +140,13 @@ static int check_misc(struct cr_ctx *ctx, struct task_struct *t)
 	if (task_cred_xxx(t, user_ns) != current_user_ns())
 		return cr_err(ctx, -EOPNOTSUPP,
 			      "task %d is in another user namespace", pid);
-	get_fs_root(t->fs, &root);
+	/* A stopped task can still be killed: exit_fs() clears t->fs */
+	task_lock(t);
+	if (t->fs)
+		get_fs_root(t->fs, &root);
+	task_unlock(t);
+	if (!root.mnt)
+		return cr_err(ctx, -ESRCH, "task %d is exiting", pid);
 	get_fs_root(current->fs, &here);
 	reachable = path_is_under(&root, &here);
 	path_put(&here);
@@ -171,11 +177,17 @@ int cr_check_task(struct cr_ctx *ctx)
 
 static u32 task_flags(struct task_struct *t)
 {
+	int dumpable = SUID_DUMP_DISABLE;
 	u32 flags = 0;
 
 	if (task_no_new_privs(t))
 		flags |= CR_TASK_NO_NEW_PRIVS;
-	switch (get_dumpable(t->mm)) {
+	/* A stopped task can still be killed: exit_mm() clears t->mm */
+	task_lock(t);
+	if (t->mm)
+		dumpable = get_dumpable(t->mm);
+	task_unlock(t);
+	switch (dumpable) {
 	case SUID_DUMP_USER:
 		flags |= CR_TASK_DUMPABLE;
 		break;
@@ -216,7 +228,9 @@ static void fill_task(struct cr_hdr_task *th, struct task_struct *t)
 	th->rseq_len = t->rseq_len;
 	th->rseq_sig = t->rseq_sig;
 #endif
-	th->umask = t->fs->umask;
+	task_lock(t);
+	th->umask = t->fs ? t->fs->umask : 0;	/* 0: killed, no tail */
+	task_unlock(t);
 	th->personality = t->personality;
 	th->flags = task_flags(t);
 	task_lock(t->group_leader);
@@ -274,11 +288,19 @@ static int write_path(struct cr_ctx *ctx, u32 type, const struct path *path,
 /* The root, seen from the caller's; the cwd, seen from the root */
 static int write_dirs(struct cr_ctx *ctx)
 {
-	struct path root, pwd, here;
+	struct task_struct *t = ctx->task;
+	struct path root = {}, pwd, here;
 	int ret;
 
-	get_fs_root(ctx->task->fs, &root);
-	get_fs_pwd(ctx->task->fs, &pwd);
+	/* A stopped task can still be killed: exit_fs() clears t->fs */
+	task_lock(t);
+	if (t->fs) {
+		get_fs_root(t->fs, &root);
+		get_fs_pwd(t->fs, &pwd);
+	}
+	task_unlock(t);
+	if (!root.mnt)
+		return cr_err(ctx, -ESRCH, "task %d is exiting", task_pid_vnr(t));
 	get_fs_root(current->fs, &here);
 	ret = write_path(ctx, CR_HDR_ROOT, &root, &here, "root directory") ?:
 	      write_path(ctx, CR_HDR_CWD, &pwd, &root, "working directory");
@@ -290,15 +312,22 @@ static int write_dirs(struct cr_ctx *ctx)
 
 static int write_sighand(struct cr_ctx *ctx)
 {
-	struct sighand_struct *sighand = ctx->task->sighand;
+	struct sighand_struct *sighand;
 	struct cr_hdr_sighand *sh;
 	struct k_sigaction *k;
+	unsigned long flags;
 	int i, ret;
 
 	sh = cr_hbuf_get(ctx, sizeof(*sh));
 	if (!sh)
 		return -ENOMEM;
-	spin_lock_irq(&sighand->siglock);
+	/* NULL once a killed task was reaped */
+	sighand = lock_task_sighand(ctx->task, &flags);
+	if (!sighand) {
+		cr_hbuf_put(ctx, sh);
+		return cr_err(ctx, -ESRCH, "task %d is exiting",
+			      task_pid_vnr(ctx->task));
+	}
 	for (i = 0; i < _NSIG; i++) {
 		k = &sighand->action[i];
 		sh->action[i].handler = (unsigned long)k->sa.sa_handler;
@@ -306,7 +335,7 @@ static int write_sighand(struct cr_ctx *ctx)
 		sh->action[i].restorer = (unsigned long)k->sa.sa_restorer;
 		sh->action[i].mask = k->sa.sa_mask.sig[0];
 	}
-	spin_unlock_irq(&sighand->siglock);
+	unlock_task_sighand(ctx->task, &flags);
 	ret = cr_write_rec(ctx, sh, CR_HDR_SIGHAND, sizeof(*sh));
 	cr_hbuf_put(ctx, sh);
 	return ret;

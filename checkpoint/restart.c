@@ -4,6 +4,7 @@
  */
 
 #include <linux/checkpoint.h>
+#include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/stddef.h>
@@ -197,6 +198,40 @@ static int restore(struct cr_ctx *ctx, long *ax)
 }
 
 /*
+ * An image a failed checkpoint left, or one cut short, has no tail.  The
+ * pages and the tail are read after the point of no return, where a
+ * missing byte kills the caller: in a regular file, look for the tail at
+ * the end before.  Its checksum can only be checked once all is read; a
+ * stream (a pipe) cannot be looked ahead in.
+ */
+static int check_tail_at_end(struct cr_ctx *ctx)
+{
+	struct inode *inode = file_inode(ctx->file);
+	struct cr_hdr_tail th;
+	loff_t start, size, pos;
+	ssize_t n;
+
+	if (!ctx->ppos || !S_ISREG(inode->i_mode))
+		return 0;
+	start = *ctx->ppos - ctx->total;
+	size = i_size_read(inode);
+	pos = size - sizeof(th);
+	if (pos < *ctx->ppos)
+		return cr_err(ctx, -EINVAL, "image truncated: it ends at byte %lld",
+			      size - start);
+	n = kernel_read(ctx->file, &th, sizeof(th), &pos);
+	if (n < 0)
+		return cr_err(ctx, n, "reading the tail of the image failed");
+	if (n != sizeof(th) || th.h.type != CR_HDR_TAIL ||
+	    th.h.len != sizeof(th) || th.magic != CR_TAIL_MAGIC ||
+	    th.length != size - start - sizeof(th))
+		return cr_err(ctx, -EINVAL,
+			      "image truncated: no tail at its end, byte %lld",
+			      size - start - (loff_t)sizeof(th));
+	return 0;
+}
+
+/*
  * Read and check everything but the memory contents, then replace the
  * caller.  Up to the point of no return an error leaves the caller as it
  * was; after it, the caller is killed.
@@ -206,8 +241,9 @@ static long restart_task(struct cr_ctx *ctx, const struct cr_hdr *h)
 	long ax = 0;
 	int ret;
 
-	ret = cr_check_caller(ctx) ?: cr_read_task(ctx, h) ?:
-	      cr_read_cpu(ctx) ?: cr_read_files(ctx) ?: cr_read_mm(ctx);
+	ret = check_tail_at_end(ctx) ?: cr_check_caller(ctx) ?:
+	      cr_read_task(ctx, h) ?: cr_read_cpu(ctx) ?: cr_read_files(ctx) ?:
+	      cr_read_mm(ctx);
 	if (ret)
 		return ret;
 

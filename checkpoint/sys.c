@@ -16,6 +16,7 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/stddef.h>
 #include <linux/syscalls.h>
@@ -438,12 +439,24 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
 		ret = ctx_free(ctx, PTR_ERR(task));
 		goto out_fdput;
 	}
+	/*
+	 * A stopped task can still be killed and exit meanwhile: keep the
+	 * stack its registers are saved on (checkpoint then fails with
+	 * -EBUSY, the task having left its stop).
+	 */
+	if (!try_get_task_stack(task)) {
+		ret = ctx_free(ctx, cr_err(ctx, -ESRCH, "task %d is exiting",
+					   pid));
+		put_task_struct(task);
+		goto out_fdput;
+	}
 	ctx->crid = new_crid();
 	ctx->task = task;
 	ret = cr_do_checkpoint(ctx);
 	if (!ret)
 		ret = ctx->crid;
 	ret = ctx_free(ctx, ret);
+	put_task_stack(task);
 	put_task_struct(task);
 out_fdput:
 	fdput_pos(f);
