@@ -29,6 +29,8 @@
  *
  * Usage: crfuzz [-n ITER] [-s SEED] [-t TIMEOUT_MS] [-T SECONDS] [-o DIR]
  *               [-w WORKDIR] [-i ITER] [-j JOBS] [--tap] [-v]
+ *        crfuzz -s SEED -i ITER -e ERRNO
+ *        crfuzz -x IMAGE [-e ERRNO]
  *
  * -n images to try, -s seed of the mutations, -t time after which a child
  * not done is a hang (in restart) or a restored program killed, -T stop
@@ -36,8 +38,9 @@
  * save the images of findings, -w where to make the seeds and their files,
  * -i only iteration ITER (with -o its image is saved), -j that many
  * workers (a kernel report is then blamed on the images of every worker
- * that sees it), --tap kselftest output, -v one line per image.
- *        crfuzz -x IMAGE [-e ERRNO]   restart IMAGE in a child
+ * that sees it), --tap kselftest output, -v one line per image.  -e: the
+ * image must be refused with that errno (EINVAL...), a regression test.
+ * -x restarts the image in the file IMAGE.
  */
 
 #define _GNU_SOURCE
@@ -1302,6 +1305,45 @@ static bool read_kmsg(char *out, size_t size)
 	return bad;
 }
 
+/*
+ * @im in base64 on the output, between "# begin-base64 644 NAME" and
+ * "====" lines, in one write(2): the lines of several workers do not mix.
+ */
+static void print_base64(const char *kind, uint64_t iter, const struct image *im)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, k, n = 0, size = im->n / 57 * 78 + 256;
+	char *out = malloc(size);
+	uint32_t v;
+	ssize_t w;
+
+	if (!out)
+		return;
+	n += snprintf(out, size, "# begin-base64 644 %s-%llu-%llu.img\n", kind,
+		      (unsigned long long)opt.seed, (unsigned long long)iter);
+	for (i = 0; i < im->n; i += 3) {
+		k = im->n - i;
+		v = im->b[i] << 16;
+		v |= (k > 1 ? im->b[i + 1] : 0) << 8;
+		v |= k > 2 ? im->b[i + 2] : 0;
+		out[n++] = b64[v >> 18];
+		out[n++] = b64[(v >> 12) & 63];
+		out[n++] = k > 1 ? b64[(v >> 6) & 63] : '=';
+		out[n++] = k > 2 ? b64[v & 63] : '=';
+		if ((i / 3) % 19 == 18 || k <= 3)
+			out[n++] = '\n';
+	}
+	n += snprintf(out + n, size - n, "====\n");
+	fflush(stdout);
+	for (i = 0; i < n; i += w) {
+		w = write(1, out + i, n - i);
+		if (w <= 0)
+			break;
+	}
+	free(out);
+}
+
 static void save_finding(const char *kind, uint64_t iter, const char *seed,
 			 const struct image *im, bool sealed, const char *info)
 {
@@ -1317,26 +1359,7 @@ static void save_finding(const char *kind, uint64_t iter, const char *seed,
 	printf("# %s\n", info);
 	fflush(stdout);
 	if (!opt.outdir) {
-		/* No directory: the image in base64 on the output */
-		static const char b64[] =
-			"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-		size_t i;
-
-		printf("# begin-base64 644 finding-%llu.img\n",
-		       (unsigned long long)iter);
-		for (i = 0; i < im->n; i += 3) {
-			uint32_t v = im->b[i] << 16;
-			size_t k = im->n - i;
-
-			v |= (k > 1 ? im->b[i + 1] : 0) << 8;
-			v |= k > 2 ? im->b[i + 2] : 0;
-			printf("%c%c%c%c", b64[v >> 18], b64[(v >> 12) & 63],
-			       k > 1 ? b64[(v >> 6) & 63] : '=',
-			       k > 2 ? b64[v & 63] : '=');
-			if ((i / 3) % 19 == 18)
-				printf("\n");
-		}
-		printf("\n====\n");
+		print_base64(kind, iter, im);
 		return;
 	}
 	mkdir(opt.outdir, 0777);
@@ -1560,6 +1583,9 @@ enum outcome {
 
 static char info[16384], reason[512], stack[4096];
 
+/* The errno of the last image, 0 if restart(2) did not fail */
+static int last_err;
+
 /* A child that does not end: in restart(2), a hang of the kernel */
 static enum outcome timed_out(struct restarter *r, const struct seed *s,
 			      uint64_t iter, const struct image *im,
@@ -1664,6 +1690,7 @@ static enum outcome run_one(int fd, const struct seed *s, void (*prep)(void),
 		       o == O_RESTORED ? "restored" : o == O_KILLED ? "killed" :
 		       o == O_RETURNED ? "returned 0" : "timeout",
 		       reason[0] ? ": " : "", reason);
+	last_err = o == O_ERRNO ? slot->err : 0;
 	return o;
 }
 
@@ -2049,21 +2076,25 @@ static int fuzz(void)
 }
 
 /* Restart the image in @path in a child: its errno, or 0 */
-static int replay(const char *path, const char *expect)
+/* The errno named @name (EINVAL...) */
+static int errno_of(const char *name)
+{
+	int i;
+
+	for (i = 1; i < 512; i++)
+		if (strerrorname_np(i) && !strcmp(strerrorname_np(i), name))
+			return i;
+	die("%s: not an errno name", name);
+}
+
+/* Restart the image in @path in a child; whether it failed with @want */
+static int replay(const char *path, int want)
 {
 	static struct seed s = { .name = "replay" };
-	int want = -1, i;
 	enum outcome o;
 
 	if (!load(path, &s.img))
 		die("%s: %s", path, strerror(errno));
-	if (expect) {
-		for (i = 1; i < 512; i++)
-			if (strerrorname_np(i) && !strcmp(strerrorname_np(i), expect))
-				want = i;
-		if (want < 0)
-			die("%s: not an errno name", expect);
-	}
 	stp = calloc(1, sizeof(*stp));
 	setup_worker();
 	image_fds();
@@ -2072,13 +2103,13 @@ static int replay(const char *path, const char *expect)
 	o = run_one(IMAGE_FD + MAX_SEEDS, &s, NULL, 0, &s.img, true);
 	restarters_end();
 	printf("%s: %s\n", path,
-	       o == O_ERRNO ? errname(slot->err) :
+	       o == O_ERRNO ? errname(last_err) :
 	       o == O_RESTORED ? "restored" : o == O_KILLED ?
 	       "killed after the point of no return" :
 	       o == O_RETURNED ? "returned 0" : "timeout or hang");
 	if (st.reports)
 		return 1;
-	return expect && !(o == O_ERRNO && slot->err == want);
+	return want && last_err != want;
 }
 
 int main(int argc, char **argv)
@@ -2089,7 +2120,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *replay_path = NULL, *expect = NULL;
+	const char *replay_path = NULL;
+	int want = 0;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "n:s:t:T:o:w:i:j:x:e:vh", longopts,
@@ -2123,7 +2155,7 @@ int main(int argc, char **argv)
 			replay_path = optarg;
 			break;
 		case 'e':
-			expect = optarg;
+			want = errno_of(optarg);
 			break;
 		case 256:
 			opt.tap = true;
@@ -2134,19 +2166,28 @@ int main(int argc, char **argv)
 		default:
 			printf("usage: %s [-n ITER] [-s SEED] [-t TIMEOUT_MS] [-T SECONDS]\n"
 			       "              [-o DIR] [-w WORKDIR] [-i ITER] [-j JOBS] [--tap] [-v]\n"
-			       "       %s -x IMAGE [-e ERRNO-NAME]\n", PROG, PROG);
+			       "       %s -x IMAGE [-e ERRNO-NAME]\n"
+			       "       %s -s SEED -i ITER [-e ERRNO-NAME]\n",
+			       PROG, PROG, PROG);
 			return c == 'h' ? 0 : 2;
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	setup();
 	if (replay_path)
-		return replay(replay_path, expect);
+		return replay(replay_path, want);
 	if (opt.jobs < 1 || opt.jobs > 16)
 		die("-j takes 1 to 16");
 	if (opt.tap)
 		printf("# selftests: checkpoint: crfuzz\n# TAP version 13\n# 1..4\n");
 	rc = fuzz();
+	if (want && opt.only >= 0) {
+		printf("# image %lld of seed %llu: %s, expected %s\n",
+		       (long long)opt.only, (unsigned long long)opt.seed,
+		       last_err ? errname(last_err) : "no errno",
+		       errname(want));
+		rc = rc || last_err != want;
+	}
 	if (opt.tap)
 		printf("%sok 1 selftests: checkpoint: crfuzz\n", rc ? "not " : "");
 	return rc;
