@@ -6,6 +6,7 @@
 #   make check            build everything, run the kselftests in the VM
 #   make demo             checkpoint a running counter in the VM, restart it
 #   make bench            time checkpoint and restart in the VM (a few min)
+#   make fuzz [ITER=N]    fuzz restart with N mutated images (debug kernel)
 #   make vm               build the kernel, the tests and the initramfs
 #   make patchset         export the work as a git format-patch series
 #   make checkpatch       run checkpatch.pl --strict over that series
@@ -13,6 +14,8 @@
 # Variables: KSRC=/path/to/linux-6.12.y builds against another tree than
 # Debian's linux-source-6.12; DEBUG=1 builds and tests the debug kernel;
 # KVM=1 uses KVM instead of TCG; BUILD=dir puts the build elsewhere.
+# make fuzz takes ITER (20000), FUZZ_SEED (the time) and FUZZ_JOBS (2), and
+# runs the debug kernel unless DEBUG=0.
 
 SHELL := /bin/bash
 BUILD ?= $(CURDIR)/build
@@ -20,13 +23,13 @@ export BUILD KSRC DEBUG KVM JOBS
 
 S := $(CURDIR)/scripts
 
-.PHONY: all vm deps tree kernel selftests tools initramfs check run-tests demo bench \
+.PHONY: all vm deps tree kernel selftests tools initramfs check run-tests demo bench fuzz \
 	patchset checkpatch checkpatch-errors clean distclean help
 
 all: vm
 
 help:
-	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@$(S)/install-deps
@@ -61,6 +64,13 @@ demo: vm
 
 bench: vm
 	@$(S)/bench
+
+# The fuzzer of restart, under the debug kernel unless DEBUG=0
+ITER ?= 20000
+FUZZ_DEBUG := $(if $(DEBUG),$(DEBUG),1)
+fuzz:
+	@$(MAKE) --no-print-directory DEBUG=$(FUZZ_DEBUG) vm
+	@DEBUG=$(FUZZ_DEBUG) $(S)/fuzz $(ITER) $(FUZZ_SEED) $(FUZZ_JOBS)
 
 patchset: tree
 	@$(S)/make-patchset

@@ -1,0 +1,2194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * crfuzz: feed mutated checkpoint images to restart(2).
+ *
+ * At start it makes its seeds: valid images of small programs that are
+ * functions of this one (a process with open files and file mappings, one
+ * with signal handlers, pending and queued signals and interval timers, one
+ * with shared and locked memory, one checkpointed while in nanosleep, one
+ * of an unprivileged user, an image without a task).  Each seed program
+ * checkpoints itself (or is checkpointed stopped) and, once restored,
+ * exits at once with status EXIT_RESTORED.
+ *
+ * Each iteration takes a seed, applies a few mutations - bit flips, byte
+ * sets, truncation, records dropped, duplicated, swapped or spliced in
+ * from other seeds, and record-aware edits of the header and of every
+ * u32/u64 field of a record body (0, all ones, maximum, off by one, page
+ * and address boundaries, values of other fields) - then recomputes the
+ * checksum, length and record count of the tail (most of the time: some
+ * images keep a stale tail to exercise the checksum check), and gives the
+ * image to restart(2) in a forked child.  The kernel has no backdoor: the
+ * re-sealing is done here.
+ *
+ * The parent records what became of the child (errno, restored program
+ * exited or killed, hang), the kernel's reason (CR_LOGFD) and watches
+ * /dev/kmsg for kernel reports.  An image that made the kernel report a
+ * problem or hang is saved to the findings directory (-o) or printed in
+ * base64.  Iteration I of a run is reproducible from the seeds and -s:
+ * the mutations are drawn from a generator seeded with (-s, I).
+ *
+ * Usage: crfuzz [-n ITER] [-s SEED] [-t TIMEOUT_MS] [-T SECONDS] [-o DIR]
+ *               [-w WORKDIR] [-i ITER] [-j JOBS] [--tap] [-v]
+ *        crfuzz -s SEED -i ITER -e ERRNO
+ *        crfuzz -x IMAGE [-e ERRNO]
+ *
+ * -n images to try, -s seed of the mutations, -t time after which a child
+ * not done is a hang (in restart) or a restored program killed, -T stop
+ * after that many seconds even if fewer images were tried, -o where to
+ * save the images of findings, -w where to make the seeds and their files,
+ * -i only iteration ITER (with -o its image is saved), -j that many
+ * workers (a kernel report is then blamed on the images of every worker
+ * that sees it), --tap kselftest output, -v one line per image.  -e: the
+ * image must be refused with that errno (EINVAL...), a regression test.
+ * -x restarts the image in the file IMAGE.
+ */
+
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/checkpoint_hdr.h>
+
+#include "../cr-tools.h"
+
+#define PROG		"crfuzz"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Exit status of a restored seed program */
+#define EXIT_RESTORED	222
+/* Exit status of a fuzz child whose restart(2) returned (see struct slot) */
+#define EXIT_RETURNED	223
+
+#define NOBODY		65534
+#define MAX_RECS	8192
+#define MAX_SEEDS	16
+#define MAX_REASONS	1024
+#define MAX_OPS		8
+#define TAIL_LEN	((uint32_t)sizeof(struct cr_hdr_tail))
+
+/* An image in memory */
+struct image {
+	uint8_t *b;
+	size_t n;
+	size_t cap;
+};
+
+/* Where a record is in an image, as its header says */
+struct rec {
+	size_t off;
+	uint32_t type;
+	uint32_t len;
+};
+
+struct seed {
+	const char *name;
+	const char *what;
+	int (*make)(struct seed *s, const char *path);
+	void (*prep)(void);
+	struct image img;
+	struct rec *recs;
+	int nrecs;
+};
+
+/* What a fuzz child writes before exiting, if restart(2) returned */
+struct slot {
+	uint64_t iter;
+	int64_t ret;
+	int32_t err;
+	int32_t changed;	/* a refused restart changed the caller */
+};
+
+static struct {
+	uint64_t iters;
+	uint64_t seed;
+	long timeout_ms;
+	const char *outdir;
+	const char *workdir;
+	int64_t only;
+	int jobs;
+	long max_secs;
+	bool tap;
+	bool verbose;
+} opt = {
+	.jobs = 1,
+	.iters = 20000, .seed = 1, .timeout_ms = 5000, .workdir = "/tmp/crfuzz",
+	.only = -1,
+};
+
+static struct seed seeds[MAX_SEEDS];
+static int nseeds;
+
+#define REASON_LEN	120
+
+/* Results of a worker, in memory its parent reads */
+struct stats {
+	uint64_t tried;
+	uint64_t sealed;
+	uint64_t errs[512];
+	uint64_t returned0;
+	uint64_t restored;
+	uint64_t restored_exit[256];
+	uint64_t restored_sig[65];
+	uint64_t killed_in_restart[65];
+	uint64_t timeout_restored;
+	uint64_t hangs;
+	uint64_t changed;
+	uint64_t reports;
+	uint64_t findings;
+	uint64_t ops[32];
+	uint64_t us_prepare;
+	uint64_t us_child;
+	uint64_t us_after;
+	int nreasons;
+	uint64_t reasons_dropped;
+	struct {
+		char text[REASON_LEN];
+		uint64_t count;
+	} reasons[MAX_REASONS];
+};
+
+static struct stats *stp;
+#define st (*stp)
+
+static struct slot *slot;
+static int kmsg_fd = -1;
+static int log_rfd = -1, log_wfd = -1;
+static char oplog[2048];
+
+static void __printf(1, 2) __noreturn die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, PROG ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static const char *errname(int err)
+{
+	const char *s = strerrorname_np(err);
+	static char buf[16];
+
+	if (s)
+		return s;
+	snprintf(buf, sizeof(buf), "errno %d", err);
+	return buf;
+}
+
+/* Random numbers: splitmix64, one stream per iteration */
+
+static uint64_t rng_state;
+
+static uint64_t rnd64(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint32_t rnd(uint32_t n)
+{
+	return n ? rnd64() % n : 0;
+}
+
+static void rng_seed(uint64_t seed, uint64_t iter)
+{
+	rng_state = seed * 0x2545f4914f6cdd1dULL ^ iter;
+	rnd64();
+}
+
+/* zlib's crc32(0, buf, len), the checksum of the tail */
+static uint32_t crc32_zlib(const void *buf, size_t len)
+{
+	static uint32_t table[256];
+	const uint8_t *p = buf;
+	uint32_t crc = ~0U, c;
+	int i, j;
+
+	if (!table[1]) {
+		for (i = 0; i < 256; i++) {
+			c = i;
+			for (j = 0; j < 8; j++)
+				c = (c >> 1) ^ (0xedb88320U & -(c & 1));
+			table[i] = c;
+		}
+	}
+	while (len--)
+		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+/* Images */
+
+static void img_reserve(struct image *im, size_t n)
+{
+	if (n <= im->cap)
+		return;
+	im->cap = n + n / 2 + 4096;
+	im->b = realloc(im->b, im->cap);
+	if (!im->b)
+		die("out of memory");
+}
+
+static void img_copy(struct image *dst, const struct image *src)
+{
+	img_reserve(dst, src->n);
+	memcpy(dst->b, src->b, src->n);
+	dst->n = src->n;
+}
+
+/* Replace bytes [at, at + del) of @im by @len bytes of @p */
+static void img_splice(struct image *im, size_t at, size_t del,
+		       const void *p, size_t len)
+{
+	img_reserve(im, im->n - del + len);
+	memmove(im->b + at + len, im->b + at + del, im->n - at - del);
+	if (len)
+		memcpy(im->b + at, p, len);
+	im->n = im->n - del + len;
+}
+
+static size_t align8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+static uint32_t get32(const struct image *im, size_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, im->b + off, 4);
+	return v;
+}
+
+static uint64_t get64(const struct image *im, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, im->b + off, 8);
+	return v;
+}
+
+static void put32(struct image *im, size_t off, uint32_t v)
+{
+	memcpy(im->b + off, &v, 4);
+}
+
+static void put64(struct image *im, size_t off, uint64_t v)
+{
+	memcpy(im->b + off, &v, 8);
+}
+
+/* The records of @im, as far as their headers chain */
+static int parse(const struct image *im, struct rec *r, int max)
+{
+	size_t off = 0;
+	int n = 0;
+
+	while (n < max && off + sizeof(struct cr_hdr) <= im->n) {
+		r[n].off = off;
+		r[n].type = get32(im, off);
+		r[n].len = get32(im, off + 4);
+		if (r[n].len < sizeof(struct cr_hdr) || r[n].len > im->n - off)
+			break;
+		off += align8(r[n].len);
+		n++;
+	}
+	return n;
+}
+
+/* Whether @im ends with a tail record */
+static bool has_tail(const struct image *im)
+{
+	return im->n >= TAIL_LEN && !(im->n % CR_HDR_ALIGN) &&
+	       get32(im, im->n - TAIL_LEN) == CR_HDR_TAIL &&
+	       get32(im, im->n - TAIL_LEN + 4) == TAIL_LEN;
+}
+
+/* Make the tail describe what comes before it */
+static void seal(struct image *im)
+{
+	size_t end = im->n - TAIL_LEN, off = 0;
+	uint64_t nr = 0;
+	uint32_t len;
+
+	while (off < end) {
+		len = get32(im, off + 4);
+		off += align8(len < 8 ? 8 : len);
+		nr++;
+	}
+	put32(im, end + 12, crc32_zlib(im->b, end));
+	put64(im, end + 16, nr);
+	put64(im, end + 24, end);
+}
+
+/* The bytes of record @r worth mutating: not the contents of pages */
+static uint32_t body_len(const struct image *im, const struct rec *r)
+{
+	uint32_t len = r->len, nr;
+
+	if ((r->type == CR_HDR_PAGES || r->type == CR_HDR_SHMEM_PAGES) &&
+	    len >= sizeof(struct cr_hdr_pages)) {
+		nr = get32(im, r->off + 8);
+		if (nr > CR_PAGES_MAX)
+			nr = CR_PAGES_MAX;
+		if (sizeof(struct cr_hdr_pages) + 8ULL * nr + 8 < len)
+			len = sizeof(struct cr_hdr_pages) + 8 * nr + 8;
+	}
+	return len;
+}
+
+/* Mutations */
+
+enum {
+	OP_BITFLIP, OP_BYTESET, OP_FIELD32, OP_FIELD64, OP_ARITH, OP_COPY,
+	OP_HDRLEN, OP_HDRTYPE, OP_TRUNCATE, OP_CUT, OP_DROP, OP_DUP, OP_SWAP,
+	OP_SPLICE, OP_REPLACE, NR_OPS
+};
+
+static const char *const op_names[NR_OPS] = {
+	"bitflip", "byteset", "field32", "field64", "arith", "copy", "hdrlen",
+	"hdrtype", "truncate", "cut+tail", "drop", "dup", "swap", "splice",
+	"replace",
+};
+
+/* Weights of the operations, out of their sum */
+static const uint8_t op_weight[NR_OPS] = {
+	10, 6, 16, 16, 8, 6, 6, 3, 2, 3, 4, 3, 3, 5, 6,
+};
+
+static const char *type_name(uint32_t t)
+{
+	static const char *const names[] = {
+		[CR_HDR_HEADER] = "header", [CR_HDR_TAIL] = "tail",
+		[CR_HDR_TASK] = "task", [CR_HDR_CREDS] = "creds",
+		[CR_HDR_CWD] = "cwd", [CR_HDR_SIGHAND] = "sighand",
+		[CR_HDR_CPU] = "cpu", [CR_HDR_XSTATE] = "xstate",
+		[CR_HDR_MM] = "mm", [CR_HDR_EXE] = "exe",
+		[CR_HDR_VMA] = "vma", [CR_HDR_VMA_PATH] = "vma_path",
+		[CR_HDR_PAGES] = "pages", [CR_HDR_FILES] = "files",
+		[CR_HDR_FD] = "fd", [CR_HDR_FILE] = "file",
+		[CR_HDR_FILE_PATH] = "file_path", [CR_HDR_SIGNAL] = "signal",
+		[CR_HDR_SIGINFO] = "siginfo",
+		[CR_HDR_RESTART_BLOCK] = "restart_block",
+		[CR_HDR_SHMEM] = "shmem", [CR_HDR_SHMEM_PAGES] = "shmem_pages",
+	};
+
+	if (t < ARRAY_SIZE(names) && names[t])
+		return names[t];
+	return "?";
+}
+
+#define NR_TYPES	(CR_HDR_SHMEM_PAGES + 1)
+
+static void __printf(1, 2) note(const char *fmt, ...)
+{
+	size_t n = strlen(oplog);
+	va_list ap;
+
+	if (n + 2 >= sizeof(oplog))
+		return;
+	if (n)
+		oplog[n++] = ';', oplog[n++] = ' ', oplog[n] = 0;
+	va_start(ap, fmt);
+	vsnprintf(oplog + n, sizeof(oplog) - n, fmt, ap);
+	va_end(ap);
+}
+
+/* A value of another field of @im */
+static uint64_t other_field(const struct image *im, const struct rec *r,
+			    int nr, int width)
+{
+	const struct rec *o = &r[rnd(nr)];
+	uint32_t len = body_len(im, o);
+
+	if (len < 8 + (uint32_t)width)
+		return 0;
+	if (width == 8)
+		return get64(im, o->off + 8 + 8 * rnd((len - 8) / 8));
+	return get32(im, o->off + 8 + 4 * rnd((len - 8) / 4));
+}
+
+static uint64_t interesting64(uint64_t old, const struct image *im,
+			      const struct rec *r, int nr)
+{
+	switch (rnd(20)) {
+	case 0:
+		return 0;
+	case 1:
+		return 1;
+	case 2:
+		return ~0ULL;
+	case 3:
+		return old + 1;
+	case 4:
+		return old - 1;
+	case 5:
+		return 0x7fffffffffffffffULL;
+	case 6:
+		return 0x8000000000000000ULL;
+	case 7:
+		return 0xffffffffULL;
+	case 8:
+		return 0x100000000ULL;
+	case 9:
+		return old + 4096;
+	case 10:
+		return old - 4096;
+	case 11:
+		return old ^ (1ULL << rnd(64));
+	case 12:
+		return 0x00007ffffffff000ULL;
+	case 13:
+		return 0x0000800000000000ULL;
+	case 14:
+		return 0xffff800000000000ULL;
+	case 15:
+	case 16:
+		return other_field(im, r, nr, 8);
+	case 17:
+		return old * 2;
+	case 18:
+		return (uint64_t)rnd(1 << 20) * 4096;
+	default:
+		return rnd(130) - 2;
+	}
+}
+
+static uint32_t interesting32(uint32_t old, const struct image *im,
+			      const struct rec *r, int nr)
+{
+	static const uint32_t vals[] = {
+		0, 1, 2, 7, 8, 15, 16, 31, 32, 63, 64, 65, 255, 256, 257,
+		1023, 1024, 4095, 4096, 4097, 65535, 65536, 0x7fffffff,
+		0x80000000, 0xfffffffe, 0xffffffff,
+	};
+
+	switch (rnd(8)) {
+	case 0:
+		return old + 1;
+	case 1:
+		return old - 1;
+	case 2:
+		return old ^ (1U << rnd(32));
+	case 3:
+		return other_field(im, r, nr, 4);
+	case 4:
+		return rnd(70);
+	default:
+		return vals[rnd(ARRAY_SIZE(vals))];
+	}
+}
+
+static struct rec recs[MAX_RECS];
+
+/* A record of @im, the header and tail less often */
+static const struct rec *pick_rec(const struct image *im, int nr)
+{
+	(void)im;
+	return &recs[rnd(nr)];
+}
+
+static void mut_bytes(struct image *im, int nr, int op)
+{
+	static const uint8_t bytes[] = { 0, 1, 0x7f, 0x80, 0xfe, 0xff, 8, 16 };
+	const struct rec *r = pick_rec(im, nr);
+	uint32_t len = body_len(im, r), at = rnd(len);
+
+	if (op == OP_BITFLIP) {
+		int bit = rnd(8);
+
+		im->b[r->off + at] ^= 1 << bit;
+		note("bitflip %s@%zu+%u bit %d", type_name(r->type), r->off,
+		     at, bit);
+	} else {
+		uint8_t v = rnd(2) ? bytes[rnd(sizeof(bytes))] : rnd(256);
+
+		im->b[r->off + at] = v;
+		note("byteset %s@%zu+%u=%#x", type_name(r->type), r->off, at, v);
+	}
+}
+
+static void mut_field(struct image *im, int nr, int op)
+{
+	const struct rec *r = pick_rec(im, nr);
+	uint32_t len = body_len(im, r), at;
+
+	if (op == OP_FIELD64 || (op == OP_ARITH && rnd(2))) {
+		uint64_t old, v;
+
+		if (len < 16)
+			return;
+		at = 8 + 8 * rnd((len - 8) / 8);
+		old = get64(im, r->off + at);
+		if (op == OP_ARITH)
+			v = old + (rnd(2) ? 1 : -1) *
+				(rnd(2) ? (uint64_t)rnd(17) : 4096ULL * rnd(4));
+		else
+			v = interesting64(old, im, recs, nr);
+		put64(im, r->off + at, v);
+		note("%s %s@%zu+%u u64 %#llx->%#llx", op_names[op],
+		     type_name(r->type), r->off, at, (unsigned long long)old,
+		     (unsigned long long)v);
+	} else {
+		uint32_t old, v;
+
+		if (len < 12)
+			return;
+		at = 8 + 4 * rnd((len - 8) / 4);
+		old = get32(im, r->off + at);
+		if (op == OP_ARITH)
+			v = old + (rnd(2) ? 1 : -1) * rnd(17);
+		else
+			v = interesting32(old, im, recs, nr);
+		put32(im, r->off + at, v);
+		note("%s %s@%zu+%u u32 %#x->%#x", op_names[op],
+		     type_name(r->type), r->off, at, old, v);
+	}
+}
+
+/* Copy a field of one record to another place */
+static void mut_copy(struct image *im, int nr)
+{
+	const struct rec *a = pick_rec(im, nr), *b = pick_rec(im, nr);
+	uint32_t la = body_len(im, a), lb = body_len(im, b), from, to;
+
+	if (la < 16 || lb < 16)
+		return;
+	from = 8 + 8 * rnd((la - 8) / 8);
+	to = 8 + 8 * rnd((lb - 8) / 8);
+	memcpy(im->b + b->off + to, im->b + a->off + from, 8);
+	note("copy %s@%zu+%u -> %s@%zu+%u", type_name(a->type), a->off, from,
+	     type_name(b->type), b->off, to);
+}
+
+static void mut_hdr(struct image *im, int nr, int op)
+{
+	const struct rec *r = pick_rec(im, nr);
+	uint32_t v;
+
+	if (op == OP_HDRTYPE) {
+		if (rnd(4))
+			v = rnd(NR_TYPES + 2);
+		else
+			v = interesting32(r->type, im, recs, nr);
+		put32(im, r->off, v);
+		note("hdrtype %s@%zu -> %u", type_name(r->type), r->off, v);
+		return;
+	}
+	switch (rnd(10)) {
+	case 0:
+		v = 0;
+		break;
+	case 1:
+		v = 8;
+		break;
+	case 2:
+		v = ~0U;
+		break;
+	case 3:
+		v = r->len + 8;
+		break;
+	case 4:
+		v = r->len - 8;
+		break;
+	case 5:
+		v = r->len + 4096;
+		break;
+	case 6:
+		v = r->len + 1;
+		break;
+	case 7:
+		v = r->len - 1;
+		break;
+	default:
+		v = interesting32(r->len, im, recs, nr);
+		break;
+	}
+	put32(im, r->off + 4, v);
+	note("hdrlen %s@%zu %u -> %u", type_name(r->type), r->off, r->len, v);
+}
+
+/* Structural mutations keep the first record and the tail in place */
+static bool mut_struct(struct image *im, int nr, int op, bool *cut)
+{
+	const struct seed *d;
+	const struct rec *r, *r2;
+	size_t len, len2, at;
+	uint8_t *tmp;
+	int i, j;
+
+	if (nr < 3 || !has_tail(im) || recs[nr - 1].off != im->n - TAIL_LEN)
+		return false;
+	i = 1 + rnd(nr - 2);
+	r = &recs[i];
+	len = align8(r->len);
+	switch (op) {
+	case OP_TRUNCATE:
+		at = rnd(im->n);
+		if (rnd(2))
+			at = recs[rnd(nr)].off + rnd(2) * rnd(16);
+		im->n = at;
+		*cut = true;
+		note("truncate at %zu", at);
+		return true;
+	case OP_CUT:
+		img_splice(im, r->off, im->n - TAIL_LEN - r->off, NULL, 0);
+		note("cut before %s@%zu, tail kept", type_name(r->type), r->off);
+		return true;
+	case OP_DROP:
+		img_splice(im, r->off, len, NULL, 0);
+		note("drop %s@%zu", type_name(r->type), r->off);
+		return true;
+	case OP_DUP:
+		tmp = malloc(len);
+		memcpy(tmp, im->b + r->off, len);
+		img_splice(im, r->off, 0, tmp, len);
+		free(tmp);
+		note("dup %s@%zu", type_name(r->type), r->off);
+		return true;
+	case OP_SWAP:
+		if (i + 1 >= nr - 1)
+			return false;
+		r2 = &recs[i + 1];
+		len2 = align8(r2->len);
+		tmp = malloc(len + len2);
+		memcpy(tmp, im->b + r2->off, len2);
+		memcpy(tmp + len2, im->b + r->off, len);
+		memcpy(im->b + r->off, tmp, len + len2);
+		free(tmp);
+		note("swap %s@%zu with %s", type_name(r->type), r->off,
+		     type_name(r2->type));
+		return true;
+	}
+	/* A record of another seed, inserted or in place of one of its type */
+	d = &seeds[rnd(nseeds)];
+	if (d->nrecs < 3)
+		return false;
+	j = 1 + rnd(d->nrecs - 2);
+	if (op == OP_REPLACE) {
+		int k, n = 0;
+
+		for (k = 1; k < d->nrecs - 1; k++)
+			if (d->recs[k].type == r->type && !rnd(++n))
+				j = k;
+		if (!n)
+			return false;
+	}
+	r2 = &d->recs[j];
+	len2 = align8(r2->len);
+	if (r2->off + len2 > d->img.n)
+		return false;
+	tmp = malloc(len2);
+	memcpy(tmp, d->img.b + r2->off, len2);
+	img_splice(im, r->off, op == OP_REPLACE ? len : 0, tmp, len2);
+	free(tmp);
+	note("%s %s@%zu of seed %s %s %s@%zu", op_names[op],
+	     type_name(r2->type), r2->off, d->name,
+	     op == OP_REPLACE ? "for" : "before", type_name(r->type), r->off);
+	return true;
+}
+
+static int pick_op(void)
+{
+	static int sum;
+	int i, x;
+
+	if (!sum)
+		for (i = 0; i < NR_OPS; i++)
+			sum += op_weight[i];
+	x = rnd(sum);
+	for (i = 0; x >= op_weight[i]; i++)
+		x -= op_weight[i];
+	return i;
+}
+
+/* Mutate @im, drawn from iteration @iter; whether it was sealed */
+static bool mutate(struct image *im, uint64_t iter)
+{
+	int nops, i, op, nr;
+	bool cut = false;
+
+	rng_seed(opt.seed, iter);
+	oplog[0] = 0;
+	nops = 1 + (rnd(2) ? 0 : rnd(4));
+	for (i = 0; i < nops && !cut; i++) {
+		nr = parse(im, recs, MAX_RECS);
+		if (!nr)
+			break;
+		op = pick_op();
+		st.ops[op]++;
+		switch (op) {
+		case OP_BITFLIP:
+		case OP_BYTESET:
+			mut_bytes(im, nr, op);
+			break;
+		case OP_FIELD32:
+		case OP_FIELD64:
+		case OP_ARITH:
+			mut_field(im, nr, op);
+			break;
+		case OP_COPY:
+			mut_copy(im, nr);
+			break;
+		case OP_HDRLEN:
+		case OP_HDRTYPE:
+			mut_hdr(im, nr, op);
+			break;
+		default:
+			mut_struct(im, nr, op, &cut);
+		}
+	}
+	if (cut || !has_tail(im) || rnd(100) < 8)
+		return false;
+	seal(im);
+	return true;
+}
+
+/* Seed programs */
+
+static void __noreturn checkpoint_self(int fd)
+{
+	long r = sys_checkpoint(0, fd, CR_LOGFD(2));
+
+	if (r == 0)
+		_exit(EXIT_RESTORED);
+	if (r < 0) {
+		fprintf(stderr, PROG ": seed checkpoint: %s\n", strerror(errno));
+		_exit(1);
+	}
+	_exit(0);
+}
+
+static int open_image(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+
+	if (fd < 0)
+		die("%s: %s", path, strerror(errno));
+	fchmod(fd, 0666);
+	return fd;
+}
+
+static char data_path[256], dir_path[256];
+
+/*
+ * What a seed program must not have of the fuzzer: its descriptors (files
+ * shared with another process), the result slot (memory shared with
+ * another process).  Descriptor @keep stays.
+ */
+static void seed_child_clean(int keep)
+{
+	int fd;
+
+	munmap((void *)slot, 4096);
+	for (fd = 3; fd < 1024; fd++)
+		if (fd != keep)
+			close(fd);
+}
+
+/* Run @body in a child that checkpoints itself into @path */
+static int self_seed(const char *path, void (*body)(void))
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (!pid) {
+		int fd;
+
+		seed_child_clean(-1);
+		fd = open_image(path);
+		body();
+		checkpoint_self(fd);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
+}
+
+static void plain_body(void)
+{
+}
+
+static int make_plain(struct seed *s, const char *path)
+{
+	(void)s;
+	return self_seed(path, plain_body);
+}
+
+static void files_body(void)
+{
+	int fd = open(data_path, O_RDWR), ro, d, n, z, u, p;
+	char *m;
+
+	if (fd < 0)
+		_exit(1);
+	lseek(fd, 4321, SEEK_SET);
+	ro = open(data_path, O_RDONLY | O_APPEND);
+	lseek(ro, 17, SEEK_SET);
+	d = open(dir_path, O_RDONLY | O_DIRECTORY);
+	n = open("/dev/null", O_WRONLY);
+	z = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+	u = open("/dev/urandom", O_RDONLY | O_NONBLOCK);
+	p = open(data_path, O_PATH);
+	if (ro < 0 || d < 0 || n < 0 || z < 0 || u < 0 || p < 0)
+		_exit(1);
+	dup2(fd, 40);
+	dup2(d, 41);
+	fcntl(41, F_SETFD, FD_CLOEXEC);
+	/* A private mapping written to, a shared read-only and a shared one */
+	m = mmap(NULL, 16384, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (m == MAP_FAILED)
+		_exit(1);
+	memset(m + 4096, 0x5a, 100);
+	if (mmap(NULL, 8192, PROT_READ, MAP_SHARED, ro, 4096) == MAP_FAILED ||
+	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) ==
+	    MAP_FAILED ||
+	    mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, ro, 8192) ==
+	    MAP_FAILED)
+		_exit(1);
+	if (chdir(dir_path))
+		_exit(1);
+}
+
+static int make_files(struct seed *s, const char *path)
+{
+	(void)s;
+	return self_seed(path, files_body);
+}
+
+static void handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)si;
+	(void)uc;
+}
+
+static void signals_body(void)
+{
+	static char altstack[65536];
+	struct sigaction sa = { .sa_sigaction = handler };
+	struct itimerval it = { { 50, 0 }, { 1000, 0 } };
+	struct rlimit rl = { 512, 1024 };
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	union sigval sv = { .sival_int = 4242 };
+	sigset_t set;
+	siginfo_t si;
+	int i;
+
+	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGTERM);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGRTMIN + 1, &sa, NULL);
+	sa.sa_flags = SA_NODEFER | SA_RESETHAND;
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGUSR2, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	sigaltstack(&ss, NULL);
+	sigfillset(&set);
+	sigdelset(&set, SIGSEGV);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	/* Private and shared queues, standard and real-time signals */
+	raise(SIGUSR1);
+	kill(getpid(), SIGHUP);
+	for (i = 0; i < 3; i++)
+		sigqueue(getpid(), SIGRTMIN + 2, sv);
+	memset(&si, 0, sizeof(si));
+	si.si_signo = SIGRTMIN + 3;
+	si.si_code = SI_QUEUE;
+	si.si_pid = getpid();
+	si.si_uid = getuid();
+	si.si_value.sival_ptr = (void *)0x1234567890ULL;
+	syscall(SYS_rt_tgsigqueueinfo, getpid(), getpid(), SIGRTMIN + 3, &si);
+	setitimer(ITIMER_REAL, &it, NULL);
+	setitimer(ITIMER_VIRTUAL, &it, NULL);
+	it.it_value.tv_sec = 2000;
+	setitimer(ITIMER_PROF, &it, NULL);
+	setrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = 0;
+	setrlimit(RLIMIT_CORE, &rl);
+	umask(027);
+	prctl(PR_SET_NAME, "crfuzz-signals");
+}
+
+static int make_signals(struct seed *s, const char *path)
+{
+	(void)s;
+	return self_seed(path, signals_body);
+}
+
+static void memory_body(void)
+{
+	char *a, *b, *c, *big, *g;
+	int i;
+
+	a = mmap(NULL, 65536, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	b = mmap(NULL, 16384, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	c = mmap(NULL, 32768, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	/* More pages than one pages record holds */
+	big = mmap(NULL, 300 * 4096, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	g = mmap(NULL, 16384, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0);
+	if (a == MAP_FAILED || b == MAP_FAILED || c == MAP_FAILED ||
+	    big == MAP_FAILED || g == MAP_FAILED)
+		_exit(1);
+	for (i = 0; i < 16; i += 3)
+		a[i * 4096] = i + 1;
+	b[5] = 1;
+	mprotect(a + 8192, 8192, PROT_READ);
+	for (i = 0; i < 300; i += 1)
+		big[i * 4096 + i] = i;
+	c[0] = 1;
+	mlock(c, 4096);
+	madvise(c + 8192, 8192, MADV_DONTFORK);
+	madvise(c + 16384, 4096, MADV_DONTDUMP);
+	madvise(big, 4096 * 10, MADV_WIPEONFORK);
+	g[16383] = 1;
+	mprotect(big + 4096 * 100, 4096, PROT_NONE);
+}
+
+static int make_memory(struct seed *s, const char *path)
+{
+	(void)s;
+	return self_seed(path, memory_body);
+}
+
+/* A child checkpointed, stopped, while it sleeps in nanosleep */
+static int make_sleep(struct seed *s, const char *path)
+{
+	struct timespec ts = { 0, 30 * 1000 * 1000 };
+	int p[2], fd, status;
+	long r = -1;
+	pid_t pid;
+	char c;
+
+	(void)s;
+	if (pipe(p))
+		die("pipe: %s", strerror(errno));
+	pid = fork();
+	if (!pid) {
+		pid_t me = getpid();
+
+		seed_child_clean(p[1]);
+		if (write(p[1], "r", 1) != 1)
+			_exit(1);
+		close(p[1]);
+		for (;;) {
+			nanosleep(&ts, NULL);
+			if (getpid() != me)
+				_exit(EXIT_RESTORED);
+		}
+	}
+	close(p[1]);
+	if (read(p[0], &c, 1) != 1)
+		return -1;
+	close(p[0]);
+	usleep(50000);
+	fd = open_image(path);
+	kill(pid, SIGSTOP);
+	if (waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status))
+		r = sys_checkpoint(pid, fd, CR_LOGFD(2));
+	if (r < 0)
+		fprintf(stderr, PROG ": checkpoint of the sleeper: %s\n",
+			strerror(errno));
+	close(fd);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return r > 0 ? 0 : -1;
+}
+
+static void become_nobody(void)
+{
+	gid_t g = NOBODY;
+
+	if (setgroups(1, &g) || setresgid(NOBODY, NOBODY, NOBODY) ||
+	    setresuid(NOBODY, NOBODY, NOBODY))
+		_exit(1);
+}
+
+static void nobody_body(void)
+{
+	become_nobody();
+	if (chdir("/"))
+		_exit(1);
+}
+
+static int make_nobody(struct seed *s, const char *path)
+{
+	(void)s;
+	return self_seed(path, nobody_body);
+}
+
+/* An image without a task: the header and tail of another seed */
+static int make_notask(struct seed *s, const char *path)
+{
+	const struct image *src = &seeds[0].img;
+	struct image im = { 0 };
+	uint32_t len;
+	FILE *f;
+
+	(void)s;
+	if (src->n < 2 * TAIL_LEN)
+		return -1;
+	len = align8(get32(src, 4));
+	img_reserve(&im, len + TAIL_LEN);
+	memcpy(im.b, src->b, len);
+	memcpy(im.b + len, src->b + src->n - TAIL_LEN, TAIL_LEN);
+	im.n = len + TAIL_LEN;
+	seal(&im);
+	f = fopen(path, "w");
+	if (!f || fwrite(im.b, 1, im.n, f) != im.n || fclose(f))
+		return -1;
+	free(im.b);
+	return 0;
+}
+
+#define SEED(n, w, m, p) { .name = n, .what = w, .make = m, .prep = p }
+
+static const struct seed seed_table[] = {
+	SEED("plain", "a process that checkpoints itself", make_plain, NULL),
+	SEED("notask", "an image with only a header and a tail", make_notask,
+	     NULL),
+	SEED("files", "open files, directory, devices, dup, file mappings, cwd",
+	     make_files, NULL),
+	SEED("signals",
+	     "handlers, pending and queued signals, sigaltstack, itimers, rlimits",
+	     make_signals, NULL),
+	SEED("memory", "shared, locked, growsdown, protected memory, >256 pages",
+	     make_memory, NULL),
+	SEED("sleep", "a process stopped in nanosleep (restart block)",
+	     make_sleep, NULL),
+	SEED("nobody", "an unprivileged process, restarted by nobody",
+	     make_nobody, become_nobody),
+};
+
+static bool load(const char *path, struct image *im)
+{
+	struct stat sb;
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0 || fstat(fd, &sb))
+		return false;
+	img_reserve(im, sb.st_size);
+	n = read(fd, im->b, sb.st_size);
+	close(fd);
+	if (n != sb.st_size)
+		return false;
+	im->n = n;
+	return true;
+}
+
+static void make_files_of_seeds(void)
+{
+	char buf[65536];
+	int fd, i;
+
+	mkdir(opt.workdir, 0777);
+	chmod(opt.workdir, 0777);
+	snprintf(data_path, sizeof(data_path), "%s/data", opt.workdir);
+	snprintf(dir_path, sizeof(dir_path), "%s/dir", opt.workdir);
+	mkdir(dir_path, 0755);
+	for (i = 0; i < (int)sizeof(buf); i++)
+		buf[i] = i * 7;
+	fd = open(data_path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, buf, sizeof(buf)) != sizeof(buf))
+		die("%s: %s", data_path, strerror(errno));
+	close(fd);
+}
+
+static void make_seeds(void)
+{
+	unsigned int seen[NR_TYPES] = { 0 };
+	static char path[MAX_SEEDS][512];
+	bool made[MAX_SEEDS];
+	int i, j, n, missing = 0;
+	struct seed *s;
+
+	make_files_of_seeds();
+	n = ARRAY_SIZE(seed_table);
+	/*
+	 * All the seed programs first, forked while this process holds no
+	 * image: an image holds the memory of its program.  The image
+	 * without a task is made of the first one.
+	 */
+	for (i = 0; i < n; i++) {
+		snprintf(path[i], sizeof(path[i]), "%s/seed-%s.img",
+			 opt.workdir, seed_table[i].name);
+		made[i] = seed_table[i].make != make_notask &&
+			  !seed_table[i].make(&seeds[0], path[i]);
+	}
+	for (i = 0; i < n; i++) {
+		s = &seeds[nseeds];
+		*s = seed_table[i];
+		if (s->make == make_notask && nseeds)
+			made[i] = !make_notask(s, path[i]);
+		if (!made[i] || !load(path[i], &s->img)) {
+			printf("# seed %s: could not be made, left out\n",
+			       s->name);
+			continue;
+		}
+		s->recs = calloc(MAX_RECS, sizeof(*s->recs));
+		s->nrecs = parse(&s->img, s->recs, MAX_RECS);
+		for (j = 0; j < s->nrecs; j++)
+			if (s->recs[j].type < NR_TYPES)
+				seen[s->recs[j].type]++;
+		printf("# seed %-8s %7zu bytes %4d records: %s\n", s->name,
+		       s->img.n, s->nrecs, s->what);
+		nseeds++;
+	}
+	if (!nseeds)
+		die("no seed could be made");
+	printf("# records in the seeds:");
+	for (i = 1; i < NR_TYPES; i++) {
+		if (type_name(i)[0] == '?')
+			continue;
+		printf(" %s %u", type_name(i), seen[i]);
+		missing += !seen[i];
+	}
+	printf("\n");
+	if (missing)
+		printf("# %d record types are in no seed\n", missing);
+}
+
+/* What happened to an image */
+
+static void count_reason(const char *line)
+{
+	char norm[REASON_LEN];
+	size_t n = 0;
+	int i;
+
+	/* Numbers vary from image to image: "#" stands for each */
+	while (*line && *line != '\n' && n < sizeof(norm) - 1) {
+		if (isdigit((unsigned char)*line) &&
+		    !(n && isalpha((unsigned char)norm[n - 1]))) {
+			if (line[0] == '0' && line[1] == 'x')
+				line += 2;
+			while (isxdigit((unsigned char)*line))
+				line++;
+			norm[n++] = '#';
+			continue;
+		}
+		norm[n++] = *line++;
+	}
+	norm[n] = 0;
+	for (i = 0; i < st.nreasons; i++) {
+		if (!strcmp(st.reasons[i].text, norm)) {
+			st.reasons[i].count++;
+			return;
+		}
+	}
+	if (st.nreasons == MAX_REASONS) {
+		st.reasons_dropped++;
+		return;
+	}
+	memcpy(st.reasons[st.nreasons].text, norm, n + 1);
+	st.reasons[st.nreasons++].count = 1;
+}
+
+/* The kernel's reasons written to the log pipe since the last call */
+static void drain_log(char *last, size_t size)
+{
+	static char buf[8192];
+	ssize_t n;
+	char *p, *nl;
+
+	if (last)
+		*last = 0;
+	while ((n = read(log_rfd, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = 0;
+		for (p = buf; *p; p = nl + 1) {
+			nl = strchr(p, '\n');
+			if (!nl)
+				break;
+			*nl = 0;
+			count_reason(p);
+			if (last && size) {
+				size_t l = strlen(p) < size - 1 ?
+					   strlen(p) : size - 1;
+
+				memcpy(last, p, l);
+				last[l] = 0;
+			}
+		}
+	}
+}
+
+static const char *const bad_patterns[] = {
+	"BUG:", "WARNING:", "KASAN", "UBSAN", "Oops", "kernel BUG",
+	"general protection fault", "Call Trace", "RIP: ", "suspected memory leak",
+	"INFO: task", "watchdog: ", "hung_task", "Kernel panic", "lockdep",
+	"possible recursive locking", "circular locking",
+};
+
+/* Kernel messages since the last call; whether one reports a problem */
+static bool read_kmsg(char *out, size_t size)
+{
+	static char buf[8192];
+	size_t used = 0;
+	bool bad = false;
+	ssize_t n;
+	char *msg;
+	unsigned int i;
+
+	if (out)
+		*out = 0;
+	if (kmsg_fd < 0)
+		return false;
+	for (;;) {
+		n = read(kmsg_fd, buf, sizeof(buf) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0)
+			break;
+		buf[n] = 0;
+		msg = strchr(buf, ';');
+		msg = msg ? msg + 1 : buf;
+		/* A restored program that crashed is no kernel problem */
+		if (!strncmp(msg, "traps: ", 7))
+			continue;
+		for (i = 0; i < ARRAY_SIZE(bad_patterns); i++)
+			if (strstr(msg, bad_patterns[i]))
+				bad = true;
+		/* Keep the reports, not the chatter of the refusals */
+		if (out && (bad || strstr(msg, "checkpoint")) &&
+		    used + strlen(msg) + 1 < size) {
+			memcpy(out + used, msg, strlen(msg) + 1);
+			used += strlen(msg);
+		}
+	}
+	return bad;
+}
+
+/*
+ * @im in base64 on the output, between "# begin-base64 644 NAME" and
+ * "====" lines, in one write(2): the lines of several workers do not mix.
+ */
+static void print_base64(const char *kind, uint64_t iter, const struct image *im)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, k, n = 0, size = im->n / 57 * 78 + 256;
+	char *out = malloc(size);
+	uint32_t v;
+	ssize_t w;
+
+	if (!out)
+		return;
+	n += snprintf(out, size, "# begin-base64 644 %s-%llu-%llu.img\n", kind,
+		      (unsigned long long)opt.seed, (unsigned long long)iter);
+	for (i = 0; i < im->n; i += 3) {
+		k = im->n - i;
+		v = im->b[i] << 16;
+		v |= (k > 1 ? im->b[i + 1] : 0) << 8;
+		v |= k > 2 ? im->b[i + 2] : 0;
+		out[n++] = b64[v >> 18];
+		out[n++] = b64[(v >> 12) & 63];
+		out[n++] = k > 1 ? b64[(v >> 6) & 63] : '=';
+		out[n++] = k > 2 ? b64[v & 63] : '=';
+		if ((i / 3) % 19 == 18 || k <= 3)
+			out[n++] = '\n';
+	}
+	n += snprintf(out + n, size - n, "====\n");
+	fflush(stdout);
+	for (i = 0; i < n; i += w) {
+		w = write(1, out + i, n - i);
+		if (w <= 0)
+			break;
+	}
+	free(out);
+}
+
+static void save_finding(const char *kind, uint64_t iter, const char *seed,
+			 const struct image *im, bool sealed, const char *info)
+{
+	char path[512];
+	FILE *f;
+
+	st.findings++;
+	printf("# FINDING %s: iteration %llu (-s %llu -i %llu), seed %s, %s, %zu bytes\n",
+	       kind, (unsigned long long)iter, (unsigned long long)opt.seed,
+	       (unsigned long long)iter, seed,
+	       sealed ? "sealed" : "not sealed", im->n);
+	printf("# mutations: %s\n", oplog);
+	printf("# %s\n", info);
+	fflush(stdout);
+	if (!opt.outdir) {
+		print_base64(kind, iter, im);
+		return;
+	}
+	mkdir(opt.outdir, 0777);
+	snprintf(path, sizeof(path), "%s/%s-%llu-%llu.img", opt.outdir, kind,
+		 (unsigned long long)opt.seed, (unsigned long long)iter);
+	f = fopen(path, "w");
+	if (f) {
+		fwrite(im->b, 1, im->n, f);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/%s-%llu-%llu.txt", opt.outdir, kind,
+		 (unsigned long long)opt.seed, (unsigned long long)iter);
+	f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "%s at iteration %llu of crfuzz -s %llu, seed %s, %s\n",
+			kind, (unsigned long long)iter,
+			(unsigned long long)opt.seed, seed,
+			sealed ? "sealed" : "not sealed");
+		fprintf(f, "mutations: %s\n\n%s\n", oplog, info);
+		fclose(f);
+	}
+}
+
+/* The system call a task is in, -1 if it runs in user mode */
+static long in_syscall(pid_t pid, char *stack, size_t size)
+{
+	char path[64], buf[256];
+	long nr = -1;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(buf, sizeof(buf), f) && isdigit((unsigned char)buf[0]))
+			nr = atol(buf);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/stack", pid);
+	*stack = 0;
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(stack, 1, size - 1, f);
+		stack[n] = 0;
+		fclose(f);
+	}
+	return nr;
+}
+
+/* Wait for @pid up to @ms milliseconds; whether it was reaped */
+static bool wait_child(pid_t pid, int *status, long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+
+		if (r == pid)
+			return true;
+		if (r < 0 && errno != EINTR)
+			die("waitpid: %s", strerror(errno));
+		if (sigtimedwait(&set, NULL, &ts) < 0 && errno == EAGAIN)
+			return waitpid(pid, status, WNOHANG) == pid;
+	}
+}
+
+static int null_fd = -1;
+
+/*
+ * A restarter is a child that calls restart(2) on each image it is told
+ * to: a refused image leaves it as it was, so that it goes on with the
+ * next one, after checking that it is indeed unchanged.  An image that is
+ * restored replaces it (or kills it, if refused after the point of no
+ * return): a new one is forked for the next image.  There is one for root,
+ * one for nobody.
+ */
+struct restarter {
+	pid_t pid;
+	int cmd;		/* the number of the image to restart */
+	int res;		/* the number back once it is done */
+	void (*prep)(void);
+};
+
+static struct restarter restarters[2];
+
+/*
+ * Descriptors of a restarter; the images are in IMAGE_FD + n, for seed n
+ * (when the image has the size of its seed: only the blocks that differ
+ * from the seed are written) and IMAGE_FD + MAX_SEEDS (any other image).
+ */
+enum { R_LOG = 3, R_CMD, R_RES, R_FIRST_FREE };
+#define IMAGE_FD	200
+
+/* What a restarter is told to do */
+struct cmd {
+	uint64_t iter;
+	int32_t fd;
+	int32_t pad;
+};
+
+#ifndef __NR_close_range
+#define __NR_close_range	436
+#endif
+
+static uint8_t canary[4096];
+
+/* Whether a refused restart(2) left the caller as it was */
+static bool unchanged(uid_t uid, gid_t gid, pid_t pid, const char *cwd)
+{
+	char buf[512];
+	sigset_t set;
+	size_t i;
+
+	for (i = 0; i < sizeof(canary); i++)
+		if (canary[i] != (uint8_t)(i * 13 + 1))
+			return false;
+	if (sigprocmask(SIG_SETMASK, NULL, &set) || !sigisemptyset(&set))
+		return false;
+	return getuid() == uid && getgid() == gid && getpid() == pid &&
+	       getcwd(buf, sizeof(buf)) && !strcmp(buf, cwd) &&
+	       fcntl(R_RES, F_GETFD) >= 0 &&
+	       fcntl(IMAGE_FD + MAX_SEEDS, F_GETFD) >= 0;
+}
+
+static void __noreturn restarter_loop(void (*prep)(void))
+{
+	unsigned long flags = CR_LOGFD(R_LOG);
+	char cwd[512];
+	struct cmd c;
+	sigset_t none;
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	size_t i;
+
+	if (prep)
+		prep();
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (i = 0; i < sizeof(canary); i++)
+		canary[i] = i * 13 + 1;
+	uid = getuid();
+	gid = getgid();
+	pid = getpid();
+	if (!getcwd(cwd, sizeof(cwd)))
+		_exit(1);
+	while (read(R_CMD, &c, sizeof(c)) == sizeof(c)) {
+		lseek(c.fd, 0, SEEK_SET);
+		slot->ret = sys_restart(0, c.fd, flags);
+		slot->err = errno;
+		slot->changed = !unchanged(uid, gid, pid, cwd);
+		slot->iter = c.iter;
+		if (write(R_RES, &c.iter, sizeof(c.iter)) != sizeof(c.iter))
+			_exit(1);
+	}
+	_exit(0);
+}
+
+/* The restarter of @prep, forked if there is none */
+static struct restarter *restarter(void (*prep)(void))
+{
+	struct restarter *r = &restarters[prep ? 1 : 0];
+	int cmd[2], res[2];
+
+	if (r->pid)
+		return r;
+	if (pipe2(cmd, O_CLOEXEC) || pipe2(res, O_CLOEXEC))
+		die("pipe: %s", strerror(errno));
+	r->prep = prep;
+	r->pid = fork();
+	if (r->pid < 0)
+		die("fork: %s", strerror(errno));
+	if (!r->pid) {
+		if (!opt.verbose) {
+			dup2(null_fd, 0);
+			dup2(null_fd, 1);
+			dup2(null_fd, 2);
+		}
+		/* Through descriptors out of the way of both */
+		if (dup2(log_wfd, 100 + R_LOG) < 0 ||
+		    dup2(cmd[0], 100 + R_CMD) < 0 || dup2(res[1], 100 + R_RES) < 0 ||
+		    dup2(100 + R_LOG, R_LOG) < 0 ||
+		    dup2(100 + R_CMD, R_CMD) < 0 || dup2(100 + R_RES, R_RES) < 0)
+			_exit(1);
+		syscall(__NR_close_range, R_FIRST_FREE, IMAGE_FD - 1, 0);
+		syscall(__NR_close_range, IMAGE_FD + MAX_SEEDS + 1, ~0U, 0);
+		restarter_loop(prep);
+	}
+	close(cmd[0]);
+	close(res[1]);
+	r->cmd = cmd[1];
+	r->res = res[0];
+	return r;
+}
+
+static void restarter_gone(struct restarter *r)
+{
+	close(r->cmd);
+	close(r->res);
+	r->pid = 0;
+}
+
+/* Wait up to @ms for @fd to be readable: 1, 0 on timeout */
+static int wait_readable(int fd, long ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int n;
+
+	do {
+		n = poll(&p, 1, ms);
+	} while (n < 0 && errno == EINTR);
+	return n > 0;
+}
+
+enum outcome {
+	O_ERRNO, O_RETURNED, O_RESTORED, O_KILLED, O_TIMEOUT, O_HANG,
+};
+
+static char info[16384], reason[512], stack[4096];
+
+/* The errno of the last image, 0 if restart(2) did not fail */
+static int last_err;
+
+/* A child that does not end: in restart(2), a hang of the kernel */
+static enum outcome timed_out(struct restarter *r, const struct seed *s,
+			      uint64_t iter, const struct image *im,
+			      bool sealed)
+{
+	long sc = in_syscall(r->pid, stack, sizeof(stack));
+	bool reaped;
+	int status;
+
+	kill(r->pid, SIGKILL);
+	reaped = wait_child(r->pid, &status, 20000);
+	drain_log(reason, sizeof(reason));
+	if (sc != __NR_restart && reaped) {
+		st.timeout_restored++;
+		restarter_gone(r);
+		return O_TIMEOUT;
+	}
+	st.hangs++;
+	snprintf(info, sizeof(info),
+		 "hang: still in system call %ld after %ld ms%s\nkernel stack:\n%s",
+		 sc, opt.timeout_ms,
+		 reaped ? "" : ", and SIGKILL did not end it", stack);
+	save_finding("hang", iter, s->name, im, sealed, info);
+	if (!reaped)
+		die("child %d cannot be killed: giving up", r->pid);
+	restarter_gone(r);
+	return O_HANG;
+}
+
+/* The restarter is gone: restored, or killed after the point of no return */
+static enum outcome ended(struct restarter *r, const struct seed *s,
+			  uint64_t iter, const struct image *im, bool sealed)
+{
+	int status;
+
+	if (!wait_child(r->pid, &status, opt.timeout_ms))
+		return timed_out(r, s, iter, im, sealed);
+	restarter_gone(r);
+	drain_log(reason, sizeof(reason));
+	if (WIFSIGNALED(status) && reason[0]) {
+		st.killed_in_restart[WTERMSIG(status) & 63]++;
+		return O_KILLED;
+	}
+	st.restored++;
+	if (WIFEXITED(status))
+		st.restored_exit[WEXITSTATUS(status)]++;
+	else
+		st.restored_sig[WTERMSIG(status) & 63]++;
+	return O_RESTORED;
+}
+
+/* Run one image, already in @fd; record what happened */
+static enum outcome run_one(int fd, const struct seed *s, void (*prep)(void),
+			    uint64_t iter, const struct image *im, bool sealed)
+{
+	struct restarter *r = restarter(prep);
+	struct cmd c = { .iter = iter, .fd = fd };
+	double t = now();
+	enum outcome o;
+	uint64_t back;
+
+	slot->iter = ~0ULL;
+	if (write(r->cmd, &c, sizeof(c)) != sizeof(c))
+		die("restarter: %s", strerror(errno));
+	if (!wait_readable(r->res, opt.timeout_ms))
+		o = timed_out(r, s, iter, im, sealed);
+	else if (read(r->res, &back, sizeof(back)) != sizeof(back))
+		o = ended(r, s, iter, im, sealed);
+	else if (back != iter || slot->iter != iter)
+		die("restarter: answer %llu to image %llu",
+		    (unsigned long long)back, (unsigned long long)iter);
+	else if (slot->ret < 0)
+		o = O_ERRNO;
+	else
+		o = O_RETURNED;
+	st.us_child += (now() - t) * 1e6;
+	t = now();
+	if (o == O_ERRNO || o == O_RETURNED) {
+		drain_log(reason, sizeof(reason));
+		if (o == O_ERRNO)
+			st.errs[slot->err & 511]++;
+		else
+			st.returned0++;
+		if (slot->changed) {
+			st.changed++;
+			snprintf(info, sizeof(info),
+				 "restart(2) failed with %s but changed its caller: %s",
+				 errname(slot->err), reason);
+			save_finding("changed", iter, s->name, im, sealed,
+				     info);
+		}
+	}
+	if (read_kmsg(info, sizeof(info))) {
+		st.reports++;
+		save_finding("report", iter, s->name, im, sealed, info);
+	}
+	st.us_after += (now() - t) * 1e6;
+	if (opt.verbose)
+		printf("# %llu %s: %s -> %s%s%s\n", (unsigned long long)iter,
+		       s->name, oplog,
+		       o == O_ERRNO ? errname(slot->err) :
+		       o == O_RESTORED ? "restored" : o == O_KILLED ? "killed" :
+		       o == O_RETURNED ? "returned 0" : "timeout",
+		       reason[0] ? ": " : "", reason);
+	last_err = o == O_ERRNO ? slot->err : 0;
+	return o;
+}
+
+/* End the restarters of this worker */
+static void restarters_end(void)
+{
+	int i, status;
+
+	for (i = 0; i < 2; i++) {
+		if (!restarters[i].pid)
+			continue;
+		close(restarters[i].cmd);
+		restarters[i].cmd = -1;
+		if (!wait_child(restarters[i].pid, &status, 10000))
+			kill(restarters[i].pid, SIGKILL);
+		restarter_gone(&restarters[i]);
+	}
+}
+
+/* The descriptors of the images, at IMAGE_FD and above */
+static void image_fds(void)
+{
+	int i, fd;
+
+	for (i = 0; i <= MAX_SEEDS; i++) {
+		fd = memfd_create("crfuzz-image", 0);
+		if (fd < 0 || dup2(fd, IMAGE_FD + i) < 0)
+			die("memfd_create: %s", strerror(errno));
+		close(fd);
+	}
+}
+
+static void write_at(int fd, const void *buf, size_t len, size_t at)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = pwrite(fd, (const char *)buf + done, len - done, at + done);
+		if (n <= 0)
+			die("writing the image: %s", strerror(errno));
+		done += n;
+	}
+}
+
+/* The whole of @im in @fd */
+static void write_image(int fd, const struct image *im)
+{
+	write_at(fd, im->b, im->n, 0);
+	if (ftruncate(fd, im->n))
+		die("ftruncate: %s", strerror(errno));
+}
+
+#define BLOCK		4096
+static uint8_t dirty[(64 << 20) / BLOCK];
+
+/*
+ * Put @im, a mutation of seed @n, where a restarter reads it; return that
+ * descriptor.  An image of the size of its seed has the blocks that differ
+ * written over the seed's, put back by put_back().
+ */
+static int put_image(int n, const struct image *im)
+{
+	const struct image *sd = &seeds[n].img;
+	size_t b, len;
+
+	if (im->n != sd->n || im->n > sizeof(dirty) * BLOCK) {
+		write_image(IMAGE_FD + MAX_SEEDS, im);
+		return IMAGE_FD + MAX_SEEDS;
+	}
+	for (b = 0; b < im->n; b += BLOCK) {
+		len = im->n - b < BLOCK ? im->n - b : BLOCK;
+		dirty[b / BLOCK] = !!memcmp(im->b + b, sd->b + b, len);
+		if (dirty[b / BLOCK])
+			write_at(IMAGE_FD + n, im->b + b, len, b);
+	}
+	return IMAGE_FD + n;
+}
+
+static void put_back(int n, int fd)
+{
+	const struct image *sd = &seeds[n].img;
+	size_t b, len;
+
+	if (fd != IMAGE_FD + n)
+		return;
+	for (b = 0; b < sd->n; b += BLOCK) {
+		len = sd->n - b < BLOCK ? sd->n - b : BLOCK;
+		if (dirty[b / BLOCK])
+			write_at(fd, sd->b + b, len, b);
+	}
+}
+
+/* What the fuzzer and its workers share */
+static void setup(void)
+{
+	sigset_t set;
+	int fd;
+
+	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null_fd < 0)
+		die("/dev/null: %s", strerror(errno));
+	/* The kernel's messages about restored programs that crash */
+	fd = open("/proc/sys/debug/exception-trace", O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, "0", 1) != 1)
+			printf("# cannot turn debug.exception-trace off\n");
+		close(fd);
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+/* What each worker has of its own */
+static void setup_worker(void)
+{
+	int p[2];
+
+	slot = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (slot == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK))
+		die("pipe: %s", strerror(errno));
+	/* The kernel's reason may be long: a full pipe must not block it */
+	fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+	log_rfd = p[0];
+	log_wfd = p[1];
+	fcntl(log_wfd, F_SETFD, 0);
+	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (kmsg_fd >= 0)
+		lseek(kmsg_fd, 0, SEEK_END);
+	else
+		printf("# /dev/kmsg: %s: kernel reports are not watched\n",
+		       strerror(errno));
+}
+
+static int cmp_reason(const void *a, const void *b)
+{
+	const typeof(st.reasons[0]) *x = a, *y = b;
+
+	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+}
+
+/* Ask kmemleak for a scan; whether it found leaks */
+static bool kmemleak_scan(void)
+{
+	const char *path = "/sys/kernel/debug/kmemleak";
+	char buf[16384];
+	bool bad, ok;
+	ssize_t n;
+	int fd;
+
+	if (access(path, F_OK))
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	if (access(path, F_OK))
+		return false;
+	/* Objects younger than 5 s are not reported */
+	sleep(6);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return false;
+	ok = write(fd, "scan", 4) == 4;
+	close(fd);
+	if (!ok)
+		return false;
+	bad = read_kmsg(buf, sizeof(buf));
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		if (n > 0) {
+			buf[n] = 0;
+			printf("# kmemleak:\n%s\n", buf);
+			bad = true;
+		}
+		close(fd);
+	}
+	return bad;
+}
+
+static void report(double secs)
+{
+	uint64_t killed = 0, other = 0;
+	int i;
+
+	printf("# crfuzz: %llu images in %.0f s (%.1f images/s), %llu sealed, seeds:",
+	       (unsigned long long)st.tried, secs, st.tried / (secs ? secs : 1),
+	       (unsigned long long)st.sealed);
+	for (i = 0; i < nseeds; i++)
+		printf(" %s", seeds[i].name);
+	printf("\n# restart refused, by errno:");
+	for (i = 0; i < 512; i++)
+		if (st.errs[i])
+			printf(" %s %llu", errname(i),
+			       (unsigned long long)st.errs[i]);
+	printf("\n# restart returned 0 (image without a task): %llu\n",
+	       (unsigned long long)st.returned0);
+	for (i = 0; i < 65; i++)
+		killed += st.killed_in_restart[i];
+	printf("# refused after the point of no return (the caller killed): %llu\n",
+	       (unsigned long long)killed);
+	for (i = 0; i < 256; i++)
+		if (i != EXIT_RESTORED)
+			other += st.restored_exit[i];
+	printf("# restored: %llu (exited %d: %llu, other exit: %llu, killed by signal:",
+	       (unsigned long long)st.restored, EXIT_RESTORED,
+	       (unsigned long long)st.restored_exit[EXIT_RESTORED],
+	       (unsigned long long)other);
+	for (i = 1; i < 65; i++)
+		if (st.restored_sig[i] && sigabbrev_np(i))
+			printf(" %s %llu", sigabbrev_np(i),
+			       (unsigned long long)st.restored_sig[i]);
+		else if (st.restored_sig[i])
+			printf(" signal %d %llu", i,
+			       (unsigned long long)st.restored_sig[i]);
+	printf("), still running after %ld ms: %llu\n", opt.timeout_ms,
+	       (unsigned long long)st.timeout_restored);
+	printf("# time per image: %.1f ms to make it, %.1f ms in the child, %.1f ms after\n",
+	       st.us_prepare / 1e3 / (st.tried ?: 1),
+	       st.us_child / 1e3 / (st.tried ?: 1),
+	       st.us_after / 1e3 / (st.tried ?: 1));
+	printf("# mutations:");
+	for (i = 0; i < NR_OPS; i++)
+		printf(" %s %llu", op_names[i], (unsigned long long)st.ops[i]);
+	printf("\n# distinct reasons the kernel gave: %d%s\n", st.nreasons,
+	       st.reasons_dropped ? " (more not counted)" : "");
+	qsort(st.reasons, st.nreasons, sizeof(st.reasons[0]), cmp_reason);
+	for (i = 0; i < st.nreasons && (opt.verbose || i < 25); i++)
+		printf("#   %8llu %s\n",
+		       (unsigned long long)st.reasons[i].count,
+		       st.reasons[i].text);
+	printf("# kernel reports: %llu, hangs: %llu, ", (unsigned long long)st.reports,
+	       (unsigned long long)st.hangs);
+	printf("refusals that changed the caller: %llu, findings saved: %llu\n",
+	       (unsigned long long)st.changed,
+	       (unsigned long long)st.findings);
+}
+
+/* Iterations @w, @w + jobs, ... */
+static void worker(int w)
+{
+	struct image im = { 0 };
+	double t0, last, t;
+	uint64_t it, first = 0, end = opt.iters;
+	const struct seed *s;
+	void (*prep)(void);
+	bool sealed;
+	int fd, n;
+
+	setup_worker();
+	image_fds();
+	for (n = 0; n < nseeds; n++)
+		write_image(IMAGE_FD + n, &seeds[n].img);
+	if (opt.only >= 0) {
+		first = opt.only;
+		end = first + 1;
+	}
+	t0 = now();
+	last = t0;
+	for (it = first + w; it < end; it += opt.jobs) {
+		if (opt.max_secs && now() - t0 > opt.max_secs)
+			break;
+		rng_seed(opt.seed ^ 0x5eed, it);
+		n = rnd(nseeds);
+		s = &seeds[n];
+		img_copy(&im, &s->img);
+		/* One in 16 images of root restarted by nobody */
+		t = now();
+		prep = s->prep ?: rnd(16) ? NULL : become_nobody;
+		sealed = mutate(&im, it);
+		st.sealed += sealed;
+		fd = put_image(n, &im);
+		st.us_prepare += (now() - t) * 1e6;
+		run_one(fd, s, prep, it, &im, sealed);
+		put_back(n, fd);
+		st.tried++;
+		if (!w && now() - last > 60) {
+			last = now();
+			printf("# progress: %llu images in the first job, %.1f/s\n",
+			       (unsigned long long)st.tried,
+			       st.tried / (last - t0));
+		}
+		if (opt.only >= 0 && opt.outdir) {
+			/* The image of -i, to look at */
+			char path[512];
+			FILE *f;
+
+			snprintf(path, sizeof(path), "%s/image-%llu-%llu.img",
+				 opt.outdir, (unsigned long long)opt.seed,
+				 (unsigned long long)it);
+			mkdir(opt.outdir, 0777);
+			f = fopen(path, "w");
+			if (f) {
+				fwrite(im.b, 1, im.n, f);
+				fclose(f);
+				printf("# image saved to %s\n", path);
+			}
+		}
+	}
+	restarters_end();
+}
+
+static void add_stats(struct stats *t, const struct stats *w)
+{
+	const uint64_t *a = (const uint64_t *)w;
+	uint64_t *b = (uint64_t *)t;
+	size_t i, j;
+
+	/* The counters, up to nreasons */
+	for (i = 0; i < offsetof(struct stats, nreasons) / 8; i++)
+		b[i] += a[i];
+	t->reasons_dropped += w->reasons_dropped;
+	for (i = 0; i < (size_t)w->nreasons; i++) {
+		for (j = 0; j < (size_t)t->nreasons; j++)
+			if (!strcmp(t->reasons[j].text, w->reasons[i].text))
+				break;
+		if (j == MAX_REASONS) {
+			t->reasons_dropped++;
+			continue;
+		}
+		if (j == (size_t)t->nreasons) {
+			t->reasons[j] = w->reasons[i];
+			t->nreasons++;
+		} else {
+			t->reasons[j].count += w->reasons[i].count;
+		}
+	}
+}
+
+static int fuzz(void)
+{
+	struct stats *all;
+	double t0;
+	int w, status, rc = 0;
+	pid_t pid;
+
+	make_seeds();
+	if (opt.only >= 0)
+		opt.jobs = 1;
+	all = mmap(NULL, sizeof(*all) * (opt.jobs + 1),
+		   PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (all == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	t0 = now();
+	if (opt.jobs == 1) {
+		stp = &all[0];
+		worker(0);
+	} else {
+		for (w = 0; w < opt.jobs; w++) {
+			pid = fork();
+			if (pid < 0)
+				die("fork: %s", strerror(errno));
+			if (!pid) {
+				stp = &all[w];
+				worker(w);
+				_exit(0);
+			}
+		}
+		while ((pid = wait(&status)) > 0)
+			if (!WIFEXITED(status) || WEXITSTATUS(status))
+				rc = 1;
+	}
+	stp = &all[opt.jobs];
+	for (w = 0; w < opt.jobs; w++)
+		add_stats(stp, &all[w]);
+	report(now() - t0);
+	if (!opt.tap && kmemleak_scan()) {
+		st.reports++;
+		printf("# kmemleak reported leaks\n");
+	}
+	if (opt.tap) {
+		printf("# %sok 1 crfuzz: %llu images restarted\n",
+		       st.tried ? "" : "not ", (unsigned long long)st.tried);
+		printf("# %sok 2 crfuzz: no kernel report\n",
+		       st.reports ? "not " : "");
+		printf("# %sok 3 crfuzz: no hang, no refusal that changed the caller\n",
+		       st.hangs || st.changed ? "not " : "");
+		printf("# %sok 4 crfuzz: seeds restored unmodified\n",
+		       st.restored_exit[EXIT_RESTORED] ? "" : "not ");
+	}
+	return rc || st.reports || st.hangs || st.changed ? 1 : 0;
+}
+
+/* Restart the image in @path in a child: its errno, or 0 */
+/* The errno named @name (EINVAL...) */
+static int errno_of(const char *name)
+{
+	int i;
+
+	for (i = 1; i < 512; i++)
+		if (strerrorname_np(i) && !strcmp(strerrorname_np(i), name))
+			return i;
+	die("%s: not an errno name", name);
+}
+
+/* Restart the image in @path in a child; whether it failed with @want */
+static int replay(const char *path, int want)
+{
+	static struct seed s = { .name = "replay" };
+	enum outcome o;
+
+	if (!load(path, &s.img))
+		die("%s: %s", path, strerror(errno));
+	stp = calloc(1, sizeof(*stp));
+	setup_worker();
+	image_fds();
+	write_image(IMAGE_FD + MAX_SEEDS, &s.img);
+	oplog[0] = 0;
+	o = run_one(IMAGE_FD + MAX_SEEDS, &s, NULL, 0, &s.img, true);
+	restarters_end();
+	printf("%s: %s\n", path,
+	       o == O_ERRNO ? errname(last_err) :
+	       o == O_RESTORED ? "restored" : o == O_KILLED ?
+	       "killed after the point of no return" :
+	       o == O_RETURNED ? "returned 0" : "timeout or hang");
+	if (st.reports)
+		return 1;
+	return want && last_err != want;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "tap", no_argument, NULL, 256 },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *replay_path = NULL;
+	int want = 0;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "n:s:t:T:o:w:i:j:x:e:vh", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			opt.iters = strtoull(optarg, NULL, 0);
+			break;
+		case 's':
+			opt.seed = strtoull(optarg, NULL, 0);
+			break;
+		case 't':
+			opt.timeout_ms = strtol(optarg, NULL, 0);
+			break;
+		case 'o':
+			opt.outdir = optarg;
+			break;
+		case 'w':
+			opt.workdir = optarg;
+			break;
+		case 'i':
+			opt.only = strtoll(optarg, NULL, 0);
+			break;
+		case 'T':
+			opt.max_secs = strtol(optarg, NULL, 0);
+			break;
+		case 'j':
+			opt.jobs = atoi(optarg);
+			break;
+		case 'x':
+			replay_path = optarg;
+			break;
+		case 'e':
+			want = errno_of(optarg);
+			break;
+		case 256:
+			opt.tap = true;
+			break;
+		case 'v':
+			opt.verbose = true;
+			break;
+		default:
+			printf("usage: %s [-n ITER] [-s SEED] [-t TIMEOUT_MS] [-T SECONDS]\n"
+			       "              [-o DIR] [-w WORKDIR] [-i ITER] [-j JOBS] [--tap] [-v]\n"
+			       "       %s -x IMAGE [-e ERRNO-NAME]\n"
+			       "       %s -s SEED -i ITER [-e ERRNO-NAME]\n",
+			       PROG, PROG, PROG);
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	setup();
+	if (replay_path)
+		return replay(replay_path, want);
+	if (opt.jobs < 1 || opt.jobs > 16)
+		die("-j takes 1 to 16");
+	if (opt.tap)
+		printf("# selftests: checkpoint: crfuzz\n# TAP version 13\n# 1..4\n");
+	rc = fuzz();
+	if (want && opt.only >= 0) {
+		printf("# image %lld of seed %llu: %s, expected %s\n",
+		       (long long)opt.only, (unsigned long long)opt.seed,
+		       last_err ? errname(last_err) : "no errno",
+		       errname(want));
+		rc = rc || last_err != want;
+	}
+	if (opt.tap)
+		printf("%sok 1 selftests: checkpoint: crfuzz\n", rc ? "not " : "");
+	return rc;
+}
