@@ -47,6 +47,7 @@
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/swap.h>
 #include <linux/userfaultfd_k.h>
 #include <asm/vdso.h>
 
@@ -1263,6 +1264,42 @@ static int check_mlock(struct cr_ctx *ctx, const struct cr_mm_state *st)
 	return 0;
 }
 
+/*
+ * What mapping the areas will ask of the caller's address space limit and
+ * of the overcommit policy, checked before the point of no return, where
+ * a failure can still be returned: the image's own limits are set later
+ * (cr_restore_task()).  The private writable areas are what mmap(2)
+ * charges; the heuristic bound is the one __vm_enough_memory() never goes
+ * past.  With vm.overcommit_memory 2 the commit limit may still refuse
+ * them after the point of no return.
+ */
+static int check_space(struct cr_ctx *ctx, const struct cr_mm_state *st)
+{
+	u64 total = 0, commit = 0, pages;
+	unsigned int i;
+
+	for (i = 0; i < st->nr_vmas; i++) {
+		const struct cr_vma *v = &st->vmas[i];
+
+		pages = (v->end - v->start) >> PAGE_SHIFT;
+		total += pages;
+		if ((v->kind == CR_VMA_ANON || v->kind == CR_VMA_FILE) &&
+		    (v->prot & PROT_WRITE) &&
+		    !(v->flags & (CR_VMA_SHARED | CR_VMA_NORESERVE)))
+			commit += pages;
+	}
+	if (total > rlimit(RLIMIT_AS) >> PAGE_SHIFT)
+		return cr_err(ctx, -ENOMEM,
+			      "%llu bytes of memory areas: above the caller's RLIMIT_AS",
+			      total << PAGE_SHIFT);
+	if (sysctl_overcommit_memory != OVERCOMMIT_ALWAYS &&
+	    commit > totalram_pages() + total_swap_pages)
+		return cr_err(ctx, -ENOMEM,
+			      "%llu bytes of private writable memory: more than RAM and swap",
+			      commit << PAGE_SHIFT);
+	return 0;
+}
+
 /* @prev_end: end of the area before, or 0 */
 static int check_vma(struct cr_ctx *ctx, const struct cr_hdr_vma *vh,
 		     u64 prev_end)
@@ -1445,7 +1482,8 @@ static int read_mm(struct cr_ctx *ctx, struct cr_mm_state *st, char *path)
 		return cr_err(ctx, -EINVAL, "bad mm flags %#x", st->hdr.flags);
 	return read_exe(ctx, st, path) ?: read_vmas(ctx, st, path) ?:
 	       check_vdso_areas(ctx, st) ?: check_fields(ctx, &st->hdr) ?:
-	       check_auxv(ctx, st->hdr.auxv) ?: check_mlock(ctx, st);
+	       check_auxv(ctx, st->hdr.auxv) ?: check_mlock(ctx, st) ?:
+	       check_space(ctx, st);
 }
 
 static void free_state(struct cr_mm_state *st)

@@ -506,6 +506,29 @@ static void memlock_restarter(void *arg, int fd)
 	restarter_run(fd, 0);
 }
 
+/*
+ * An address space larger than the caller's RLIMIT_AS: ENOMEM before the
+ * point of no return (mapping it would fail after), the caller intact;
+ * with the limit back, it works.
+ */
+static void as_restarter(void *arg, int fd)
+{
+	struct rlimit rl, low;
+
+	pat_fill(rst_bss, sizeof(rst_bss), SEED_RST, 0);
+	if (close_fds_except(fd) || getrlimit(RLIMIT_AS, &rl))
+		_exit(EXIT_SETUP);
+	low = rl;
+	low.rlim_cur = 1 << 20;
+	if (!CHECK(setrlimit(RLIMIT_AS, &low) == 0) ||
+	    !restart_fails(fd, ENOMEM))
+		cr_exit(0);
+	if (!CHECK(setrlimit(RLIMIT_AS, &rl) == 0) ||
+	    !CHECK(lseek(fd, 0, SEEK_SET) == 0))
+		cr_exit(0);
+	restarter_run(fd, 0);
+}
+
 /* Shared anonymous memory shared with a child: EBUSY, unharmed */
 
 static void ebusy_body(void *arg, int imgfd)
@@ -1055,6 +1078,16 @@ TEST_F_TIMEOUT(mapping, mlock_over_limit, TEST_TIMEOUT)
 	checkpoint_child(_metadata, &self->d, mlock_body, &future);
 	pid = spawn_restarter_fn(_metadata, self->d.img, 0, NULL,
 				 memlock_restarter, NULL);
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted process");
+}
+
+TEST_F_TIMEOUT(mapping, address_space_over_limit, TEST_TIMEOUT)
+{
+	pid_t pid;
+
+	checkpoint_child(_metadata, &self->d, split_body, NULL);
+	pid = spawn_restarter_fn(_metadata, self->d.img, 0, NULL,
+				 as_restarter, NULL);
 	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted process");
 }
 

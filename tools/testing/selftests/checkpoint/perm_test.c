@@ -78,6 +78,8 @@ static void __attribute__((noreturn)) target(const struct who *w, int ready)
 	char *buf;
 
 	cr_phase = "target";
+	/* No descriptor or shared mapping of the harness: EBUSY otherwise */
+	cr_prepare(ready);
 	buf = mmap(NULL, TARGET_LEN, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED || (w && become(w))) {
