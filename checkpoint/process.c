@@ -21,8 +21,10 @@
 #include <linux/futex.h>
 #include <linux/mm.h>
 #include <linux/namei.h>
+#include <linux/nospec.h>
 #include <linux/personality.h>
 #include <linux/posix-timers.h>
+#include <linux/prctl.h>
 #include <linux/rseq.h>
 #include <linux/sched.h>
 #include <linux/sched/coredump.h>
@@ -37,7 +39,40 @@
 /* The flags of &struct cr_hdr_task this kernel knows */
 #define TASK_FLAGS	(CR_TASK_NO_NEW_PRIVS | CR_TASK_DUMPABLE | \
 			 CR_TASK_DUMPABLE_ROOT | CR_TASK_MCE_KILL_LATE | \
-			 CR_TASK_MCE_KILL_EARLY)
+			 CR_TASK_MCE_KILL_EARLY | CR_TASK_CHILD_SUBREAPER | \
+			 CR_TASK_THP_DISABLE | CR_TASK_MDWE | \
+			 CR_TASK_MDWE_NO_INHERIT | CR_TASK_IO_FLUSHER | \
+			 CR_TASK_TSC_SIGSEGV | SPEC_FLAGS)
+#define SPEC_FLAGS	(CR_TASK_SSB_DISABLE | CR_TASK_SSB_FORCE_DISABLE | \
+			 CR_TASK_SSB_NOEXEC | CR_TASK_IB_DISABLE | \
+			 CR_TASK_IB_FORCE_DISABLE | CR_TASK_L1D_FLUSH)
+
+/* What prctl(PR_SET_IO_FLUSHER) sets */
+#define IO_FLUSHER	(PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE)
+
+/* The speculation controls, indexed by PR_SPEC_* (which) */
+#define NR_SPEC		3
+
+/* A choice of prctl(PR_SET_SPECULATION_CTRL) and its task flag */
+static const struct {
+	unsigned long which;
+	unsigned long ctrl;
+	u32 flag;
+} spec_flags[] = {
+	{ PR_SPEC_STORE_BYPASS, PR_SPEC_DISABLE, CR_TASK_SSB_DISABLE },
+	{ PR_SPEC_STORE_BYPASS, PR_SPEC_FORCE_DISABLE, CR_TASK_SSB_FORCE_DISABLE },
+	{ PR_SPEC_STORE_BYPASS, PR_SPEC_DISABLE_NOEXEC, CR_TASK_SSB_NOEXEC },
+	{ PR_SPEC_INDIRECT_BRANCH, PR_SPEC_DISABLE, CR_TASK_IB_DISABLE },
+	{ PR_SPEC_INDIRECT_BRANCH, PR_SPEC_FORCE_DISABLE, CR_TASK_IB_FORCE_DISABLE },
+	{ PR_SPEC_L1D_FLUSH, PR_SPEC_ENABLE, CR_TASK_L1D_FLUSH },
+};
+
+/* What a task that chose nothing has: speculation on, no L1D flush */
+static const unsigned long spec_default[NR_SPEC] = {
+	[PR_SPEC_STORE_BYPASS] = PR_SPEC_ENABLE,
+	[PR_SPEC_INDIRECT_BRANCH] = PR_SPEC_ENABLE,
+	[PR_SPEC_L1D_FLUSH] = PR_SPEC_DISABLE,
+};
 
 /**
  * struct cr_task_state - task state read from an image, until restored
@@ -46,6 +81,8 @@
  * @root: the root directory, looked up in the caller's root.
  * @cwd: the working directory, looked up in @root.
  * @cred: the credentials, checked, until committed.
+ * @spec: the speculation controls to set, PR_SPEC_* (ctrl), or 0 for
+ *        those the caller has as the task had them.
  */
 struct cr_task_state {
 	struct cr_hdr_task task;
@@ -53,6 +90,7 @@ struct cr_task_state {
 	struct path root;
 	struct path cwd;
 	struct cred *cred;
+	unsigned long spec[NR_SPEC];
 };
 
 /* Checkpoint: what this version cannot save is refused up front */
@@ -158,6 +196,28 @@ static int check_misc(struct cr_ctx *ctx, struct task_struct *t)
 	return 0;
 }
 
+/*
+ * prctl() state the task record has no room for.  The default timer slack
+ * (what prctl(PR_SET_TIMERSLACK, 0) goes back to) is the parent's slack at
+ * fork; the boot default is the slack of init_task, which nothing changes.
+ */
+static int check_prctl(struct cr_ctx *ctx, struct task_struct *t)
+{
+	pid_t pid = task_pid_vnr(t);
+
+	if (t->default_timer_slack_ns != init_task.timer_slack_ns)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "task %d: its default timer slack %llu ns is not the boot default (inherited from a parent with prctl(PR_SET_TIMERSLACK))",
+			      pid, t->default_timer_slack_ns);
+	if (test_bit(MMF_VM_MERGE_ANY, &t->mm->flags))
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "task %d uses prctl(PR_SET_MEMORY_MERGE)", pid);
+	if (test_task_syscall_work(t, SYSCALL_USER_DISPATCH))
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "task %d uses syscall user dispatch", pid);
+	return 0;
+}
+
 /**
  * cr_check_task() - refuse a task whose state cannot be saved yet
  * @ctx: the checkpoint; ctx->task is the task.
@@ -170,10 +230,52 @@ int cr_check_task(struct cr_ctx *ctx)
 	struct task_struct *t = ctx->task;
 
 	return check_sharing(ctx, t) ?: check_relatives(ctx, t) ?:
-	       cr_check_signals(ctx) ?: check_misc(ctx, t);
+	       cr_check_signals(ctx) ?: check_misc(ctx, t) ?:
+	       check_prctl(ctx, t);
 }
 
 /* Checkpoint: the records */
+
+/*
+ * The choice of prctl(PR_SET_SPECULATION_CTRL) in @state, what
+ * prctl(PR_GET_SPECULATION_CTRL) returns: the default where the system
+ * does not let the task choose
+ */
+static unsigned long spec_choice(unsigned long which, int state)
+{
+	if (state < 0 || !(state & PR_SPEC_PRCTL))
+		return spec_default[which];
+	return state & (PR_SPEC_ENABLE | PR_SPEC_DISABLE |
+			PR_SPEC_FORCE_DISABLE | PR_SPEC_DISABLE_NOEXEC);
+}
+
+static u32 spec_task_flags(struct task_struct *t)
+{
+	unsigned long which, ctrl;
+	u32 flags = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(spec_flags); i++) {
+		which = spec_flags[i].which;
+		ctrl = spec_choice(which, arch_prctl_spec_ctrl_get(t, which));
+		if (ctrl == spec_flags[i].ctrl)
+			flags |= spec_flags[i].flag;
+	}
+	return flags;
+}
+
+static u32 mm_task_flags(struct mm_struct *mm)
+{
+	u32 flags = 0;
+
+	if (test_bit(MMF_DISABLE_THP, &mm->flags))
+		flags |= CR_TASK_THP_DISABLE;
+	if (test_bit(MMF_HAS_MDWE, &mm->flags))
+		flags |= CR_TASK_MDWE;
+	if (test_bit(MMF_HAS_MDWE_NO_INHERIT, &mm->flags))
+		flags |= CR_TASK_MDWE_NO_INHERIT;
+	return flags;
+}
 
 static u32 task_flags(struct task_struct *t)
 {
@@ -199,7 +301,13 @@ static u32 task_flags(struct task_struct *t)
 	if (t->flags & PF_MCE_PROCESS)
 		flags |= t->flags & PF_MCE_EARLY ? CR_TASK_MCE_KILL_EARLY :
 						   CR_TASK_MCE_KILL_LATE;
-	return flags;
+	if (t->signal->is_child_subreaper)
+		flags |= CR_TASK_CHILD_SUBREAPER;
+	if ((t->flags & IO_FLUSHER) == IO_FLUSHER)
+		flags |= CR_TASK_IO_FLUSHER;
+	if (test_tsk_thread_flag(t, TIF_NOTSC))
+		flags |= CR_TASK_TSC_SIGSEGV;
+	return flags | mm_task_flags(t->mm) | spec_task_flags(t);
 }
 
 static void fill_task(struct cr_hdr_task *th, struct task_struct *t)
@@ -233,6 +341,8 @@ static void fill_task(struct cr_hdr_task *th, struct task_struct *t)
 	task_unlock(t);
 	th->personality = t->personality;
 	th->flags = task_flags(t);
+	th->pdeath_signal = t->pdeath_signal;
+	th->timer_slack_ns = t->timer_slack_ns;
 	task_lock(t->group_leader);
 	for (i = 0; i < CR_RLIM_NLIMITS; i++) {
 		th->rlim[i].cur = t->signal->rlim[i].rlim_cur;
@@ -422,9 +532,83 @@ static int check_task_flags(struct cr_ctx *ctx, u32 flags)
 	if ((flags & CR_TASK_MCE_KILL_LATE) && (flags & CR_TASK_MCE_KILL_EARLY))
 		return cr_err(ctx, -EINVAL,
 			      "task flags both late and early machine check kill");
+	if ((flags & CR_TASK_MDWE_NO_INHERIT) && !(flags & CR_TASK_MDWE))
+		return cr_err(ctx, -EINVAL,
+			      "task flags: memory-deny-write-execute not inherited, but not set");
 	if (task_no_new_privs(current) && !(flags & CR_TASK_NO_NEW_PRIVS))
 		return cr_err(ctx, -EPERM,
 			      "the caller has no_new_privs, which cannot be cleared, and the task had not");
+	return 0;
+}
+
+/*
+ * What prctl() would refuse the caller: clearing memory-deny-write-execute
+ * it would keep across execve(2), becoming an I/O flusher without
+ * CAP_SYS_RESOURCE
+ */
+static int check_prctl_flags(struct cr_ctx *ctx, u32 flags)
+{
+	unsigned long mm_flags = current->mm->flags;
+	u32 mdwe = flags & (CR_TASK_MDWE | CR_TASK_MDWE_NO_INHERIT);
+
+	if (test_bit(MMF_HAS_MDWE, &mm_flags) &&
+	    !test_bit(MMF_HAS_MDWE_NO_INHERIT, &mm_flags) && mdwe != CR_TASK_MDWE)
+		return cr_err(ctx, -EPERM,
+			      "the caller has memory-deny-write-execute, which cannot be changed, and the task had not");
+	if ((flags & CR_TASK_IO_FLUSHER) &&
+	    (current->flags & IO_FLUSHER) != IO_FLUSHER &&
+	    !capable(CAP_SYS_RESOURCE))
+		return cr_err(ctx, -EPERM,
+			      "becoming an I/O flusher needs CAP_SYS_RESOURCE");
+	return 0;
+}
+
+/* The choice of the image for @which: at most one */
+static int spec_wanted(struct cr_ctx *ctx, u32 flags, unsigned long which,
+		       unsigned long *ctrl)
+{
+	int i, n = 0;
+
+	*ctrl = spec_default[which];
+	for (i = 0; i < ARRAY_SIZE(spec_flags); i++) {
+		if (spec_flags[i].which != which || !(flags & spec_flags[i].flag))
+			continue;
+		*ctrl = spec_flags[i].ctrl;
+		n++;
+	}
+	if (n > 1)
+		return cr_err(ctx, -EINVAL,
+			      "task flags: %d choices for speculation control %lu",
+			      n, which);
+	return 0;
+}
+
+/*
+ * The speculation controls of the image, where the caller's differ: the
+ * system must let a task choose, and the caller's must not be forced
+ */
+static int check_spec(struct cr_ctx *ctx, u32 flags)
+{
+	unsigned long which, want;
+	int state, ret;
+
+	for (which = 0; which < NR_SPEC; which++) {
+		ret = spec_wanted(ctx, flags, which, &want);
+		if (ret)
+			return ret;
+		state = arch_prctl_spec_ctrl_get(current, which);
+		if (spec_choice(which, state) == want)
+			continue;
+		if (state < 0 || !(state & PR_SPEC_PRCTL))
+			return cr_err(ctx, -EOPNOTSUPP,
+				      "speculation control %lu cannot be set here (state %#x)",
+				      which, state);
+		if (state & PR_SPEC_FORCE_DISABLE)
+			return cr_err(ctx, -EPERM,
+				      "speculation control %lu: the caller's forced disable cannot be undone",
+				      which);
+		ctx->ts->spec[which] = want;
+	}
 	return 0;
 }
 
@@ -448,7 +632,12 @@ static int check_task(struct cr_ctx *ctx, const struct cr_hdr_task *th)
 			      th->clear_child_tid);
 	if (th->umask & ~0777)
 		return cr_err(ctx, -EINVAL, "bad umask %#o", th->umask);
-	return check_task_flags(ctx, th->flags) ?: check_rseq(ctx, th) ?:
+	if (!valid_signal(th->pdeath_signal))
+		return cr_err(ctx, -EINVAL, "bad parent death signal %u",
+			      th->pdeath_signal);
+	return check_task_flags(ctx, th->flags) ?:
+	       check_prctl_flags(ctx, th->flags) ?:
+	       check_spec(ctx, th->flags) ?: check_rseq(ctx, th) ?:
 	       check_rlimits(ctx, th);
 }
 
@@ -680,6 +869,52 @@ static void restore_flags(u32 flags)
 		current->flags |= PF_MCE_PROCESS;
 	if (flags & CR_TASK_MCE_KILL_EARLY)
 		current->flags |= PF_MCE_EARLY;
+	/* prctl(PR_SET_IO_FLUSHER), checked before */
+	current->flags &= ~IO_FLUSHER;
+	if (flags & CR_TASK_IO_FLUSHER)
+		current->flags |= IO_FLUSHER;
+	current->signal->is_child_subreaper = !!(flags & CR_TASK_CHILD_SUBREAPER);
+}
+
+/* After the areas, which memory-deny-write-execute would not let map */
+static void restore_mm_flags(u32 flags)
+{
+	struct mm_struct *mm = current->mm;
+
+	mmap_write_lock(mm);
+	assign_bit(MMF_DISABLE_THP, &mm->flags, flags & CR_TASK_THP_DISABLE);
+	mmap_write_unlock(mm);
+	assign_bit(MMF_HAS_MDWE, &mm->flags, flags & CR_TASK_MDWE);
+	assign_bit(MMF_HAS_MDWE_NO_INHERIT, &mm->flags,
+		   flags & CR_TASK_MDWE_NO_INHERIT);
+}
+
+/*
+ * The prctl() state the credentials do not reset: after them, as
+ * commit_creds() may clear the parent death signal
+ */
+static int restore_prctl(struct cr_ctx *ctx, const struct cr_hdr_task *th)
+{
+	unsigned long which;
+	int ret;
+
+	current->pdeath_signal = th->pdeath_signal;
+	current->default_timer_slack_ns = init_task.timer_slack_ns;
+	current->timer_slack_ns = th->timer_slack_ns;
+	set_tsc_mode(th->flags & CR_TASK_TSC_SIGSEGV ? PR_TSC_SIGSEGV :
+						       PR_TSC_ENABLE);
+	restore_mm_flags(th->flags);
+	for (which = 0; which < NR_SPEC; which++) {
+		if (!ctx->ts->spec[which])
+			continue;
+		ret = arch_prctl_spec_ctrl_set(current, which,
+					       ctx->ts->spec[which]);
+		if (ret)
+			return cr_err(ctx, ret,
+				      "setting speculation control %lu failed",
+				      which);
+	}
+	return 0;
 }
 
 static void restore_ids(const struct cr_hdr_task *th)
@@ -727,7 +962,7 @@ int cr_restore_task(struct cr_ctx *ctx)
 	/* Signals queued again are charged to the restored credentials */
 	cr_commit_creds(&ctx->ts->cred);
 	restore_flags(th->flags);
-	return cr_restore_signals(ctx);
+	return restore_prctl(ctx, th) ?: cr_restore_signals(ctx);
 }
 
 /**
@@ -772,5 +1007,12 @@ int cr_check_caller(struct cr_ctx *ctx)
 	if (timers_armed(current->signal))
 		return cr_err(ctx, -EBUSY,
 			      "the caller has timers, itimers or an alarm");
+	/* Address space wide, and would not fit the image's */
+	if (test_bit(MMF_VM_MERGE_ANY, &current->mm->flags))
+		return cr_err(ctx, -EBUSY,
+			      "the caller uses prctl(PR_SET_MEMORY_MERGE)");
+	if (test_task_syscall_work(current, SYSCALL_USER_DISPATCH))
+		return cr_err(ctx, -EBUSY,
+			      "the caller uses syscall user dispatch");
 	return 0;
 }

@@ -670,6 +670,7 @@ static int check_altstack(struct cr_ctx *ctx, const struct cr_hdr_signal *hs)
 
 static int check_signal(struct cr_ctx *ctx, const struct cr_hdr_signal *hs)
 {
+	u64 pending = hs->pending[0] | hs->pending[1];
 	int i;
 
 	if (hs->reserved || memchr_inv(hs->reserved2, 0, sizeof(hs->reserved2)))
@@ -677,6 +678,10 @@ static int check_signal(struct cr_ctx *ctx, const struct cr_hdr_signal *hs)
 	for (i = 0; i < 2; i++)
 		if (hs->pending[i] & sigmask(SIGKILL))
 			return cr_err(ctx, -EINVAL, "SIGKILL is pending");
+	/* Queueing one discards the other (prepare_signal()) */
+	if ((pending & SIG_KERNEL_STOP_MASK) && (pending & sigmask(SIGCONT)))
+		return cr_err(ctx, -EINVAL,
+			      "a stop signal and SIGCONT are both pending");
 	if (hs->nr_queued[0] > CR_SIGINFO_MAX ||
 	    hs->nr_queued[1] > CR_SIGINFO_MAX - hs->nr_queued[0])
 		return cr_err(ctx, -EINVAL, "%u + %u queued signals, more than %u",

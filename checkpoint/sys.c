@@ -56,7 +56,9 @@ static void cr_build_check_abi(void)
 	BUILD_BUG_ON(offsetof(struct cr_hdr_task, blocked) != 24);
 	BUILD_BUG_ON(offsetof(struct cr_hdr_task, rseq_len) != 64);
 	BUILD_BUG_ON(offsetof(struct cr_hdr_task, flags) != 80);
-	BUILD_BUG_ON(offsetof(struct cr_hdr_task, reserved) != 84);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_task, pdeath_signal) != 84);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_task, reserved) != 85);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_task, timer_slack_ns) != 88);
 	BUILD_BUG_ON(offsetof(struct cr_hdr_task, rlim) != 96);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_creds) != 96);
 	BUILD_BUG_ON(offsetof(struct cr_hdr_creds, cap_inheritable) != 40);

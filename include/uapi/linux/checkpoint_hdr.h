@@ -196,7 +196,14 @@ struct cr_rlimit {
  * @umask: file mode creation mask.
  * @personality: execution domain, as personality(2) returns it.
  * @flags: CR_TASK_* flag bits.
+ * @pdeath_signal: the signal of prctl(PR_SET_PDEATHSIG), 0 for none, else
+ *                 1 to 64; sent when the parent of the restarted process
+ *                 (the restarter's parent) dies.
  * @reserved: must be zero.
+ * @timer_slack_ns: the timer slack of prctl(PR_SET_TIMERSLACK), in
+ *                  nanoseconds; 0 for a real-time task.  The default the
+ *                  task goes back to with prctl(PR_SET_TIMERSLACK, 0) is the
+ *                  boot default: checkpoint refuses a task with another.
  * @rlim: resource limits, indexed by RLIMIT_*.
  *
  * The record is followed by a %CR_HDR_CREDS record, a %CR_HDR_ROOT record
@@ -217,7 +224,9 @@ struct cr_hdr_task {
 	__u32 umask;
 	__u32 personality;
 	__u32 flags;
-	__u32 reserved[3];
+	__u8 pdeath_signal;
+	__u8 reserved[3];
+	__u64 timer_slack_ns;
 	struct cr_rlimit rlim[CR_RLIM_NLIMITS];
 };
 
@@ -227,12 +236,29 @@ struct cr_hdr_task {
  * CR_TASK_DUMPABLE for 1; CR_TASK_DUMPABLE_ROOT for 2, dumped as root.
  * The machine check policy (prctl(PR_MCE_KILL_GET)) is neither MCE bit for
  * PR_MCE_KILL_DEFAULT, one of them for PR_MCE_KILL_LATE or _EARLY.
+ * CR_TASK_MDWE_NO_INHERIT goes with CR_TASK_MDWE only.  The speculation
+ * controls are what the task chose with prctl(PR_SET_SPECULATION_CTRL): at
+ * most one CR_TASK_SSB_* and one CR_TASK_IB_* bit; none for the default
+ * (speculation enabled, no L1D flush) or where the system does not let a
+ * task choose.
  */
 #define CR_TASK_NO_NEW_PRIVS	(1 << 0)	/* prctl(PR_SET_NO_NEW_PRIVS) */
 #define CR_TASK_DUMPABLE	(1 << 1)	/* dumpable, SUID_DUMP_USER */
 #define CR_TASK_DUMPABLE_ROOT	(1 << 2)	/* dumped as root, SUID_DUMP_ROOT */
 #define CR_TASK_MCE_KILL_LATE	(1 << 3)	/* PR_MCE_KILL_LATE */
 #define CR_TASK_MCE_KILL_EARLY	(1 << 4)	/* PR_MCE_KILL_EARLY */
+#define CR_TASK_CHILD_SUBREAPER	(1 << 5)	/* PR_SET_CHILD_SUBREAPER */
+#define CR_TASK_THP_DISABLE	(1 << 6)	/* PR_SET_THP_DISABLE */
+#define CR_TASK_MDWE		(1 << 7)	/* PR_MDWE_REFUSE_EXEC_GAIN */
+#define CR_TASK_MDWE_NO_INHERIT	(1 << 8)	/* PR_MDWE_NO_INHERIT */
+#define CR_TASK_IO_FLUSHER	(1 << 9)	/* PR_SET_IO_FLUSHER */
+#define CR_TASK_TSC_SIGSEGV	(1 << 10)	/* PR_SET_TSC, PR_TSC_SIGSEGV */
+#define CR_TASK_SSB_DISABLE	(1 << 11)	/* store bypass, PR_SPEC_DISABLE */
+#define CR_TASK_SSB_FORCE_DISABLE (1 << 12)	/* ... PR_SPEC_FORCE_DISABLE */
+#define CR_TASK_SSB_NOEXEC	(1 << 13)	/* ... PR_SPEC_DISABLE_NOEXEC */
+#define CR_TASK_IB_DISABLE	(1 << 14)	/* indirect branch, PR_SPEC_DISABLE */
+#define CR_TASK_IB_FORCE_DISABLE (1 << 15)	/* ... PR_SPEC_FORCE_DISABLE */
+#define CR_TASK_L1D_FLUSH	(1 << 16)	/* L1D flush, PR_SPEC_ENABLE */
 
 /**
  * struct cr_hdr_creds - credentials of a task

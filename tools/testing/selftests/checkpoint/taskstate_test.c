@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Task state on restart: the root directory (chroot) and the working
- * directory in it, no_new_privs, the dumpable state, and what restart
- * checks before its point of no return so that queueing the signals and
- * setting the sigaltstack cannot fail after it.  Each restored piece is
- * checked from inside the restarted process; each refusal by its errno,
- * the kernel's message, and a restarter left as it was.  Run as root.
+ * directory in it, no_new_privs, the dumpable state, the prctl() state
+ * (timer slack, parent death signal, child subreaper, THP disable,
+ * memory-deny-write-execute, I/O flusher, TSC, speculation control), and
+ * what restart checks before its point of no return so that queueing the
+ * signals and setting the sigaltstack cannot fail after it.  Each restored
+ * piece is checked from inside the restarted process, restarted by a
+ * restarter with other values; each refusal by its errno, the kernel's
+ * message, and a restarter left as it was.  Run as root.
  */
 
 #include "cr_harness.h"
@@ -17,6 +20,62 @@
 #define K_MINSIGSTKSZ	2048
 
 static unsigned char rst_bss[8192];
+
+/* prctl() state set by a child, or by a restarter; 0 leaves it alone */
+struct pr {
+	unsigned long slack;	/* PR_SET_TIMERSLACK */
+	int pdeath;		/* PR_SET_PDEATHSIG */
+	bool subreaper;		/* PR_SET_CHILD_SUBREAPER */
+	bool thp_disable;	/* PR_SET_THP_DISABLE */
+	int mdwe;		/* PR_SET_MDWE */
+	bool io_flusher;	/* PR_SET_IO_FLUSHER */
+	bool tsc_sigsegv;	/* PR_SET_TSC, PR_TSC_SIGSEGV */
+	int ssb;		/* PR_SET_SPECULATION_CTRL, store bypass */
+	bool sud;		/* PR_SET_SYSCALL_USER_DISPATCH, all allowed */
+	bool merge;		/* PR_SET_MEMORY_MERGE */
+};
+
+/* Syscall user dispatch's selector: every call allowed */
+static char sud_selector = SYSCALL_DISPATCH_FILTER_ALLOW;
+
+static int pr_apply(const struct pr *p)
+{
+	if (p->slack && prctl(PR_SET_TIMERSLACK, p->slack, 0, 0, 0))
+		return -1;
+	if (p->subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
+		return -1;
+	if (p->thp_disable && prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
+		return -1;
+	if (p->mdwe && prctl(PR_SET_MDWE, p->mdwe, 0, 0, 0))
+		return -1;
+	if (p->io_flusher && prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0))
+		return -1;
+	if (p->tsc_sigsegv && prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0))
+		return -1;
+	if (p->ssb && prctl(PR_SET_SPECULATION_CTRL, PR_SPEC_STORE_BYPASS,
+			    p->ssb, 0, 0))
+		return -1;
+	if (p->sud && prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,
+			    0, 0, &sud_selector))
+		return -1;
+	if (p->merge && prctl(PR_SET_MEMORY_MERGE, 1, 0, 0, 0))
+		return -1;
+	return 0;
+}
+
+/* prctl(PR_GET_SPECULATION_CTRL) of @which lets a task choose */
+static bool spec_settable(int which)
+{
+	int r = prctl(PR_GET_SPECULATION_CTRL, which, 0, 0, 0);
+
+	return r >= 0 && (r & PR_SPEC_PRCTL);
+}
+
+/* After any change of credentials, which clears it */
+static int set_pdeath(const struct pr *p)
+{
+	return p->pdeath ? prctl(PR_SET_PDEATHSIG, p->pdeath, 0, 0, 0) : 0;
+}
 
 /* What a child sets up before it is checkpointed */
 struct setup {
@@ -30,6 +89,7 @@ struct setup {
 	int nsig;		/* how many times */
 	bool sigqueue;		/* with sigqueue() (SI_QUEUE), else kill() */
 	char expect[128];	/* file overriding expectations, if present */
+	struct pr pr;		/* prctl() state, set before becoming nobody */
 };
 
 /* The child's own copy, and what it saw before the checkpoint */
@@ -39,6 +99,8 @@ static struct {
 	struct stat root_st;
 	struct stat cwd_st;
 	char cwd[PATH_MAX];
+	long slack0;		/* timer slack before the setup: the default */
+	int spec[3];		/* PR_GET_SPECULATION_CTRL after the setup */
 } ts;
 
 static int become_nobody(void)
@@ -70,11 +132,24 @@ static int queue_signals(const struct setup *s)
 
 static int apply(const struct setup *s)
 {
+	int i;
+
+	ts.slack0 = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+	if (pr_apply(&s->pr))
+		return -1;
+	for (i = 0; i < 3; i++)
+		ts.spec[i] = prctl(PR_GET_SPECULATION_CTRL, i, 0, 0, 0);
+	if (s->pr.ssb && (ts.spec[0] & ~PR_SPEC_PRCTL) != s->pr.ssb) {
+		errno = EPROTO;
+		return -1;
+	}
 	if (s->root[0] && chroot(s->root))
 		return -1;
 	if (s->cwd[0] && chdir(s->cwd))
 		return -1;
 	if (s->nobody && become_nobody())
+		return -1;
+	if (set_pdeath(&s->pr))
 		return -1;
 	if (s->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -1;
@@ -126,6 +201,67 @@ static void check_signals(void)
 	CHECK(sigtimedwait(&set, &si, &zero) == -1 && errno == EAGAIN);
 }
 
+/* PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE, what PR_SET_IO_FLUSHER sets */
+#define PF_IO_FLUSHER	0x00180000UL
+
+/* The task flags, in /proc/self/stat: PR_GET_IO_FLUSHER needs privilege */
+static bool io_flusher(void)
+{
+	unsigned long flags = 0;
+	char buf[1024], *p;
+
+	if (read_file("/proc/self/stat", buf, sizeof(buf)) <= 0)
+		return false;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return false;
+	return (flags & PF_IO_FLUSHER) == PF_IO_FLUSHER;
+}
+
+/* The prctl() state @p set, or the defaults; the timer slack's last */
+static void check_prctl(const struct pr *p)
+{
+	int v = -1, i;
+	long r;
+
+	r = prctl(PR_GET_TSC, &v, 0, 0, 0);
+	CHECKF(!r && v == (p->tsc_sigsegv ? PR_TSC_SIGSEGV : PR_TSC_ENABLE),
+	       "TSC mode %d", v);
+	/* Nothing below reads the TSC: the checks go on without it */
+	if (v == PR_TSC_SIGSEGV)
+		prctl(PR_SET_TSC, PR_TSC_ENABLE, 0, 0, 0);
+	v = -1;
+	r = prctl(PR_GET_PDEATHSIG, &v, 0, 0, 0);
+	CHECKF(!r && v == p->pdeath, "parent death signal %d, expected %d", v,
+	       p->pdeath);
+	v = -1;
+	r = prctl(PR_GET_CHILD_SUBREAPER, &v, 0, 0, 0);
+	CHECKF(!r && v == p->subreaper, "child subreaper %d", v);
+	r = prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0);
+	CHECKF(r == p->thp_disable, "THP disable %ld", r);
+	r = prctl(PR_GET_MDWE, 0, 0, 0, 0);
+	CHECKF(r == p->mdwe, "memory-deny-write-execute %#lx, expected %#x",
+	       r, p->mdwe);
+	v = io_flusher();
+	CHECKF(v == p->io_flusher, "I/O flusher %d", v);
+	r = prctl(PR_GET_IO_FLUSHER, 0, 0, 0, 0);
+	CHECKF(r == p->io_flusher || (r == -1 && errno == EPERM && geteuid()),
+	       "PR_GET_IO_FLUSHER %ld", r);
+	for (i = 0; i < 3; i++) {
+		r = prctl(PR_GET_SPECULATION_CTRL, i, 0, 0, 0);
+		CHECKF(r == ts.spec[i], "speculation control %d: %#lx, expected %#x",
+		       i, r, ts.spec[i]);
+	}
+	r = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+	CHECKF(r == (long)(p->slack ?: ts.slack0),
+	       "timer slack %ld, expected %lu", r, p->slack ?: ts.slack0);
+	/* Back to the default: the boot default, not the restarter's */
+	prctl(PR_SET_TIMERSLACK, 0, 0, 0, 0);
+	r = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+	CHECKF(r == ts.slack0, "default timer slack %ld, expected %ld", r,
+	       ts.slack0);
+}
+
 static void ts_verify(bool restarted)
 {
 	int dumpable = ts.s.not_dumpable ? 0 : 1, n;
@@ -164,6 +300,7 @@ static void ts_verify(bool restarted)
 	CHECK(geteuid() == (ts.s.nobody ? NOBODY : 0));
 	if (ts.s.sig)
 		check_signals();
+	check_prctl(&ts.s.pr);
 }
 
 /* Checkpoints itself */
@@ -207,6 +344,8 @@ struct rst {
 	int mce;		/* 1 + a PR_MCE_KILL_* policy to set, or 0 */
 	int err;		/* the errno restart must fail with, or 0 */
 	char msg[48];		/* what the kernel's message must say */
+	struct pr pr;		/* prctl() state, set before becoming nobody */
+	unsigned long parent_slack; /* timer slack of its parent: its default */
 };
 
 /* restart(2) on @fd fails with @r->err and says why; nothing changed */
@@ -235,20 +374,29 @@ static void restart_fails(int fd, const struct rst *r)
 
 static void restarter(void *arg, int fd)
 {
-	const struct rst *r = arg;
+	struct rst *r = arg;
+	int i;
 
 	pat_fill(rst_bss, sizeof(rst_bss), SEED_RST, 0);
-	if (close_fds_except(fd) || (r->nobody && become_nobody()) ||
+	if (r->pr.ssb && !spec_settable(PR_SPEC_STORE_BYPASS))
+		r->pr.ssb = 0;
+	/* Its parent's slack when it was forked */
+	ts.slack0 = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+	if (close_fds_except(fd) || pr_apply(&r->pr) ||
+	    (r->nobody && become_nobody()) || set_pdeath(&r->pr) ||
 	    (r->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) ||
 	    (r->dumpable && prctl(PR_SET_DUMPABLE, r->dumpable - 1, 0, 0, 0)) ||
 	    (r->mce && prctl(PR_MCE_KILL, PR_MCE_KILL_SET, r->mce - 1, 0, 0)))
 		_exit(EXIT_SETUP);
+	for (i = 0; i < 3; i++)
+		ts.spec[i] = prctl(PR_GET_SPECULATION_CTRL, i, 0, 0, 0);
 	if (!r->err)
 		restarter_run(fd, 0);
 	restart_fails(fd, r);
 	/* Still the restarter, as it was */
 	CHECK(geteuid() == (r->nobody ? NOBODY : 0));
 	CHECK(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == r->nnp);
+	check_prctl(&r->pr);
 	cr_exit(0);
 }
 
@@ -439,6 +587,46 @@ static void e_altstack_small(struct __test_metadata *_metadata,
 	hs->ss_flags = 0;
 }
 
+static void e_pdeath_bad(struct __test_metadata *_metadata,
+			 struct image *img)
+{
+	ASSERT_NE(NULL, task_rec(img));
+	ASSERT_EQ(0, task_rec(img)->pdeath_signal);
+	task_rec(img)->pdeath_signal = 65;
+}
+
+static void e_two_ssb(struct __test_metadata *_metadata, struct image *img)
+{
+	ASSERT_NE(NULL, task_rec(img));
+	task_rec(img)->flags |= CR_TASK_SSB_DISABLE | CR_TASK_SSB_FORCE_DISABLE;
+}
+
+static void e_mdwe_no_inherit(struct __test_metadata *_metadata,
+			      struct image *img)
+{
+	ASSERT_NE(NULL, task_rec(img));
+	ASSERT_FALSE(task_rec(img)->flags & CR_TASK_MDWE);
+	task_rec(img)->flags |= CR_TASK_MDWE_NO_INHERIT;
+}
+
+static void e_l1d_flush(struct __test_metadata *_metadata, struct image *img)
+{
+	ASSERT_NE(NULL, task_rec(img));
+	task_rec(img)->flags |= CR_TASK_L1D_FLUSH;
+}
+
+/* Both kinds of signal pending, which queueing them cannot give */
+static void e_stop_and_cont(struct __test_metadata *_metadata,
+			    struct image *img)
+{
+	struct cr_hdr_signal *hs;
+
+	hs = (struct cr_hdr_signal *)find_rec(img, CR_HDR_SIGNAL);
+	ASSERT_NE(NULL, hs);
+	hs->pending[CR_SIGQ_PRIVATE] |= 1ULL << (SIGTSTP - 1);
+	hs->pending[CR_SIGQ_SHARED] |= 1ULL << (SIGCONT - 1);
+}
+
 /*
  * The tests: a tree root/{marker,sub/} in the test directory to chroot to
  */
@@ -557,7 +745,12 @@ static void restart_with(struct __test_metadata *_metadata, const char *img,
 {
 	pid_t pid;
 
+	/* The restarter's default timer slack is this slack */
+	if (r->parent_slack)
+		ASSERT_EQ(0, prctl(PR_SET_TIMERSLACK, r->parent_slack, 0, 0, 0));
 	pid = spawn_restarter_fn(_metadata, img, 0, NULL, restarter, r);
+	if (r->parent_slack)
+		ASSERT_EQ(0, prctl(PR_SET_TIMERSLACK, 0, 0, 0, 0));
 	expect_exit(_metadata, pid, r->err ? 0 : EXIT_RESTARTED, "restarter");
 }
 
@@ -1034,6 +1227,249 @@ TEST_F_TIMEOUT(ts, altstack_too_small, TEST_TIMEOUT)
 	ASSERT_EQ(ENOMEM, errno);
 	checkpoint_child(_metadata, &self->d, self_body, &s);
 	image_edit(_metadata, self->d.img, self->edited, e_altstack_small);
+	restart_with(_metadata, self->edited, &r);
+}
+
+/*
+ * prctl() state: set in the task, restarted by a restarter with other
+ * values, whose default timer slack (its parent's) differs too
+ */
+
+TEST_F_TIMEOUT(ts, prctl_restored, TEST_TIMEOUT)
+{
+	struct setup s = { .pr = {
+		.slack = 123456, .pdeath = SIGUSR2, .subreaper = true,
+		.thp_disable = true, .mdwe = PR_MDWE_REFUSE_EXEC_GAIN,
+		.io_flusher = true, .tsc_sigsegv = true } };
+	struct rst r = { .pr = { .slack = 777777, .pdeath = SIGUSR1 },
+			 .parent_slack = 999999 };
+
+	if (spec_settable(PR_SPEC_STORE_BYPASS))
+		s.pr.ssb = PR_SPEC_DISABLE;
+	else
+		TH_LOG("store bypass speculation control not settable here");
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	restart_with(_metadata, self->d.img, &r);
+}
+
+/* The restarter's own state does not leak into the restarted process */
+TEST_F_TIMEOUT(ts, prctl_not_inherited, TEST_TIMEOUT)
+{
+	struct setup s = {};
+	struct rst r = { .pr = {
+		.slack = 777777, .pdeath = SIGUSR1, .subreaper = true,
+		.thp_disable = true,
+		.mdwe = PR_MDWE_REFUSE_EXEC_GAIN | PR_MDWE_NO_INHERIT,
+		.io_flusher = true, .tsc_sigsegv = true,
+		.ssb = PR_SPEC_DISABLE }, .parent_slack = 999999 };
+
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	restart_with(_metadata, self->d.img, &r);
+}
+
+/* Changing the credentials clears it: it is restored after them */
+TEST_F_TIMEOUT(ts, pdeath_after_credentials, TEST_TIMEOUT)
+{
+	struct setup s = { .nobody = true, .pr = { .pdeath = SIGUSR2 } };
+	struct rst r = {};
+
+	snprintf(s.cwd, sizeof(s.cwd), "%s", self->sub);
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	restart_with(_metadata, self->d.img, &r);
+}
+
+TEST_F_TIMEOUT(ts, pdeath_bad, TEST_TIMEOUT)
+{
+	struct setup s = {};
+	struct rst r = { .err = EINVAL, .msg = "parent death signal" };
+
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	image_edit(_metadata, self->d.img, self->edited, e_pdeath_bad);
+	restart_with(_metadata, self->edited, &r);
+}
+
+/* Inherited from a parent with another slack: the record has no room */
+TEST_F_TIMEOUT(ts, timer_slack_default_refused, TEST_TIMEOUT)
+{
+	struct setup s = {};
+
+	ASSERT_EQ(0, prctl(PR_SET_TIMERSLACK, 999999, 0, 0, 0));
+	refused(_metadata, &self->d, &s, NULL, "default timer slack");
+	ASSERT_EQ(0, prctl(PR_SET_TIMERSLACK, 0, 0, 0, 0));
+}
+
+/* Memory-deny-write-execute */
+
+TEST_F_TIMEOUT(ts, mdwe_kept, TEST_TIMEOUT)
+{
+	struct setup s = { .pr = { .mdwe = PR_MDWE_REFUSE_EXEC_GAIN } };
+	struct rst r = { .pr = { .mdwe = PR_MDWE_REFUSE_EXEC_GAIN } };
+
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	restart_with(_metadata, self->d.img, &r);
+}
+
+TEST_F_TIMEOUT(ts, mdwe_no_inherit_restored, TEST_TIMEOUT)
+{
+	struct setup s = { .pr = {
+		.mdwe = PR_MDWE_REFUSE_EXEC_GAIN | PR_MDWE_NO_INHERIT } };
+	struct rst r = {};
+
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	restart_with(_metadata, self->d.img, &r);
+}
+
+/* It cannot be cleared, as execve(2) would keep it */
+TEST_F_TIMEOUT(ts, mdwe_cannot_be_cleared, TEST_TIMEOUT)
+{
+	struct setup s = {};
+	struct rst r = { .pr = { .mdwe = PR_MDWE_REFUSE_EXEC_GAIN },
+			 .err = EPERM, .msg = "memory-deny-write-execute" };
+
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	restart_with(_metadata, self->d.img, &r);
+}
+
+TEST_F_TIMEOUT(ts, mdwe_no_inherit_alone, TEST_TIMEOUT)
+{
+	struct setup s = {};
+	struct rst r = { .err = EINVAL, .msg = "memory-deny-write-execute" };
+
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	image_edit(_metadata, self->d.img, self->edited, e_mdwe_no_inherit);
+	restart_with(_metadata, self->edited, &r);
+}
+
+/* An I/O flusher, nobody: root may restart it, nobody may not */
+TEST_F_TIMEOUT(ts, io_flusher_needs_cap_sys_resource, TEST_TIMEOUT)
+{
+	struct setup s = { .nobody = true, .pr = { .io_flusher = true } };
+	struct rst r = { .nobody = true, .err = EPERM,
+			 .msg = "CAP_SYS_RESOURCE" };
+	struct rst root = {};
+
+	snprintf(s.cwd, sizeof(s.cwd), "%s", self->sub);
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	restart_with(_metadata, self->d.img, &r);
+	restart_with(_metadata, self->d.img, &root);
+}
+
+/* Speculation control */
+
+TEST_F_TIMEOUT(ts, spec_two_choices, TEST_TIMEOUT)
+{
+	struct setup s = {};
+	struct rst r = { .err = EINVAL, .msg = "speculation control 0" };
+
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	image_edit(_metadata, self->d.img, self->edited, e_two_ssb);
+	restart_with(_metadata, self->edited, &r);
+}
+
+TEST_F_TIMEOUT(ts, spec_force_disable_restored, TEST_TIMEOUT)
+{
+	struct setup s = { .pr = { .ssb = PR_SPEC_FORCE_DISABLE } };
+	struct rst r = {};
+
+	if (!spec_settable(PR_SPEC_STORE_BYPASS))
+		SKIP(return, "store bypass speculation control not settable");
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	restart_with(_metadata, self->d.img, &r);
+}
+
+TEST_F_TIMEOUT(ts, spec_noexec_restored, TEST_TIMEOUT)
+{
+	struct setup s = { .pr = { .ssb = PR_SPEC_DISABLE_NOEXEC } };
+	struct rst r = { .pr = { .ssb = PR_SPEC_DISABLE } };
+
+	if (!spec_settable(PR_SPEC_STORE_BYPASS))
+		SKIP(return, "store bypass speculation control not settable");
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	restart_with(_metadata, self->d.img, &r);
+}
+
+/* The restarter's forced disable cannot be undone */
+TEST_F_TIMEOUT(ts, spec_forced_by_restarter, TEST_TIMEOUT)
+{
+	struct setup s = {};
+	struct rst r = { .pr = { .ssb = PR_SPEC_FORCE_DISABLE },
+			 .err = EPERM, .msg = "cannot be undone" };
+
+	if (!spec_settable(PR_SPEC_STORE_BYPASS))
+		SKIP(return, "store bypass speculation control not settable");
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	restart_with(_metadata, self->d.img, &r);
+}
+
+/* An L1D flush where the system has none (booted without l1d_flush=on) */
+TEST_F_TIMEOUT(ts, spec_not_settable, TEST_TIMEOUT)
+{
+	struct setup s = {};
+	struct rst r = { .err = EOPNOTSUPP, .msg = "cannot be set here" };
+
+	if (spec_settable(PR_SPEC_L1D_FLUSH))
+		SKIP(return, "L1D flush is settable here (l1d_flush=on)");
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	image_edit(_metadata, self->d.img, self->edited, e_l1d_flush);
+	restart_with(_metadata, self->edited, &r);
+}
+
+/* Refused: syscall user dispatch and memory merging, task or restarter */
+
+TEST_F_TIMEOUT(ts, sud_refused, TEST_TIMEOUT)
+{
+	struct setup s = { .pr = { .sud = true } };
+
+	refused(_metadata, &self->d, &s, NULL, "syscall user dispatch");
+}
+
+TEST_F_TIMEOUT(ts, sud_restarter_refused, TEST_TIMEOUT)
+{
+	struct setup s = {};
+	struct rst r = { .pr = { .sud = true }, .err = EBUSY,
+			 .msg = "syscall user dispatch" };
+
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	restart_with(_metadata, self->d.img, &r);
+}
+
+/* prctl(PR_SET_MEMORY_MERGE) needs CONFIG_KSM */
+static bool ksm_works(void)
+{
+	return prctl(PR_SET_MEMORY_MERGE, 0, 0, 0, 0) == 0;
+}
+
+TEST_F_TIMEOUT(ts, memory_merge_refused, TEST_TIMEOUT)
+{
+	struct setup s = { .pr = { .merge = true } };
+
+	if (!ksm_works())
+		SKIP(return, "prctl(PR_SET_MEMORY_MERGE): %s (CONFIG_KSM)",
+		     strerror(errno));
+	refused(_metadata, &self->d, &s, NULL, "PR_SET_MEMORY_MERGE");
+}
+
+TEST_F_TIMEOUT(ts, memory_merge_restarter_refused, TEST_TIMEOUT)
+{
+	struct setup s = {};
+	struct rst r = { .pr = { .merge = true }, .err = EBUSY,
+			 .msg = "PR_SET_MEMORY_MERGE" };
+
+	if (!ksm_works())
+		SKIP(return, "prctl(PR_SET_MEMORY_MERGE): %s (CONFIG_KSM)",
+		     strerror(errno));
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	restart_with(_metadata, self->d.img, &r);
+}
+
+/* A stop signal and SIGCONT: queueing one would discard the other */
+TEST_F_TIMEOUT(ts, stop_and_cont_pending, TEST_TIMEOUT)
+{
+	struct setup s = {};
+	struct rst r = { .err = EINVAL, .msg = "stop signal and SIGCONT" };
+
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	image_edit(_metadata, self->d.img, self->edited, e_stop_and_cont);
 	restart_with(_metadata, self->edited, &r);
 }
 
