@@ -264,7 +264,7 @@ static u32 spec_task_flags(struct task_struct *t)
 	return flags;
 }
 
-static u32 mm_task_flags(struct mm_struct *mm)
+static u32 mm_task_flags(const struct mm_struct *mm)
 {
 	u32 flags = 0;
 
@@ -286,8 +286,10 @@ static u32 task_flags(struct task_struct *t)
 		flags |= CR_TASK_NO_NEW_PRIVS;
 	/* A stopped task can still be killed: exit_mm() clears t->mm */
 	task_lock(t);
-	if (t->mm)
+	if (t->mm) {
 		dumpable = get_dumpable(t->mm);
+		flags |= mm_task_flags(t->mm);
+	}
 	task_unlock(t);
 	switch (dumpable) {
 	case SUID_DUMP_USER:
@@ -307,7 +309,7 @@ static u32 task_flags(struct task_struct *t)
 		flags |= CR_TASK_IO_FLUSHER;
 	if (test_tsk_thread_flag(t, TIF_NOTSC))
 		flags |= CR_TASK_TSC_SIGSEGV;
-	return flags | mm_task_flags(t->mm) | spec_task_flags(t);
+	return flags | spec_task_flags(t);
 }
 
 static void fill_task(struct cr_hdr_task *th, struct task_struct *t)
