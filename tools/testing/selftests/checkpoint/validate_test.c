@@ -284,12 +284,12 @@ FIXTURE_VARIANT_ADD(validate, task_comm_unterminated) {
 
 FIXTURE_VARIANT_ADD(validate, task_reserved0) {
 	.type = CR_HDR_TASK, .err = EINVAL,
-	.edit = { { FIELD(cr_hdr_task, reserved), 8, SET, 1 } },
+	.edit = { { FIELD(cr_hdr_task, reserved), 1, SET, 1 } },
 };
 
 FIXTURE_VARIANT_ADD(validate, task_reserved1) {
 	.type = CR_HDR_TASK, .err = EINVAL,
-	.edit = { { FIELD(cr_hdr_task, reserved) + 8, 8, SET, 1ULL << 63 } },
+	.edit = { { FIELD(cr_hdr_task, reserved) + 2, 1, SET, 0x80 } },
 };
 
 FIXTURE_VARIANT_ADD(validate, task_robust_list_kernel) {
