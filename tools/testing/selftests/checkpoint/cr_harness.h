@@ -976,6 +976,99 @@ static inline void pre_stdout(void *arg)
 	}
 }
 
+/* Stopped children */
+
+/*
+ * Fork a child running @fn(ready fd), with @in (if not -1) as its standard
+ * input; returns once the child closed the ready pipe, after writing one
+ * byte to say it is ready.
+ */
+static inline pid_t start_child_in(struct __test_metadata *_metadata,
+				   void (*fn)(int ready), int in)
+{
+	pid_t pid;
+	int p[2];
+	char c;
+
+	ASSERT_EQ(0, pipe(p));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(p[0]);
+		if (in >= 0 && dup2(in, 0) != 0)
+			_exit(EXIT_SETUP);
+		fn(p[1]);
+		_exit(EXIT_SETUP);
+	}
+	kid_add(pid);
+	close(p[1]);
+	ASSERT_EQ(1, read(p[0], &c, 1));
+	ASSERT_EQ(0, read(p[0], &c, 1));
+	close(p[0]);
+	return pid;
+}
+
+static inline pid_t start_child(struct __test_metadata *_metadata,
+				void (*fn)(int ready))
+{
+	return start_child_in(_metadata, fn, -1);
+}
+
+static inline void stop_child(struct __test_metadata *_metadata, pid_t pid)
+{
+	int status;
+
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
+	ASSERT_TRUE(WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP);
+}
+
+static inline void kill_child(struct __test_metadata *_metadata, pid_t pid)
+{
+	int status;
+
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	kid_del(pid);
+}
+
+/* Records of an image in memory, to edit it */
+
+#define CR_ALIGN8(x)	(((x) + 7) & ~(size_t)7)
+
+/* Offset of the @nth (from 0) record of @type in @buf, or -1 */
+static inline long cr_find_rec(const unsigned char *buf, size_t len,
+			       __u32 type, int nth)
+{
+	struct cr_hdr h;
+	size_t off = 0;
+
+	while (off + sizeof(h) <= len) {
+		memcpy(&h, buf + off, sizeof(h));
+		if (h.type == type && nth-- == 0)
+			return off;
+		if (h.type == CR_HDR_TAIL || h.len < sizeof(h))
+			break;
+		off += CR_ALIGN8(h.len);
+	}
+	return -1;
+}
+
+/* Recompute the tail's checksum of an edited image */
+static inline void cr_reseal(unsigned char *buf, size_t len)
+{
+	long tail = cr_find_rec(buf, len, CR_HDR_TAIL, 0);
+	struct cr_hdr_tail t;
+
+	if (tail < 0)
+		return;
+	memcpy(&t, buf + tail, sizeof(t));
+	t.csum = crc32_zlib(buf, tail);
+	memcpy(buf + tail, &t, sizeof(t));
+}
+
 /* Threads */
 
 static volatile int thr_stop;

@@ -452,50 +452,6 @@ static void sleep_main(int ready)
 	cr_exit(EXIT_RESTARTED);
 }
 
-/* Fork a child running @fn(ready fd); returns once it said it is ready */
-static pid_t start_child(struct __test_metadata *_metadata,
-			 void (*fn)(int ready))
-{
-	pid_t pid;
-	int p[2];
-	char c;
-
-	ASSERT_EQ(0, pipe(p));
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		close(p[0]);
-		fn(p[1]);
-		_exit(EXIT_SETUP);
-	}
-	kid_add(pid);
-	close(p[1]);
-	ASSERT_EQ(1, read(p[0], &c, 1));
-	ASSERT_EQ(0, read(p[0], &c, 1));
-	close(p[0]);
-	return pid;
-}
-
-static void stop_child(struct __test_metadata *_metadata, pid_t pid)
-{
-	int status;
-
-	ASSERT_EQ(0, kill(pid, SIGSTOP));
-	ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
-	ASSERT_TRUE(WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP);
-}
-
-static void kill_child(struct __test_metadata *_metadata, pid_t pid)
-{
-	int status;
-
-	ASSERT_EQ(0, kill(pid, SIGKILL));
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	kid_del(pid);
-}
-
 /*
  * A child blocked in a system call with a restart block that cannot be
  * saved: SIGCONT resumes it, SIGUSR1 ends it (exit 0).
@@ -547,39 +503,6 @@ static void posix_timer_body(void *arg, int imgfd)
 }
 
 /* Validation of the records: an edited image is refused before the PONR */
-
-#define ALIGN8(x)	(((x) + 7) & ~(size_t)7)
-
-/* Offset of the @nth (from 0) record of @type in @buf, or -1 */
-static long find_rec(const unsigned char *buf, size_t len, __u32 type,
-		     int nth)
-{
-	struct cr_hdr h;
-	size_t off = 0;
-
-	while (off + sizeof(h) <= len) {
-		memcpy(&h, buf + off, sizeof(h));
-		if (h.type == type && nth-- == 0)
-			return off;
-		if (h.type == CR_HDR_TAIL || h.len < sizeof(h))
-			break;
-		off += ALIGN8(h.len);
-	}
-	return -1;
-}
-
-/* Recompute the tail's checksum of an edited image */
-static void reseal(unsigned char *buf, size_t len)
-{
-	long tail = find_rec(buf, len, CR_HDR_TAIL, 0);
-	struct cr_hdr_tail t;
-
-	if (tail < 0)
-		return;
-	memcpy(&t, buf + tail, sizeof(t));
-	t.csum = crc32_zlib(buf, tail);
-	memcpy(buf + tail, &t, sizeof(t));
-}
 
 /* What the records of the image of bad_body hold, and bad values */
 #define BAD_NR_SHARED	4	/* SIGUSR1, SIGUSR2, RT1 twice */
@@ -1182,13 +1105,13 @@ TEST_F_TIMEOUT(bad, restart, TEST_TIMEOUT)
 	len = pread(self->d.imgfd, buf, sizeof(buf), 0);
 	ASSERT_LT(0, len);
 	ASSERT_GT((ssize_t)sizeof(buf), len);
-	off = find_rec(buf, len, variant->type, 0);
+	off = cr_find_rec(buf, len, variant->type, 0);
 	ASSERT_LE(0, off)
 		TH_LOG("no record of type %u in the image", variant->type);
 	for (i = 0; i < ARRAY_SIZE(variant->edit) && variant->edit[i].size; i++)
 		memcpy(buf + off + variant->edit[i].off, &variant->edit[i].val,
 		       variant->edit[i].size);
-	reseal(buf, len);
+	cr_reseal(buf, len);
 	cr_path(&self->d, "edited", path, sizeof(path));
 	ASSERT_EQ(0, write_file(path, buf, len));
 

@@ -271,52 +271,6 @@ static void sc_main(int ready)
 
 static int in_pipe[2] = { -1, -1 };
 
-/* Fork a child running @fn(ready fd); returns once it said it is ready */
-static pid_t start_child(struct __test_metadata *_metadata,
-			 void (*fn)(int ready))
-{
-	pid_t pid;
-	int p[2];
-	char c;
-
-	ASSERT_EQ(0, pipe(p));
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		close(p[0]);
-		if (in_pipe[0] >= 0 && dup2(in_pipe[0], 0) != 0)
-			_exit(EXIT_SETUP);
-		fn(p[1]);
-		_exit(EXIT_SETUP);
-	}
-	kid_add(pid);
-	close(p[1]);
-	ASSERT_EQ(1, read(p[0], &c, 1));
-	ASSERT_EQ(0, read(p[0], &c, 1));
-	close(p[0]);
-	return pid;
-}
-
-static void stop_child(struct __test_metadata *_metadata, pid_t pid)
-{
-	int status;
-
-	ASSERT_EQ(0, kill(pid, SIGSTOP));
-	ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
-	ASSERT_TRUE(WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP);
-}
-
-static void kill_child(struct __test_metadata *_metadata, pid_t pid)
-{
-	int status;
-
-	ASSERT_EQ(0, kill(pid, SIGKILL));
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	kid_del(pid);
-}
-
 /* The restarter's fd 0 is the pipe the restarted task polls */
 static void pre_stdin(void *arg)
 {
@@ -492,7 +446,7 @@ TEST_F_TIMEOUT(sysc, stopped_and_restarted, TEST_TIMEOUT)
 	pid_t pid;
 
 	setup_args(_metadata, &v, &self->d, &self->word);
-	pid = start_child(_metadata, sc_main);
+	pid = start_child_in(_metadata, sc_main, in_pipe[0]);
 	expect_in_syscall(_metadata, pid, nr_of(sc.call), "waiter");
 	usleep(STOP_AFTER_US);
 	stop_child(_metadata, pid);
@@ -647,7 +601,7 @@ TEST_F_TIMEOUT(intr, handler_pending, TEST_TIMEOUT)
 	ia.sa_restart = variant->sa_restart;
 	ia.err = variant->err;
 	ASSERT_EQ(0, pipe2(in_pipe, O_CLOEXEC));
-	pid = start_child(_metadata, intr_main);
+	pid = start_child_in(_metadata, intr_main, in_pipe[0]);
 	expect_in_syscall(_metadata, pid, intr_nr(ia.call), "task");
 	stop_child(_metadata, pid);
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
@@ -665,38 +619,6 @@ TEST_F_TIMEOUT(intr, handler_pending, TEST_TIMEOUT)
  * futex wait, a poll, or in no system call, with one field edited, is
  * refused with its errno before the point of no return.
  */
-
-#define ALIGN8(x)	(((x) + 7) & ~(size_t)7)
-
-/* Offset of the first record of @type in @buf, or -1 */
-static long find_rec(const unsigned char *buf, size_t len, __u32 type)
-{
-	struct cr_hdr h;
-	size_t off = 0;
-
-	while (off + sizeof(h) <= len) {
-		memcpy(&h, buf + off, sizeof(h));
-		if (h.type == type)
-			return off;
-		if (h.type == CR_HDR_TAIL || h.len < sizeof(h))
-			break;
-		off += ALIGN8(h.len);
-	}
-	return -1;
-}
-
-/* Recompute the tail's checksum of an edited image */
-static void reseal(unsigned char *buf, size_t len)
-{
-	long tail = find_rec(buf, len, CR_HDR_TAIL);
-	struct cr_hdr_tail t;
-
-	if (tail < 0)
-		return;
-	memcpy(&t, buf + tail, sizeof(t));
-	t.csum = crc32_zlib(buf, tail);
-	memcpy(buf + tail, &t, sizeof(t));
-}
 
 /*
  * Restart from @fd: exit with the errno of a failed restart, which the
@@ -929,7 +851,7 @@ static void checkpoint_stopped(struct __test_metadata *_metadata,
 	cr_path(d, "restart_time", sc.rsfile, sizeof(sc.rsfile));
 	if (in_pipe[0] < 0)
 		ASSERT_EQ(0, pipe2(in_pipe, O_CLOEXEC));
-	pid = start_child(_metadata, sc_main);
+	pid = start_child_in(_metadata, sc_main, in_pipe[0]);
 	expect_in_syscall(_metadata, pid, nr_of(call), "waiter");
 	stop_child(_metadata, pid);
 	crid = sys_checkpoint(pid, d->imgfd, 0);
@@ -957,7 +879,7 @@ TEST_F_TIMEOUT(bad, restart, TEST_TIMEOUT)
 	len = pread(self->d.imgfd, buf, sizeof(buf), 0);
 	ASSERT_LT(0, len);
 	ASSERT_GT((ssize_t)sizeof(buf), len);
-	off = find_rec(buf, len, CR_HDR_RESTART_BLOCK);
+	off = cr_find_rec(buf, len, CR_HDR_RESTART_BLOCK, 0);
 	ASSERT_LE(0, off);
 	/* What checkpoint wrote */
 	memcpy(&rb, buf + off, sizeof(rb));
@@ -982,7 +904,7 @@ TEST_F_TIMEOUT(bad, restart, TEST_TIMEOUT)
 	if (variant->base >= 0) {
 		/* Saved in the call, its -ERESTART_RESTARTBLOCK in ax */
 		struct cr_hdr_cpu hc;
-		long c = find_rec(buf, len, CR_HDR_CPU);
+		long c = cr_find_rec(buf, len, CR_HDR_CPU, 0);
 
 		ASSERT_LE(0, c);
 		memcpy(&hc, buf + c, sizeof(hc));
@@ -990,13 +912,13 @@ TEST_F_TIMEOUT(bad, restart, TEST_TIMEOUT)
 		ASSERT_EQ(-516, (long long)hc.regs[10]);
 	}
 	if (variant->type) {
-		off = find_rec(buf, len, variant->type);
+		off = cr_find_rec(buf, len, variant->type, 0);
 		ASSERT_LE(0, off);
 	}
 	for (i = 0; i < ARRAY_SIZE(variant->edit) && variant->edit[i].size; i++)
 		memcpy(buf + off + variant->edit[i].off, &variant->edit[i].val,
 		       variant->edit[i].size);
-	reseal(buf, len);
+	cr_reseal(buf, len);
 	cr_path(&self->d, "edited", path, sizeof(path));
 	ASSERT_EQ(0, write_file(path, buf, len));
 

@@ -176,18 +176,6 @@ static long find_rec(const unsigned char *buf, size_t len, __u32 type,
 	return -1;
 }
 
-static void reseal(unsigned char *buf, size_t len)
-{
-	long tail = find_rec(buf, len, CR_HDR_TAIL, 0, ANY);
-	struct cr_hdr_tail t;
-
-	if (tail < 0)
-		return;
-	memcpy(&t, buf + tail, sizeof(t));
-	t.csum = crc32_zlib(buf, tail);
-	memcpy(buf + tail, &t, sizeof(t));
-}
-
 static void apply(unsigned char *rec, const struct field_edit *e)
 {
 	struct cr_hdr h;
@@ -734,7 +722,7 @@ TEST_F_TIMEOUT(validate, restart, TEST_TIMEOUT)
 	for (i = 0; i < (int)ARRAY_SIZE(variant->edit) && variant->edit[i].size;
 	     i++)
 		apply(buf + off, &variant->edit[i]);
-	reseal(buf, len);
+	cr_reseal(buf, len);
 	cr_path(&self->d, "edited", path, sizeof(path));
 	ASSERT_EQ(0, write_file(path, buf, len));
 
