@@ -12,6 +12,8 @@
 
 #include "cr_harness.h"
 
+#include <sys/mount.h>
+
 /*
  * 1. Memory
  */
@@ -1796,6 +1798,79 @@ TEST_F_TIMEOUT(restart, other_task_stopped, TEST_TIMEOUT)
 	expect_in_syscall(_metadata, pid, __NR_pause, "restarted target");
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
 	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted target");
+}
+
+/* A task stopped in read(2) on a terminal */
+
+static char tty_path[64];
+static pid_t tty_pid;
+
+/* Blocks in read(2) on the terminal at fd 0; exits 0, or restarted, 42 */
+static void tty_reader(void *arg, int imgfd)
+{
+	char c = 0;
+	ssize_t n;
+	int fd;
+
+	tty_pid = getpid();
+	fd = open(tty_path, O_RDWR | O_NOCTTY);
+	if (fd < 0 || dup2(fd, 0) != 0)
+		_exit(EXIT_SETUP);
+	cr_prepare(-1);
+	n = read(0, &c, 1);
+	cr_phase = getpid() == tty_pid ? "reader" : "restarted reader";
+	CHECKF(n == 1 && c == 'x', "read: %zd, '%c' (%s)", n, c,
+	       n < 0 ? strerror(errno) : "-");
+	cr_exit(getpid() == tty_pid ? 0 : EXIT_RESTARTED);
+}
+
+/* The restarter's fd 0: the same terminal */
+static void tty_stdin(void *arg)
+{
+	int fd = open(tty_path, O_RDWR | O_NOCTTY);
+
+	if (fd < 0 || dup2(fd, 0) != 0) {
+		cr_log("%s: %s", tty_path, strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+	close(fd);
+}
+
+/*
+ * read(2) on a terminal, stopped by SIGSTOP: after restart the call is
+ * made again, on the restarter's terminal, and returns what is typed.
+ */
+TEST_F_TIMEOUT(restart, read_on_tty, TEST_TIMEOUT)
+{
+	int master, status;
+	pid_t pid;
+
+	if (access("/dev/pts/ptmx", F_OK)) {
+		mkdir("/dev/pts", 0755);
+		if (mount("devpts", "/dev/pts", "devpts", 0, "ptmxmode=666"))
+			SKIP(return, "no devpts: %s", strerror(errno));
+	}
+	master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	ASSERT_LE(0, master);
+	ASSERT_EQ(0, grantpt(master));
+	ASSERT_EQ(0, unlockpt(master));
+	ASSERT_EQ(0, ptsname_r(master, tty_path, sizeof(tty_path)));
+
+	pid = spawn_body(_metadata, tty_reader, NULL, self->d.imgfd);
+	expect_in_syscall(_metadata, pid, __NR_read, "reader");
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
+	ASSERT_LT(0, sys_checkpoint(pid, self->d.imgfd, 0))
+		TH_LOG("checkpoint: %s", strerror(errno));
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	kid_del(pid);
+
+	pid = spawn_restarter(_metadata, &self->d, 0, tty_stdin, NULL);
+	expect_in_syscall(_metadata, pid, __NR_read, "restarted reader");
+	ASSERT_EQ(2, write(master, "x\n", 2));
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted reader");
+	close(master);
 }
 
 /* Restart with a log descriptor, a file of the test's */
