@@ -220,28 +220,16 @@ struct image {
 	size_t len;
 };
 
-#define REC_ALIGN(len) (((size_t)(len) + CR_HDR_ALIGN - 1) & ~(size_t)(CR_HDR_ALIGN - 1))
-
 static struct cr_hdr *find_rec(struct image *img, __u32 type)
 {
-	size_t off = 0;
-	struct cr_hdr *h;
+	long off = cr_find_rec(img->buf, img->len, type, 0);
 
-	while (off + sizeof(*h) <= img->len) {
-		h = (struct cr_hdr *)(img->buf + off);
-		if (h->type == type)
-			return h;
-		if (h->type == CR_HDR_TAIL || !h->len)
-			break;
-		off += REC_ALIGN(h->len);
-	}
-	return NULL;
+	return off < 0 ? NULL : (struct cr_hdr *)(img->buf + off);
 }
 
 static void image_edit(struct __test_metadata *_metadata, const char *from,
 		       const char *to, void (*edit)(struct cr_hdr_creds *c))
 {
-	struct cr_hdr_tail *t;
 	struct cr_hdr_creds *c;
 	struct image img;
 	struct stat st;
@@ -261,9 +249,8 @@ static void image_edit(struct __test_metadata *_metadata, const char *from,
 	ASSERT_EQ(NOBODY, c->uid);
 	ASSERT_EQ(1, c->ngroups);
 	edit(c);
-	t = (struct cr_hdr_tail *)find_rec(&img, CR_HDR_TAIL);
-	ASSERT_NE(NULL, t);
-	t->csum = crc32_zlib(img.buf, (unsigned char *)t - img.buf);
+	ASSERT_LE(0, cr_find_rec(img.buf, img.len, CR_HDR_TAIL, 0));
+	cr_reseal(img.buf, img.len);
 
 	fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	ASSERT_LE(0, fd);

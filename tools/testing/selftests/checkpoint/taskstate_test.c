@@ -410,30 +410,17 @@ struct image {
 typedef void (*edit_fn)(struct __test_metadata *_metadata,
 			struct image *img);
 
-#define REC_ALIGN(len) (((size_t)(len) + CR_HDR_ALIGN - 1) & \
-			~(size_t)(CR_HDR_ALIGN - 1))
-
 static struct cr_hdr *find_rec(struct image *img, __u32 type)
 {
-	size_t off = 0;
-	struct cr_hdr *h;
+	long off = cr_find_rec(img->buf, img->len, type, 0);
 
-	while (off + sizeof(*h) <= img->len) {
-		h = (struct cr_hdr *)(img->buf + off);
-		if (h->type == type)
-			return h;
-		if (h->type == CR_HDR_TAIL || !h->len)
-			break;
-		off += REC_ALIGN(h->len);
-	}
-	return NULL;
+	return off < 0 ? NULL : (struct cr_hdr *)(img->buf + off);
 }
 
 /* Copy the image @from to @to through @edit, the tail's checksum resealed */
 static void image_edit(struct __test_metadata *_metadata, const char *from,
 		       const char *to, edit_fn edit)
 {
-	struct cr_hdr_tail *t;
 	struct image img;
 	struct stat st;
 	int fd;
@@ -447,9 +434,8 @@ static void image_edit(struct __test_metadata *_metadata, const char *from,
 	ASSERT_EQ((ssize_t)img.len, pread(fd, img.buf, img.len, 0));
 	close(fd);
 	edit(_metadata, &img);
-	t = (struct cr_hdr_tail *)find_rec(&img, CR_HDR_TAIL);
-	ASSERT_NE(NULL, t);
-	t->csum = crc32_zlib(img.buf, (unsigned char *)t - img.buf);
+	ASSERT_LE(0, cr_find_rec(img.buf, img.len, CR_HDR_TAIL, 0));
+	cr_reseal(img.buf, img.len);
 	fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ((ssize_t)img.len, pwrite(fd, img.buf, img.len, 0));
