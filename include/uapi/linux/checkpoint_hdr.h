@@ -56,6 +56,14 @@
 #define CR_LOGFD(fd)		(CR_FLAG_LOGFD | \
 				 ((unsigned long)(__u32)(fd) << CR_LOGFD_SHIFT))
 
+/*
+ * Flags of checkpoint(2).
+ *
+ * CR_CHECKPOINT_TREE: save the process @pid and all its descendants, each
+ * stopped or frozen, in one image (see &struct cr_hdr_tree).
+ */
+#define CR_CHECKPOINT_TREE	(1U << 0)
+
 /* Values of &cr_hdr.type */
 #define CR_HDR_HEADER		1	/* &struct cr_hdr_header */
 #define CR_HDR_TAIL		2	/* &struct cr_hdr_tail */
@@ -80,6 +88,8 @@
 #define CR_HDR_SHMEM		22	/* &struct cr_hdr_shmem */
 #define CR_HDR_SHMEM_PAGES	23	/* &struct cr_hdr_pages, offsets, pages */
 #define CR_HDR_ROOT		24	/* path of the root directory */
+#define CR_HDR_TREE		25	/* &struct cr_hdr_tree */
+#define CR_HDR_PROC		26	/* &struct cr_hdr_proc */
 
 /*
  * Longest path in a path record (CR_HDR_ROOT, CR_HDR_CWD, CR_HDR_EXE,
@@ -516,6 +526,22 @@ struct cr_hdr_pages {
 #define CR_RESTART_INHERIT_FD2	(1U << 2)
 #define CR_RESTART_INHERIT_FD(n)	(1U << (n))
 
+/*
+ * More flags of restart(2).
+ *
+ * CR_RESTART_TREE: restart an image of %CR_CHECKPOINT_TREE.  The caller is
+ * not replaced: the kernel creates the tasks of the image, the root as a
+ * child of the caller, each with its pid in the pid namespace the caller
+ * creates its children in, and restart returns the pid of the root once
+ * they all run.  With CR_RESTART_INHERIT_FD(n), every task whose
+ * descriptor n was given by the caller of checkpoint gets the caller's.
+ *
+ * CR_RESTART_NEW_PIDS: with %CR_RESTART_TREE, give the tasks new pids
+ * instead of the image's; process groups and sessions follow.
+ */
+#define CR_RESTART_TREE		(1U << 3)
+#define CR_RESTART_NEW_PIDS	(1U << 4)
+
 /**
  * struct cr_hdr_files - the file descriptor table of a task
  * @h: record header; type %CR_HDR_FILES.
@@ -739,6 +765,53 @@ struct cr_hdr_restart_block {
 	__u32 flags;
 	__u32 nfds;
 	__u64 reserved2;
+};
+
+/* Most tasks an image of %CR_CHECKPOINT_TREE may hold */
+#define CR_TREE_MAX_TASKS	32768
+
+/**
+ * struct cr_hdr_tree - the tasks of an image of %CR_CHECKPOINT_TREE
+ * @h: record header; type %CR_HDR_TREE.
+ * @nr_tasks: number of &struct cr_hdr_proc records that follow, 1 to
+ *            %CR_TREE_MAX_TASKS; as many task sections follow those.
+ * @reserved: must be zero.
+ *
+ * The record comes right after the header.  The &struct cr_hdr_proc
+ * records that follow it list the tasks in depth-first order, a parent
+ * before its children and the children of a task in the order they were
+ * created, the root first; then come the sections of the tasks in the
+ * same order, each as in the image of one task (from its %CR_HDR_TASK
+ * record to its last %CR_HDR_PAGES record), and the tail.
+ */
+struct cr_hdr_tree {
+	struct cr_hdr h;
+	__u32 nr_tasks;
+	__u32 reserved;
+};
+
+/**
+ * struct cr_hdr_proc - a task of a tree and its relations
+ * @h: record header; type %CR_HDR_PROC.
+ * @pid: its pid in the pid namespace of the root task, greater than 0.
+ * @ppid: the pid of its parent, which comes before it in the list and is
+ *        the task or an ancestor of the task listed before it; 0 for the
+ *        root, whose parent is the caller of restart.
+ * @pgid: its process group: the pid of a task of the tree, or 0 for the
+ *        process group of the caller of restart (the root's group, when
+ *        its leader is not in the tree).
+ * @sid: its session, as @pgid.
+ * @exit_signal: signal its parent gets when it exits (0 to 64).
+ * @reserved: must be zero.
+ */
+struct cr_hdr_proc {
+	struct cr_hdr h;
+	__s32 pid;
+	__s32 ppid;
+	__s32 pgid;
+	__s32 sid;
+	__u32 exit_signal;
+	__u32 reserved;
 };
 
 #endif /* _UAPI_LINUX_CHECKPOINT_HDR_H */
