@@ -27,7 +27,13 @@ void cr_fill_const(struct cr_const *c)
 	c->path_max = PATH_MAX;
 }
 
-static int write_header(struct cr_ctx *ctx)
+/**
+ * cr_write_header() - write the header record of an image
+ * @ctx: the checkpoint.
+ *
+ * Return: 0, or a negative errno.
+ */
+int cr_write_header(struct cr_ctx *ctx)
 {
 	struct cr_hdr_header *hh;
 	int ret;
@@ -50,7 +56,13 @@ static int write_header(struct cr_ctx *ctx)
 	return ret;
 }
 
-static int write_tail(struct cr_ctx *ctx)
+/**
+ * cr_write_tail() - write the tail record of an image
+ * @ctx: the checkpoint.
+ *
+ * Return: 0, or a negative errno.
+ */
+int cr_write_tail(struct cr_ctx *ctx)
 {
 	struct cr_hdr_tail *th;
 	int ret;
@@ -68,6 +80,18 @@ static int write_tail(struct cr_ctx *ctx)
 }
 
 /**
+ * cr_write_task_section() - write the records of one task
+ * @ctx: the checkpoint; @ctx->task is the task, checked by cr_check_task().
+ *
+ * Return: 0, or a negative errno.
+ */
+int cr_write_task_section(struct cr_ctx *ctx)
+{
+	return cr_write_task(ctx) ?: cr_write_cpu(ctx) ?:
+	       cr_write_files(ctx) ?: cr_write_mm(ctx);
+}
+
+/**
  * cr_do_checkpoint() - write an image
  * @ctx: the checkpoint.
  *
@@ -78,7 +102,7 @@ static int write_tail(struct cr_ctx *ctx)
  */
 int cr_do_checkpoint(struct cr_ctx *ctx)
 {
-	return cr_check_task(ctx) ?: write_header(ctx) ?: cr_write_task(ctx) ?:
-	       cr_write_cpu(ctx) ?: cr_write_files(ctx) ?: cr_write_mm(ctx) ?:
-	       cr_check_still_stopped(ctx) ?: write_tail(ctx);
+	return cr_check_task(ctx) ?: cr_write_header(ctx) ?:
+	       cr_write_task_section(ctx) ?: cr_check_still_stopped(ctx) ?:
+	       cr_write_tail(ctx);
 }

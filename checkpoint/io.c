@@ -93,6 +93,8 @@ static const struct rec_type rec_types[] = {
 	[CR_HDR_SIGNAL] = FIXED(signal, struct cr_hdr_signal),
 	[CR_HDR_SIGINFO] = FIXED(siginfo, struct cr_hdr_siginfo),
 	[CR_HDR_RESTART_BLOCK] = FIXED(restart block, struct cr_hdr_restart_block),
+	[CR_HDR_TREE] = FIXED(tree, struct cr_hdr_tree),
+	[CR_HDR_PROC] = FIXED(proc, struct cr_hdr_proc),
 };
 
 static const struct rec_type *rec_type(u32 type)

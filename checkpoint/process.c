@@ -97,19 +97,20 @@ struct cr_task_state {
 
 /*
  * Children (running or zombies) and tracees would be lost: the restarted
- * task would have none to wait for.  Process trees are for later.
+ * task would have none to wait for.  The children of a task of a tree are
+ * in the tree (checkpoint/tree.c).
  */
 static int check_relatives(struct cr_ctx *ctx, struct task_struct *t)
 {
 	bool children, tracees;
 
 	read_lock(&tasklist_lock);
-	children = !list_empty(&t->children);
+	children = !ctx->tree && !list_empty(&t->children);
 	tracees = !list_empty(&t->ptraced);
 	read_unlock(&tasklist_lock);
 	if (children)
 		return cr_err(ctx, -EBUSY,
-			      "task %d has children (running or not reaped): process trees are not supported yet",
+			      "task %d has children (running or not reaped): checkpoint the tree (CR_CHECKPOINT_TREE)",
 			      task_pid_vnr(t));
 	if (tracees)
 		return cr_err(ctx, -EBUSY, "task %d traces other tasks",

@@ -110,8 +110,10 @@ static int read_header(struct cr_ctx *ctx)
 	ret = cr_read_rec(ctx, hh, CR_HDR_HEADER, sizeof(*hh));
 	if (!ret)
 		ret = check_header(ctx, hh);
-	if (!ret)
+	if (!ret) {
 		ctx->crid = hh->crid;
+		ctx->image_flags = hh->flags;
+	}
 	cr_hbuf_put(ctx, hh);
 	return ret;
 }
@@ -146,65 +148,107 @@ out:
 	return ret;
 }
 
-/* Where the stream was before a record: what the tail must describe */
-struct mark {
-	u32 crc;
-	u64 total;
-	u64 nr;
-};
-
-static void mark(struct cr_ctx *ctx, struct mark *m)
+/**
+ * cr_mark() - note where the stream is
+ * @ctx: the restart.
+ * @m: where to note it.
+ */
+void cr_mark(struct cr_ctx *ctx, struct cr_mark *m)
 {
 	m->crc = ctx->crc;
 	m->total = ctx->total;
 	m->nr = ctx->nr_records;
 }
 
-/* The tail, whose header @h was read at @m, and nothing after it */
-static int read_end(struct cr_ctx *ctx, const struct cr_hdr *h,
-		    const struct mark *m)
+/**
+ * cr_read_end() - read the tail, and check nothing follows it
+ * @ctx: the restart.
+ * @h: the header of the tail, already read.
+ * @m: where the stream was before @h.
+ *
+ * Return: 0, -EINVAL or -EBADMSG (with a message) if the tail does not
+ * describe the image, or another negative errno.
+ */
+int cr_read_end(struct cr_ctx *ctx, const struct cr_hdr *h,
+		const struct cr_mark *m)
 {
 	return read_tail(ctx, h, m->crc, m->total, m->nr) ?: cr_read_eof(ctx);
 }
 
-/*
- * After the point of no return: memory, pages, tail, then the descriptor
- * table (before the resource limits of the image) and the rest
+/**
+ * cr_restart_memory() - replace the caller's memory with a task's
+ * @ctx: the restart, after cr_restart_read_task().
+ * @h: where to put the header of the record after the pages.
+ * @m: where to note where the stream was before that header.
+ *
+ * Context: after the point of no return of the caller.
+ * Return: 0, or a negative errno.
  */
-static int restore(struct cr_ctx *ctx, long *ax)
+int cr_restart_memory(struct cr_ctx *ctx, struct cr_hdr *h, struct cr_mark *m)
 {
-	struct cr_hdr h;
-	struct mark m;
 	int ret;
 
 	ret = cr_restore_mm(ctx);
 	while (!ret) {
-		mark(ctx, &m);
-		ret = cr_read_hdr(ctx, &h);
-		if (ret || h.type != CR_HDR_PAGES)
+		cr_mark(ctx, m);
+		ret = cr_read_hdr(ctx, h);
+		if (ret || h->type != CR_HDR_PAGES)
 			break;
-		ret = cr_restore_pages(ctx, &h);
+		ret = cr_restore_pages(ctx, h);
 	}
-	if (ret)
-		return ret;
-	if (h.type != CR_HDR_TAIL)
-		return cr_err(ctx, -EINVAL, "unexpected %u record at byte %llu",
-			      h.type, m.total);
-	ret = read_end(ctx, &h, &m) ?: cr_restore_files(ctx) ?:
-	      cr_restore_task(ctx) ?: cr_restore_cpu(ctx, ax);
+	return ret;
+}
+
+/**
+ * cr_restart_finish() - restore what a task has besides its memory
+ * @ctx: the restart, after cr_restart_memory().
+ * @ax: where to put the value the caller must return to user space.
+ *
+ * The descriptor table comes before the resource limits of the image.
+ *
+ * Context: after the point of no return of the caller.
+ * Return: 0, or a negative errno.
+ */
+int cr_restart_finish(struct cr_ctx *ctx, long *ax)
+{
+	int ret;
+
+	ret = cr_restore_files(ctx) ?: cr_restore_task(ctx) ?:
+	      cr_restore_cpu(ctx, ax);
 	if (!ret)
 		cr_restore_restart_block(ctx);
 	return ret;
 }
 
-/*
+/* After the point of no return: memory and pages, tail, then the rest */
+static int restore(struct cr_ctx *ctx, long *ax)
+{
+	struct cr_hdr h;
+	struct cr_mark m;
+	int ret;
+
+	ret = cr_restart_memory(ctx, &h, &m);
+	if (ret)
+		return ret;
+	if (h.type != CR_HDR_TAIL)
+		return cr_err(ctx, -EINVAL, "unexpected %u record at byte %llu",
+			      h.type, m.total);
+	return cr_read_end(ctx, &h, &m) ?: cr_restart_finish(ctx, ax);
+}
+
+/**
+ * cr_check_tail_at_end() - check an image in a regular file has its tail
+ * @ctx: the restart, after the header.
+ *
  * An image a failed checkpoint left, or one cut short, has no tail.  The
  * pages and the tail are read after the point of no return, where a
  * missing byte kills the caller: in a regular file, look for the tail at
  * the end before.  Its checksum can only be checked once all is read; a
  * stream (a pipe) cannot be looked ahead in.
+ *
+ * Return: 0, or -EINVAL with a message.
  */
-static int check_tail_at_end(struct cr_ctx *ctx)
+int cr_check_tail_at_end(struct cr_ctx *ctx)
 {
 	struct inode *inode = file_inode(ctx->file);
 	struct cr_hdr_tail th;
@@ -231,6 +275,32 @@ static int check_tail_at_end(struct cr_ctx *ctx)
 	return 0;
 }
 
+/**
+ * cr_restart_read_task() - read and check a task's records but its pages
+ * @ctx: the restart.
+ * @h: the header of its %CR_HDR_TASK record, already read.
+ *
+ * Changes nothing of the caller.
+ *
+ * Return: 0, or a negative errno.
+ */
+int cr_restart_read_task(struct cr_ctx *ctx, const struct cr_hdr *h)
+{
+	int ret;
+
+	ret = cr_check_caller(ctx) ?: cr_read_task(ctx, h) ?: cr_read_cpu(ctx) ?:
+	      cr_read_files(ctx) ?: cr_read_mm(ctx);
+	if (ret)
+		return ret;
+
+	/*
+	 * Reading the image may have taken long: what the caller must not
+	 * have (a pending signal, another thread...) is checked again, and
+	 * what restoring will need of the system.
+	 */
+	return cr_check_caller(ctx) ?: cr_check_task_limits(ctx);
+}
+
 /*
  * Read and check everything but the memory contents, then replace the
  * caller.  Up to the point of no return an error leaves the caller as it
@@ -241,18 +311,7 @@ static long restart_task(struct cr_ctx *ctx, const struct cr_hdr *h)
 	long ax = 0;
 	int ret;
 
-	ret = check_tail_at_end(ctx) ?: cr_check_caller(ctx) ?:
-	      cr_read_task(ctx, h) ?: cr_read_cpu(ctx) ?: cr_read_files(ctx) ?:
-	      cr_read_mm(ctx);
-	if (ret)
-		return ret;
-
-	/*
-	 * Reading the image may have taken long: what the caller must not
-	 * have (a pending signal, another thread...) is checked again, and
-	 * what restoring will need of the system.
-	 */
-	ret = cr_check_caller(ctx) ?: cr_check_task_limits(ctx);
+	ret = cr_check_tail_at_end(ctx) ?: cr_restart_read_task(ctx, h);
 	if (ret)
 		return ret;
 
@@ -278,18 +337,31 @@ static long restart_task(struct cr_ctx *ctx, const struct cr_hdr *h)
 long cr_do_restart(struct cr_ctx *ctx)
 {
 	struct cr_hdr h;
-	struct mark m;
+	struct cr_mark m;
 	long ret;
 
 	ret = read_header(ctx);
 	if (ret)
 		goto out;
-	mark(ctx, &m);
+	if (ctx->image_flags & CR_CHECKPOINT_TREE) {
+		if (ctx->flags & CR_RESTART_TREE)
+			ret = cr_restart_tree(ctx);
+		else
+			ret = cr_err(ctx, -EINVAL,
+				     "the image holds a process tree: restart it with CR_RESTART_TREE");
+		goto out;
+	}
+	if (ctx->flags & CR_RESTART_TREE) {
+		ret = cr_err(ctx, -EINVAL,
+			     "CR_RESTART_TREE, but the image holds one task");
+		goto out;
+	}
+	cr_mark(ctx, &m);
 	ret = cr_read_hdr(ctx, &h);
 	if (ret)
 		goto out;
 	if (h.type == CR_HDR_TAIL)
-		ret = read_end(ctx, &h, &m);
+		ret = cr_read_end(ctx, &h, &m);
 	else if (h.type == CR_HDR_TASK)
 		ret = restart_task(ctx, &h);
 	else

@@ -101,6 +101,10 @@ static void cr_build_check_abi(void)
 	BUILD_BUG_ON(offsetof(struct cr_hdr_restart_block, flags) != 64);
 	BUILD_BUG_ON(offsetof(struct cr_hdr_restart_block, reserved2) != 72);
 
+	BUILD_BUG_ON(sizeof(struct cr_hdr_tree) != 16);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_proc) != 32);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_proc, exit_signal) != 24);
+
 	BUILD_BUG_ON(sizeof(struct cr_hdr_header) % CR_HDR_ALIGN);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_tail) % CR_HDR_ALIGN);
 	BUILD_BUG_ON(CR_FIXED_MAX_LEN > CR_HBUF_SIZE);
@@ -285,6 +289,50 @@ static struct cr_ctx *ctx_alloc(struct file *file, unsigned long flags,
 	return ctx;
 }
 
+/**
+ * cr_ctx_alloc_task() - the context of one task of a tree being restarted
+ * @coord: the context of the restart(2) call, which reads the image.
+ *
+ * The task reads its part of the image from @coord's file; the position,
+ * length and checksum of the stream pass from one context to the other
+ * (see checkpoint/tree.c), as only one task reads at a time.
+ *
+ * Context: the task, created by the restart.
+ * Return: the context, or %NULL if out of memory.
+ */
+struct cr_ctx *cr_ctx_alloc_task(const struct cr_ctx *coord)
+{
+	struct cr_ctx *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return NULL;
+	ctx->hbuf = kmalloc(CR_HBUF_SIZE, GFP_KERNEL);
+	if (!ctx->hbuf) {
+		kfree(ctx);
+		return NULL;
+	}
+	ctx->crid = coord->crid;
+	ctx->flags = coord->flags;
+	ctx->restart = true;
+	ctx->file = coord->file;
+	ctx->ppos = coord->ppos;
+	ctx->task = current;
+	ctx->tree = coord->tree;
+	return ctx;
+}
+
+/**
+ * cr_ctx_free_task() - free a context of cr_ctx_alloc_task()
+ * @ctx: the context; what it read must have been freed.
+ */
+void cr_ctx_free_task(struct cr_ctx *ctx)
+{
+	WARN_ON_ONCE(ctx->hpos);
+	kfree(ctx->hbuf);
+	kfree(ctx);
+}
+
 static long ctx_free(struct cr_ctx *ctx, long ret)
 {
 	if (ctx->err && ctx->msg[0])
@@ -328,6 +376,45 @@ static bool task_stopped(struct task_struct *t)
 	return false;
 }
 
+/**
+ * cr_grab_task() - check a task may be checkpointed now, and hold it there
+ * @ctx: the checkpoint.
+ * @task: the task, with a reference.
+ * @ncsw: where to put the context switch count of @task, off its CPU.
+ *
+ * The caller must have the right to ptrace @task, which must be stopped
+ * (by a signal, ptrace or the cgroup freezer) and off its CPU, so that its
+ * registers are all in memory; cr_check_still_stopped() later checks it
+ * did not run since.
+ *
+ * Return: 0, -EPERM or -EBUSY with a message, or another negative errno.
+ */
+int cr_grab_task(struct cr_ctx *ctx, struct task_struct *task,
+		 unsigned long *ncsw)
+{
+	pid_t pid = task_pid_vnr(task);
+	int err;
+
+	*ncsw = 0;
+	err = down_read_killable(&task->signal->exec_update_lock);
+	if (err)
+		return err;
+	if (!ptrace_may_access(task, PTRACE_MODE_ATTACH_REALCREDS)) {
+		err = cr_err(ctx, -EPERM, "task %d: no right to ptrace it",
+			     pid);
+		goto out_unlock;
+	}
+	if (task_stopped(task) && !task->exit_state)
+		*ncsw = wait_task_inactive(task, READ_ONCE(task->__state));
+	if (!*ncsw || !task_stopped(task))
+		err = cr_err(ctx, -EBUSY,
+			     "task %d is not stopped (by SIGSTOP, ptrace or the cgroup freezer)",
+			     pid);
+out_unlock:
+	up_read(&task->signal->exec_update_lock);
+	return err;
+}
+
 /*
  * The task to checkpoint, with a reference, or an ERR_PTR() whose reason
  * is recorded in @ctx.
@@ -338,37 +425,21 @@ static struct task_struct *get_target(struct cr_ctx *ctx, pid_t pid)
 	int err;
 
 	if (!pid || pid == task_pid_vnr(current)) {
+		if (ctx->flags & CR_CHECKPOINT_TREE)
+			return ERR_PTR(cr_err(ctx, -EINVAL,
+					      "the caller cannot checkpoint a tree it is in"));
 		get_task_struct(current);
 		return current;
 	}
 	task = find_get_task_by_vpid(pid);
 	if (!task)
 		return ERR_PTR(cr_err(ctx, -ESRCH, "no task %d", pid));
-	err = down_read_killable(&task->signal->exec_update_lock);
-	if (err)
-		goto out_put;
-	if (!ptrace_may_access(task, PTRACE_MODE_ATTACH_REALCREDS)) {
-		err = cr_err(ctx, -EPERM, "task %d: no right to ptrace it",
-			     pid);
-		goto out_unlock;
+	err = cr_grab_task(ctx, task, &ctx->ncsw);
+	if (err) {
+		put_task_struct(task);
+		return ERR_PTR(err);
 	}
-	/* Stopped, and off its CPU so that its registers are all in memory */
-	if (task_stopped(task) && !task->exit_state)
-		ctx->ncsw = wait_task_inactive(task, READ_ONCE(task->__state));
-	if (!ctx->ncsw || !task_stopped(task)) {
-		err = cr_err(ctx, -EBUSY,
-			     "task %d is not stopped (by SIGSTOP, ptrace or the cgroup freezer)",
-			     pid);
-		goto out_unlock;
-	}
-	up_read(&task->signal->exec_update_lock);
 	return task;
-
-out_unlock:
-	up_read(&task->signal->exec_update_lock);
-out_put:
-	put_task_struct(task);
-	return ERR_PTR(err);
 }
 
 /**
@@ -403,7 +474,8 @@ int cr_check_still_stopped(struct cr_ctx *ctx)
  * @pid: the task (a thread id), or 0 for the caller.
  * @fd: file descriptor open for writing; the image is written at its
  *      current position.
- * @flags: %CR_FLAG_LOGFD and its descriptor (CR_LOGFD()), or 0.
+ * @flags: %CR_CHECKPOINT_TREE to save @pid and its descendants, with
+ *         %CR_FLAG_LOGFD and its descriptor (CR_LOGFD()), or 0.
  *
  * Return: a checkpoint id greater than 0, or a negative errno.
  */
@@ -454,7 +526,10 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
 	}
 	ctx->crid = new_crid();
 	ctx->task = task;
-	ret = cr_do_checkpoint(ctx);
+	if (ctx->flags & CR_CHECKPOINT_TREE)
+		ret = cr_checkpoint_tree(ctx);
+	else
+		ret = cr_do_checkpoint(ctx);
 	if (!ret)
 		ret = ctx->crid;
 	ret = ctx_free(ctx, ret);
@@ -470,17 +545,22 @@ out_fdput:
  * @crid: checkpoint id the image must have, or 0 for any.
  * @fd: file descriptor open for reading; the image is read from its
  *      current position up to end of file.
- * @flags: CR_RESTART_INHERIT_FD(n) bits (see checkpoint_hdr.h), with
+ * @flags: CR_RESTART_INHERIT_FD(n) bits (see checkpoint_hdr.h),
+ *         %CR_RESTART_TREE for an image of a tree (with
+ *         %CR_RESTART_NEW_PIDS to give its tasks new pids), with
  *         %CR_FLAG_LOGFD and its descriptor (CR_LOGFD()), or 0.
  *
  * The caller becomes the task of the image, as execve(2) makes it another
  * program: it returns to user space where the checkpointed task was, with
  * the value its register ax had (0 for a task that checkpointed itself).
- * An image without a task (header and tail only) is only checked.
+ * An image without a task (header and tail only) is only checked.  With
+ * %CR_RESTART_TREE the caller stays as it is: the tasks of the image are
+ * created as its descendants, and run once they are all restored.
  *
- * Return: the restored task's ax, 0 for an image without a task, or a
- * negative errno if the image was refused; after the point of no return
- * (see Documentation/checkpoint/design.rst) the caller is killed instead.
+ * Return: the restored task's ax, 0 for an image without a task, the pid
+ * of the root task of a tree, or a negative errno if the image was
+ * refused; after the point of no return of a single task (see
+ * Documentation/checkpoint/design.rst) the caller is killed instead.
  */
 SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 {
@@ -494,6 +574,8 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 	if (ret)
 		return ret;
 	if (crid < 0)
+		return -EINVAL;
+	if ((flags & CR_RESTART_NEW_PIDS) && !(flags & CR_RESTART_TREE))
 		return -EINVAL;
 
 	f = fdget_pos(fd);

@@ -20,12 +20,15 @@ struct cr_files_state;
 struct cr_mm_state;
 struct cr_task_state;
 struct cr_signal_state;
+struct cr_tree;
 
 /* Flags of checkpoint(2) and restart(2) the kernel knows */
-#define CR_CHECKPOINT_FLAGS	0UL
+#define CR_CHECKPOINT_FLAGS	((unsigned long)CR_CHECKPOINT_TREE)
 #define CR_RESTART_FLAGS	((unsigned long)(CR_RESTART_INHERIT_FD0 | \
 						 CR_RESTART_INHERIT_FD1 | \
-						 CR_RESTART_INHERIT_FD2))
+						 CR_RESTART_INHERIT_FD2 | \
+						 CR_RESTART_TREE | \
+						 CR_RESTART_NEW_PIDS))
 
 /* Size of the message explaining why an operation failed */
 #define CR_MSG_LEN		256
@@ -53,6 +56,8 @@ struct cr_signal_state;
  *        stopped (see wait_task_inactive()); 0 for the caller itself.
  * @sig: signal state read from the image, until restored (restart).
  * @replaced: the caller was replaced by the task of the image (restart).
+ * @tree: the tasks of a tree being checkpointed or restarted, or %NULL.
+ * @image_flags: the flags the image was taken with (restart).
  * @err: first error of the operation, or 0.
  * @msg: what failed, when @err is set and the failure has a reason to
  *       give beyond its errno.
@@ -77,6 +82,8 @@ struct cr_ctx {
 	unsigned long ncsw;
 	struct cr_signal_state *sig;
 	bool replaced;
+	struct cr_tree *tree;
+	u32 image_flags;
 	int err;
 	char msg[CR_MSG_LEN];
 };
@@ -87,6 +94,10 @@ int cr_err(struct cr_ctx *ctx, int err, const char *fmt, ...);
 void *cr_hbuf_get(struct cr_ctx *ctx, size_t len);
 void cr_hbuf_put(struct cr_ctx *ctx, void *ptr);
 int cr_check_still_stopped(struct cr_ctx *ctx);
+int cr_grab_task(struct cr_ctx *ctx, struct task_struct *task,
+		 unsigned long *ncsw);
+struct cr_ctx *cr_ctx_alloc_task(const struct cr_ctx *coord);
+void cr_ctx_free_task(struct cr_ctx *ctx);
 
 /* io.c: the only output and input paths of an image */
 int cr_write(struct cr_ctx *ctx, const void *buf, size_t len);
@@ -107,10 +118,50 @@ int cr_read_buf(struct cr_ctx *ctx, u32 type, void *buf, u32 max);
 int cr_read_string(struct cr_ctx *ctx, u32 type, char *str, u32 max);
 int cr_read_eof(struct cr_ctx *ctx);
 
-/* checkpoint.c and restart.c */
+/**
+ * struct cr_mark - where the stream of an image was before a record
+ * @crc: running CRC-32 of the bytes before it.
+ * @total: bytes before it.
+ * @nr: records before it.
+ *
+ * What the tail must describe, when the record is the tail.
+ */
+struct cr_mark {
+	u32 crc;
+	u64 total;
+	u64 nr;
+};
+
+/*
+ * checkpoint.c and restart.c: the walks.  One task's part of an image is
+ * written by cr_write_task_section(); on restart, cr_restart_read_task()
+ * reads and checks it but for its pages, cr_restart_memory() replaces the
+ * caller's memory and reads the pages, leaving in @h the header of the
+ * record after them, read at @m, and cr_restart_finish() restores the
+ * rest.  cr_read_end() reads the tail, whose header @h was read at @m.
+ */
 int cr_do_checkpoint(struct cr_ctx *ctx);
+int cr_write_header(struct cr_ctx *ctx);
+int cr_write_task_section(struct cr_ctx *ctx);
+int cr_write_tail(struct cr_ctx *ctx);
 long cr_do_restart(struct cr_ctx *ctx);
+int cr_restart_read_task(struct cr_ctx *ctx, const struct cr_hdr *h);
+int cr_restart_memory(struct cr_ctx *ctx, struct cr_hdr *h,
+		      struct cr_mark *m);
+int cr_restart_finish(struct cr_ctx *ctx, long *ax);
+int cr_read_end(struct cr_ctx *ctx, const struct cr_hdr *h,
+		const struct cr_mark *m);
+void cr_mark(struct cr_ctx *ctx, struct cr_mark *m);
+int cr_check_tail_at_end(struct cr_ctx *ctx);
 void cr_fill_const(struct cr_const *c);
+
+/*
+ * tree.c: process trees.  cr_checkpoint_tree() writes the image of
+ * ctx->task and its descendants; cr_restart_tree() creates and restores
+ * the tasks of such an image, after its header.
+ */
+int cr_checkpoint_tree(struct cr_ctx *ctx);
+long cr_restart_tree(struct cr_ctx *ctx);
 
 /*
  * process.c: the task.  cr_check_task() refuses (-EBUSY, -EOPNOTSUPP, with

@@ -551,10 +551,14 @@ static void set_interrupted(struct callback_head *work)
 	kfree(intr);
 }
 
-/* Allocated before the point of no return, as restoring cannot fail */
-static int alloc_interrupted(struct cr_cpu_state *cpu)
+/*
+ * Allocated before the point of no return, as restoring cannot fail.  A
+ * task of a tree returns to user space through ret_from_fork(), which
+ * clears ax after the restart: it needs the work for ax alone too.
+ */
+static int alloc_interrupted(struct cr_ctx *ctx, struct cr_cpu_state *cpu)
 {
-	if (cpu->regs.orig_ax == -1UL)
+	if (cpu->regs.orig_ax == -1UL && !ctx->tree)
 		return 0;
 	cpu->intr = kzalloc(sizeof(*cpu->intr), GFP_KERNEL);
 	if (!cpu->intr)
@@ -592,7 +596,7 @@ int cr_read_cpu(struct cr_ctx *ctx)
 		return -ENOMEM;
 	ret = read_regs(ctx, cpu);
 	if (!ret)
-		ret = alloc_interrupted(cpu);
+		ret = alloc_interrupted(ctx, cpu);
 	if (!ret)
 		ret = read_xstate(ctx, cpu);
 	if (ret) {
@@ -732,6 +736,7 @@ static void clear_caller_state(void)
  * work run by get_signal(), before signal delivery, gives the registers
  * the system call and its -ERESTART* error: delivery then decides between
  * -EINTR and making the call again, as for the task before the checkpoint.
+ * A task of a tree gets its ax from the task work in every case.
  *
  * Context: the restarting task, single-threaded, after the point of no
  * return.

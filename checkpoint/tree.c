@@ -1,0 +1,920 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Process trees: checkpoint of a task and its descendants, and their
+ * restart as descendants of the caller.
+ *
+ * Checkpoint lists the tasks depth first, grabs them all (each must be
+ * stopped), checks them all, and only then writes the tree record, one
+ * process record per task and the section of each task, as for one task.
+ * At the end it checks that no task ran and that the tree did not change.
+ *
+ * Restart reads the list, then creates the root as a child of the caller.
+ * Each created task runs tree_task() before it ever returns to user space:
+ * it reads its own section of the image and restores its memory, then
+ * creates its children one after the other, each reading its section in
+ * turn, so that the image is read in order by one task at a time.  When
+ * all are read, the caller reads the tail and lets the tasks restore the
+ * rest of their state (files, credentials, registers...), sets their
+ * process groups and sessions, and lets them all return to user space at
+ * once.  Until then any error kills every task created.
+ */
+
+#define pr_fmt(fmt) "checkpoint: " fmt
+
+#include <linux/checkpoint.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/refcount.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/tty.h>
+#include <linux/wait.h>
+#include <uapi/linux/wait.h>
+#include <linux/xarray.h>
+
+/* Where a restart of a tree is */
+enum tree_stage {
+	STAGE_READ,	/* the tasks read their sections in turn */
+	STAGE_FINISH,	/* they restore the rest of their state */
+	STAGE_GO,	/* they return to user space */
+	STAGE_ABORT,	/* they die */
+};
+
+/**
+ * struct cr_tree_proc - a task of a tree
+ * @rec: its process record.
+ * @parent: index of its parent in the tree, -1 for the root.
+ * @end: index of the first task after its subtree.
+ * @task: the task, with a reference; on restart, set by the task itself.
+ * @pid: its pid, with a reference (restart).
+ * @ncsw: its context switch count when grabbed (checkpoint).
+ * @tree: the tree (restart).
+ */
+struct cr_tree_proc {
+	struct cr_hdr_proc rec;
+	int parent;
+	int end;
+	struct task_struct *task;
+	struct pid *pid;
+	unsigned long ncsw;
+	struct cr_tree *tree;
+};
+
+/**
+ * struct cr_tree - a tree being checkpointed or restarted
+ * @procs: its tasks, depth first.
+ * @nr: number of @procs.
+ * @index: index in @procs of each pid of the image.
+ * @ctx: the context of the system call.
+ * @refs: the caller and the tasks created (restart) hold a reference.
+ * @lock: protects @stage, @task and @pid of @procs, and @ctx's error.
+ * @wq: where the caller and the tasks wait for each other.
+ * @stage: where the restart is, an enum tree_stage.
+ * @next: index of the next task to read its section.
+ * @finished: tasks done with %STAGE_FINISH.
+ * @hdr: the header of the first record of the next section, or the tail.
+ * @mark: where the stream was before @hdr.
+ *
+ * On restart the position, length, record count and checksum of the
+ * stream are those of @ctx between two sections; the task reading a
+ * section takes them into its own context and gives them back after.
+ */
+struct cr_tree {
+	struct cr_tree_proc *procs;
+	unsigned int nr;
+	struct xarray index;
+	struct cr_ctx *ctx;
+	refcount_t refs;
+	spinlock_t lock;
+	wait_queue_head_t wq;
+	int stage;
+	unsigned int next;
+	unsigned int finished;
+	struct cr_hdr hdr;
+	struct cr_mark mark;
+};
+
+static struct cr_tree *tree_alloc(struct cr_ctx *ctx, unsigned int nr)
+{
+	struct cr_tree *tree;
+
+	tree = kzalloc(sizeof(*tree), GFP_KERNEL);
+	if (!tree)
+		return NULL;
+	tree->procs = kvcalloc(nr, sizeof(*tree->procs), GFP_KERNEL);
+	if (!tree->procs) {
+		kfree(tree);
+		return NULL;
+	}
+	tree->nr = nr;
+	xa_init(&tree->index);
+	tree->ctx = ctx;
+	refcount_set(&tree->refs, 1);
+	spin_lock_init(&tree->lock);
+	init_waitqueue_head(&tree->wq);
+	return tree;
+}
+
+static void tree_put(struct cr_tree *tree)
+{
+	unsigned int i;
+
+	if (!refcount_dec_and_test(&tree->refs))
+		return;
+	for (i = 0; i < tree->nr; i++) {
+		if (tree->procs[i].task)
+			put_task_struct(tree->procs[i].task);
+		put_pid(tree->procs[i].pid);
+	}
+	xa_destroy(&tree->index);
+	kvfree(tree->procs);
+	kfree(tree);
+}
+
+/* The index of the task of pid @nr in the image, or -1 */
+static int tree_index(struct cr_tree *tree, pid_t nr)
+{
+	void *p = nr > 0 ? xa_load(&tree->index, nr) : NULL;
+
+	return p ? xa_to_value(p) : -1;
+}
+
+static int tree_add_index(struct cr_tree *tree, pid_t nr, unsigned int i)
+{
+	return xa_insert(&tree->index, nr, xa_mk_value(i), GFP_KERNEL);
+}
+
+/* Checkpoint */
+
+/*
+ * The task after @t in a depth-first walk of the tree of @root, or NULL.
+ * Children are listed in the order they were created.
+ */
+static struct task_struct *walk_next(struct task_struct *t,
+				     struct task_struct *root)
+{
+	if (!list_empty(&t->children))
+		return list_first_entry(&t->children, struct task_struct,
+					sibling);
+	for (; t != root; t = t->real_parent)
+		if (!list_is_last(&t->sibling, &t->real_parent->children))
+			return list_next_entry(t, sibling);
+	return NULL;
+}
+
+/* The tasks of the tree of @root, up to @max of them, into @tasks */
+static unsigned int walk_tree(struct task_struct *root,
+			      struct task_struct **tasks, unsigned int max)
+{
+	struct task_struct *t;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&tasklist_lock);
+	for (t = root; t; t = walk_next(t, root)) {
+		if (n < max && tasks)
+			tasks[n] = t;
+		n++;
+	}
+	return n;
+}
+
+/* List the tasks of the tree, each with a reference, into a new tree */
+static struct cr_tree *list_tasks(struct cr_ctx *ctx)
+{
+	struct task_struct **tasks = NULL;
+	struct cr_tree *tree;
+	unsigned int n, i;
+
+	read_lock(&tasklist_lock);
+	n = walk_tree(ctx->task, NULL, 0);
+	read_unlock(&tasklist_lock);
+	for (;;) {
+		if (n > CR_TREE_MAX_TASKS)
+			return ERR_PTR(cr_err(ctx, -EOPNOTSUPP,
+					      "the tree of task %d has more than %d tasks",
+					      task_pid_vnr(ctx->task),
+					      CR_TREE_MAX_TASKS));
+		kvfree(tasks);
+		tasks = kvcalloc(n, sizeof(*tasks), GFP_KERNEL);
+		if (!tasks)
+			return ERR_PTR(-ENOMEM);
+		read_lock(&tasklist_lock);
+		i = walk_tree(ctx->task, tasks, n);
+		if (i == n) {
+			for (i = 0; i < n; i++)
+				get_task_struct(tasks[i]);
+			read_unlock(&tasklist_lock);
+			break;
+		}
+		read_unlock(&tasklist_lock);
+		/* It grew or shrank meanwhile: stopped tasks cannot fork */
+		n = i;
+		if (fatal_signal_pending(current)) {
+			kvfree(tasks);
+			return ERR_PTR(-EINTR);
+		}
+	}
+	tree = tree_alloc(ctx, n);
+	if (!tree) {
+		for (i = 0; i < n; i++)
+			put_task_struct(tasks[i]);
+		kvfree(tasks);
+		return ERR_PTR(-ENOMEM);
+	}
+	for (i = 0; i < n; i++)
+		tree->procs[i].task = tasks[i];
+	kvfree(tasks);
+	return tree;
+}
+
+/*
+ * The id of process group or session @p of task @t in the image: the pid
+ * of a task of the tree, or 0 for the root's when its leader is outside.
+ * @what names it in messages.
+ */
+static int relation_id(struct cr_ctx *ctx, struct cr_tree *tree,
+		       struct pid_namespace *ns, struct task_struct *t,
+		       struct pid *p, struct pid *root_p, const char *what,
+		       s32 *id)
+{
+	pid_t nr = pid_nr_ns(p, ns);
+	bool leader_alive;
+
+	if (nr && tree_index(tree, nr) >= 0) {
+		*id = nr;
+		return 0;
+	}
+	if (p == root_p) {
+		*id = 0;
+		return 0;
+	}
+	rcu_read_lock();
+	leader_alive = pid_task(p, PIDTYPE_PID);
+	rcu_read_unlock();
+	if (!leader_alive)
+		return cr_err(ctx, -EBUSY,
+			      "task %d: the leader of its %s %d exited: not supported yet",
+			      task_pid_vnr(t), what, pid_vnr(p));
+	return cr_err(ctx, -EBUSY,
+		      "task %d: its %s %d is led by a task outside the tree",
+		      task_pid_vnr(t), what, pid_vnr(p));
+}
+
+/* The process records, with pids as the root's pid namespace sees them */
+static int fill_procs(struct cr_ctx *ctx, struct cr_tree *tree)
+{
+	struct task_struct *root = tree->procs[0].task;
+	struct pid_namespace *ns = task_active_pid_ns(root);
+	struct pid *pgrp, *session, *root_pgrp, *root_session;
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < tree->nr && !ret; i++) {
+		struct task_struct *t = tree->procs[i].task;
+
+		if (task_active_pid_ns(t) != ns)
+			return cr_err(ctx, -EOPNOTSUPP,
+				      "task %d is in a pid namespace of its own: not supported yet",
+				      task_pid_vnr(t));
+		tree->procs[i].rec.pid = task_pid_nr_ns(t, ns);
+		ret = tree_add_index(tree, tree->procs[i].rec.pid, i);
+	}
+	if (ret)
+		return ret;
+
+	read_lock(&tasklist_lock);
+	root_pgrp = get_pid(task_pgrp(root));
+	root_session = get_pid(task_session(root));
+	read_unlock(&tasklist_lock);
+	for (i = 0; i < tree->nr && !ret; i++) {
+		struct cr_tree_proc *p = &tree->procs[i];
+		struct task_struct *t = p->task;
+
+		read_lock(&tasklist_lock);
+		pgrp = get_pid(task_pgrp(t));
+		session = get_pid(task_session(t));
+		p->rec.ppid = i ? task_tgid_nr_ns(t->real_parent, ns) : 0;
+		p->rec.exit_signal = t->exit_signal;
+		read_unlock(&tasklist_lock);
+		ret = relation_id(ctx, tree, ns, t, pgrp, root_pgrp,
+				  "process group", &p->rec.pgid) ?:
+		      relation_id(ctx, tree, ns, t, session, root_session,
+				  "session", &p->rec.sid);
+		put_pid(pgrp);
+		put_pid(session);
+		if (!ret && (p->rec.exit_signal < 0 ||
+			     p->rec.exit_signal > _NSIG))
+			ret = cr_err(ctx, -EOPNOTSUPP,
+				     "task %d has exit signal %d",
+				     task_pid_vnr(t), p->rec.exit_signal);
+	}
+	put_pid(root_pgrp);
+	put_pid(root_session);
+	return ret;
+}
+
+/* Every task stopped and checked before anything is written */
+static int check_tasks(struct cr_ctx *ctx, struct cr_tree *tree)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < tree->nr && !ret; i++) {
+		struct cr_tree_proc *p = &tree->procs[i];
+
+		if (p->task->exit_state)
+			return cr_err(ctx, -EBUSY,
+				      "task %d exited and was not reaped: zombies are not supported yet",
+				      task_pid_vnr(p->task));
+		ret = cr_grab_task(ctx, p->task, &p->ncsw);
+		if (!ret) {
+			ctx->task = p->task;
+			ctx->ncsw = p->ncsw;
+			ret = cr_check_task(ctx);
+		}
+	}
+	return ret;
+}
+
+static int write_tree(struct cr_ctx *ctx, struct cr_tree *tree)
+{
+	struct cr_hdr_tree *th;
+	struct cr_hdr_proc *ph;
+	unsigned int i;
+	int ret;
+
+	th = cr_hbuf_get(ctx, sizeof(*th));
+	if (!th)
+		return -ENOMEM;
+	th->nr_tasks = tree->nr;
+	ret = cr_write_rec(ctx, th, CR_HDR_TREE, sizeof(*th));
+	for (i = 0; i < tree->nr && !ret; i++) {
+		ph = cr_hbuf_get(ctx, sizeof(*ph));
+		if (!ph) {
+			ret = -ENOMEM;
+			break;
+		}
+		*ph = tree->procs[i].rec;
+		ret = cr_write_rec(ctx, ph, CR_HDR_PROC, sizeof(*ph));
+		cr_hbuf_put(ctx, ph);
+	}
+	cr_hbuf_put(ctx, th);
+	return ret;
+}
+
+/* No task ran, none was added, none left */
+static int check_unchanged(struct cr_ctx *ctx, struct cr_tree *tree)
+{
+	struct task_struct *t;
+	unsigned int i = 0;
+	bool same = true;
+	int ret = 0;
+
+	for (i = 0; i < tree->nr && !ret; i++) {
+		ctx->task = tree->procs[i].task;
+		ctx->ncsw = tree->procs[i].ncsw;
+		ret = cr_check_still_stopped(ctx);
+	}
+	if (ret)
+		return ret;
+	read_lock(&tasklist_lock);
+	i = 0;
+	for (t = tree->procs[0].task; t && same; t = walk_next(t, tree->procs[0].task))
+		same = i < tree->nr && tree->procs[i++].task == t;
+	read_unlock(&tasklist_lock);
+	if (!same || i != tree->nr)
+		return cr_err(ctx, -EBUSY,
+			      "the tree of task %d changed during the checkpoint",
+			      task_pid_vnr(tree->procs[0].task));
+	return 0;
+}
+
+/**
+ * cr_checkpoint_tree() - write the image of a task and its descendants
+ * @ctx: the checkpoint; @ctx->task is the root of the tree.
+ *
+ * Return: 0, or a negative errno (-EBUSY, -EPERM or -EOPNOTSUPP with a
+ * message for a tree that cannot be saved).
+ */
+int cr_checkpoint_tree(struct cr_ctx *ctx)
+{
+	struct task_struct *root = ctx->task;
+	struct cr_tree *tree;
+	unsigned int i;
+	int ret;
+
+	tree = list_tasks(ctx);
+	if (IS_ERR(tree))
+		return PTR_ERR(tree);
+	ctx->tree = tree;
+	ret = check_tasks(ctx, tree) ?: fill_procs(ctx, tree) ?:
+	      cr_write_header(ctx) ?: write_tree(ctx, tree);
+	for (i = 0; i < tree->nr && !ret; i++) {
+		ctx->task = tree->procs[i].task;
+		ctx->ncsw = tree->procs[i].ncsw;
+		ret = cr_write_task_section(ctx);
+	}
+	if (!ret)
+		ret = check_unchanged(ctx, tree) ?: cr_write_tail(ctx);
+	ctx->task = root;
+	ctx->tree = NULL;
+	tree_put(tree);
+	return ret;
+}
+
+/* Restart: reading the list of tasks */
+
+/* A process group or session id of the image: 0 or a task of the tree */
+static int check_relation(struct cr_ctx *ctx, struct cr_tree *tree,
+			  const struct cr_hdr_proc *rec, s32 id,
+			  const char *what)
+{
+	if (id && tree_index(tree, id) < 0)
+		return cr_err(ctx, -EINVAL, "task %d: %s %d is not a task of the tree",
+			      rec->pid, what, id);
+	return 0;
+}
+
+/*
+ * Process groups live in one session, a session leader leads its own
+ * group, and a task whose pid is a session id leads that session.
+ */
+static int check_relations(struct cr_ctx *ctx, struct cr_tree *tree)
+{
+	unsigned int i;
+	int j, ret;
+
+	for (i = 0; i < tree->nr; i++) {
+		const struct cr_hdr_proc *rec = &tree->procs[i].rec;
+
+		ret = check_relation(ctx, tree, rec, rec->pgid, "process group") ?:
+		      check_relation(ctx, tree, rec, rec->sid, "session");
+		if (ret)
+			return ret;
+		if (!rec->pgid && rec->sid)
+			return cr_err(ctx, -EINVAL,
+				      "task %d: in the caller's process group, but in session %d",
+				      rec->pid, rec->sid);
+		if (rec->sid == rec->pid && rec->pgid != rec->pid)
+			return cr_err(ctx, -EINVAL,
+				      "task %d leads a session, not its process group",
+				      rec->pid);
+		j = tree_index(tree, rec->sid);
+		if (j >= 0 && tree->procs[j].rec.sid != rec->sid)
+			return cr_err(ctx, -EINVAL,
+				      "task %d: session %d is not led by task %d",
+				      rec->pid, rec->sid, rec->sid);
+		j = tree_index(tree, rec->pgid);
+		if (j >= 0 && tree->procs[j].rec.sid != rec->sid)
+			return cr_err(ctx, -EINVAL,
+				      "task %d: process group %d is in another session",
+				      rec->pid, rec->pgid);
+	}
+	return 0;
+}
+
+/*
+ * A process record: its parent is the task before it or an ancestor of
+ * that one (which makes the list depth first, without cycles), among
+ * @stack[0..*depth).
+ */
+static int read_proc(struct cr_ctx *ctx, struct cr_tree *tree, unsigned int i,
+		     unsigned int *stack, unsigned int *depth)
+{
+	struct cr_tree_proc *p = &tree->procs[i];
+	struct cr_hdr_proc *rec;
+	int ret;
+
+	rec = cr_hbuf_get(ctx, sizeof(*rec));
+	if (!rec)
+		return -ENOMEM;
+	ret = cr_read_rec(ctx, rec, CR_HDR_PROC, sizeof(*rec));
+	if (ret)
+		goto out;
+	p->rec = *rec;
+	ret = -EINVAL;
+	if (rec->reserved) {
+		cr_err(ctx, ret, "reserved fields of task %d are not zero",
+		       rec->pid);
+		goto out;
+	}
+	if (rec->pid <= 0 || rec->pgid < 0 || rec->sid < 0) {
+		cr_err(ctx, ret, "task %u: bad pid %d, group %d or session %d",
+		       i, rec->pid, rec->pgid, rec->sid);
+		goto out;
+	}
+	if (rec->exit_signal > _NSIG) {
+		cr_err(ctx, ret, "task %d: bad exit signal %u", rec->pid,
+		       rec->exit_signal);
+		goto out;
+	}
+	if (!i && rec->ppid) {
+		cr_err(ctx, ret, "the root task %d has parent %d", rec->pid,
+		       rec->ppid);
+		goto out;
+	}
+	while (i && *depth && tree->procs[stack[*depth - 1]].rec.pid != rec->ppid)
+		(*depth)--;
+	if (i && !*depth) {
+		cr_err(ctx, ret,
+		       "task %d: its parent %d is not the task before it nor one of its ancestors",
+		       rec->pid, rec->ppid);
+		goto out;
+	}
+	p->parent = i ? stack[*depth - 1] : -1;
+	stack[(*depth)++] = i;
+	ret = tree_add_index(tree, rec->pid, i);
+	if (ret == -EBUSY)
+		ret = cr_err(ctx, -EINVAL, "pid %d is in the image twice",
+			     rec->pid);
+out:
+	cr_hbuf_put(ctx, rec);
+	return ret;
+}
+
+/* The tree record and the process records, checked, into a new tree */
+static struct cr_tree *read_tree(struct cr_ctx *ctx)
+{
+	struct cr_hdr_tree *th;
+	struct cr_tree *tree = NULL;
+	unsigned int *stack = NULL;
+	unsigned int i, depth = 0;
+	int ret;
+
+	th = cr_hbuf_get(ctx, sizeof(*th));
+	if (!th)
+		return ERR_PTR(-ENOMEM);
+	ret = cr_read_rec(ctx, th, CR_HDR_TREE, sizeof(*th));
+	if (ret)
+		goto out;
+	ret = -EINVAL;
+	if (th->reserved) {
+		cr_err(ctx, ret, "reserved fields of the tree are not zero");
+		goto out;
+	}
+	if (!th->nr_tasks || th->nr_tasks > CR_TREE_MAX_TASKS) {
+		cr_err(ctx, ret, "the tree has %u tasks (1 to %d)",
+		       th->nr_tasks, CR_TREE_MAX_TASKS);
+		goto out;
+	}
+	ret = -ENOMEM;
+	tree = tree_alloc(ctx, th->nr_tasks);
+	stack = kvcalloc(th->nr_tasks, sizeof(*stack), GFP_KERNEL);
+	if (!tree || !stack)
+		goto out;
+	for (i = 0, ret = 0; i < tree->nr && !ret; i++) {
+		tree->procs[i].tree = tree;
+		ret = read_proc(ctx, tree, i, stack, &depth);
+	}
+	/* The end of each subtree, children last */
+	for (i = tree->nr; !ret && i-- > 0;) {
+		struct cr_tree_proc *p = &tree->procs[i];
+
+		if (!p->end)
+			p->end = i + 1;
+		if (p->parent >= 0 && tree->procs[p->parent].end < p->end)
+			tree->procs[p->parent].end = p->end;
+	}
+	if (!ret)
+		ret = check_relations(ctx, tree);
+out:
+	kvfree(stack);
+	cr_hbuf_put(ctx, th);
+	if (ret) {
+		if (tree)
+			tree_put(tree);
+		return ERR_PTR(ret);
+	}
+	return tree;
+}
+
+/* Restart: the tasks */
+
+/* The first error of a task is the restart's, unless there was one */
+static void tree_fail(struct cr_tree *tree, int err, const struct cr_ctx *from)
+{
+	struct cr_ctx *ctx = tree->ctx;
+
+	spin_lock(&tree->lock);
+	if (!ctx->err && from && from->err) {
+		ctx->err = from->err;
+		memcpy(ctx->msg, from->msg, sizeof(ctx->msg));
+	} else if (!ctx->err) {
+		ctx->err = err;
+	}
+	tree->stage = STAGE_ABORT;
+	spin_unlock(&tree->lock);
+	wake_up_all(&tree->wq);
+}
+
+static int tree_stage(struct cr_tree *tree)
+{
+	return READ_ONCE(tree->stage);
+}
+
+/* Wait for @cond, or for the restart to be aborted; -EINTR if it was */
+#define tree_wait(tree, cond)						\
+({									\
+	int __ret = wait_event_killable((tree)->wq, (cond) ||		\
+					tree_stage(tree) == STAGE_ABORT); \
+	__ret || tree_stage(tree) == STAGE_ABORT ? -EINTR : 0;		\
+})
+
+/* The stream passes from the tree to the task reading its section */
+static void stream_take(struct cr_ctx *ctx, const struct cr_ctx *from)
+{
+	ctx->total = from->total;
+	ctx->nr_records = from->nr_records;
+	ctx->crc = from->crc;
+}
+
+static int spawn(struct cr_ctx *ctx, struct cr_tree *tree, unsigned int i);
+
+/* Read the section of task @p, restore its memory, create its children */
+static int read_section(struct cr_ctx *ctx, struct cr_tree_proc *p)
+{
+	struct cr_tree *tree = p->tree;
+	unsigned int i = p - tree->procs;
+	unsigned int c;
+	int ret;
+
+	stream_take(ctx, tree->ctx);
+	if (tree->hdr.type != CR_HDR_TASK)
+		ret = cr_err(ctx, -EINVAL,
+			     "unexpected record type %u at byte %llu: the section of task %d",
+			     tree->hdr.type, tree->mark.total, p->rec.pid);
+	else
+		ret = cr_restart_read_task(ctx, &tree->hdr) ?:
+		      cr_restart_memory(ctx, &tree->hdr, &tree->mark);
+	stream_take(tree->ctx, ctx);
+	if (ret)
+		return ret;
+	WRITE_ONCE(tree->next, i + 1);
+	wake_up_all(&tree->wq);
+
+	for (c = i + 1; c < p->end; c = tree->procs[c].end) {
+		ret = spawn(ctx, tree, c);
+		if (!ret)
+			ret = tree_wait(tree, READ_ONCE(tree->next) >=
+					      tree->procs[c].end);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void free_read(struct cr_ctx *ctx)
+{
+	cr_free_mm(ctx);
+	cr_free_files(ctx);
+	cr_free_cpu(ctx);
+	cr_free_signals(ctx);
+	cr_free_task(ctx);
+}
+
+/*
+ * A task created by the restart, before it returns to user space through
+ * ret_from_fork(): on failure it kills itself, and dies on the way.
+ */
+static int tree_task(void *arg)
+{
+	struct cr_tree_proc *p = arg;
+	struct cr_tree *tree = p->tree;
+	struct cr_ctx *ctx = NULL;
+	long ax;
+	int ret;
+
+	spin_lock(&tree->lock);
+	p->task = get_task_struct(current);
+	if (!p->pid)
+		p->pid = get_pid(task_pid(current));
+	ret = tree->stage == STAGE_ABORT ? -EINTR : 0;
+	spin_unlock(&tree->lock);
+	if (ret)
+		goto die;
+
+	ret = -ENOMEM;
+	ctx = cr_ctx_alloc_task(tree->ctx);
+	if (!ctx)
+		goto fail;
+	ret = read_section(ctx, p);
+	if (!ret)
+		ret = tree_wait(tree, tree_stage(tree) != STAGE_READ);
+	if (!ret)
+		ret = cr_restart_finish(ctx, &ax);
+	if (ret)
+		goto fail;
+	free_read(ctx);
+	cr_ctx_free_task(ctx);
+	ctx = NULL;
+
+	spin_lock(&tree->lock);
+	tree->finished++;
+	spin_unlock(&tree->lock);
+	wake_up_all(&tree->wq);
+	ret = tree_wait(tree, tree_stage(tree) == STAGE_GO);
+	tree_put(tree);
+	if (ret)
+		force_sig(SIGKILL);
+	return 0;
+
+fail:
+	tree_fail(tree, ret, ctx);
+	if (ctx) {
+		free_read(ctx);
+		cr_ctx_free_task(ctx);
+	}
+die:
+	tree_put(tree);
+	force_sig(SIGKILL);
+	return 0;
+}
+
+/*
+ * Create task @i of the tree, as a child of the caller (whose context is
+ * @ctx), holding a reference to the tree until it is done with it.
+ */
+static int spawn(struct cr_ctx *ctx, struct cr_tree *tree, unsigned int i)
+{
+	struct cr_tree_proc *p = &tree->procs[i];
+	bool new_pids = ctx->flags & CR_RESTART_NEW_PIDS;
+	pid_t tid = p->rec.pid;
+	struct kernel_clone_args args = {
+		.flags = CLONE_UNTRACED,
+		.exit_signal = p->rec.exit_signal,
+		.fn = tree_task,
+		.fn_arg = p,
+		.set_tid = new_pids ? NULL : &tid,
+		.set_tid_size = new_pids ? 0 : 1,
+	};
+	struct pid *pid;
+	pid_t nr;
+
+	refcount_inc(&tree->refs);
+	nr = kernel_clone(&args);
+	if (nr < 0) {
+		refcount_dec(&tree->refs);
+		if (nr == -EEXIST)
+			return cr_err(ctx, nr, "pid %d is taken", tid);
+		if (nr == -EPERM && !new_pids)
+			return cr_err(ctx, nr,
+				      "no right to choose pid %d (CAP_CHECKPOINT_RESTORE)",
+				      tid);
+		return cr_err(ctx, nr, "creating task %d failed", tid);
+	}
+	/* For kill_tree(), should it fail before the task runs */
+	pid = find_get_pid(nr);
+	spin_lock(&tree->lock);
+	if (!p->pid)
+		swap(p->pid, pid);
+	spin_unlock(&tree->lock);
+	put_pid(pid);
+	return 0;
+}
+
+/* The pid of the image's @id in the restarted tree, or NULL */
+static struct pid *tree_pid(struct cr_tree *tree, s32 id)
+{
+	int i = tree_index(tree, id);
+
+	return i < 0 ? NULL : tree->procs[i].pid;
+}
+
+/*
+ * Process groups and sessions, as setsid(2) and setpgid(2) leave them.
+ * The tasks were created in the caller's; those of another session lose
+ * the caller's controlling terminal.
+ */
+static void set_relations(struct cr_tree *tree)
+{
+	struct pid *caller_session;
+	unsigned int i;
+
+	write_lock_irq(&tasklist_lock);
+	caller_session = task_session(current);
+	for (i = 0; i < tree->nr; i++) {
+		struct cr_tree_proc *p = &tree->procs[i];
+		struct task_struct *t = p->task;
+		struct pid *sid = tree_pid(tree, p->rec.sid);
+		struct pid *pgid = tree_pid(tree, p->rec.pgid);
+
+		if (sid && task_session(t) != sid)
+			change_pid(t, PIDTYPE_SID, sid);
+		if (pgid && task_pgrp(t) != pgid)
+			change_pid(t, PIDTYPE_PGID, pgid);
+		t->signal->leader = p->rec.sid == p->rec.pid;
+		if (task_session(t) != caller_session)
+			proc_clear_tty(t);
+	}
+	write_unlock_irq(&tasklist_lock);
+}
+
+/*
+ * Kill every task created and reap those that are, or become, children
+ * of the caller: parents first, as the children of a dead task are given
+ * to the reaper when it dies.
+ */
+static void kill_tree(struct cr_tree *tree)
+{
+	unsigned int i;
+	pid_t nr;
+
+	spin_lock(&tree->lock);
+	tree->stage = STAGE_ABORT;
+	for (i = 0; i < tree->nr; i++)
+		if (tree->procs[i].task)
+			send_sig_info(SIGKILL, SEND_SIG_PRIV, tree->procs[i].task);
+	spin_unlock(&tree->lock);
+	wake_up_all(&tree->wq);
+
+	for (i = 0; i < tree->nr; i++) {
+		if (!tree->procs[i].pid)
+			continue;
+		nr = pid_vnr(tree->procs[i].pid);
+		if (nr > 0)
+			kernel_wait4(nr, NULL, __WALL, NULL);
+	}
+}
+
+/*
+ * Wait until the tasks are done with a stage.  All of them must have
+ * been created before: any that was not is a failure.
+ */
+static int wait_stage(struct cr_tree *tree, bool read)
+{
+	if (read)
+		return tree_wait(tree, READ_ONCE(tree->next) >= tree->nr);
+	return tree_wait(tree, READ_ONCE(tree->finished) >= tree->nr);
+}
+
+/**
+ * cr_restart_tree() - restart the tasks of an image of a tree
+ * @ctx: the restart, after the header of the image.
+ *
+ * Context: the caller of restart(2), which stays as it is.
+ * Return: the pid of the root task, or a negative errno; on error, no task
+ * of the tree is left.
+ */
+long cr_restart_tree(struct cr_ctx *ctx)
+{
+	struct cr_tree *tree;
+	long ret;
+
+	ret = cr_check_tail_at_end(ctx);
+	if (ret)
+		return ret;
+	tree = read_tree(ctx);
+	if (IS_ERR(tree))
+		return PTR_ERR(tree);
+	ctx->tree = tree;
+
+	cr_mark(ctx, &tree->mark);
+	ret = cr_read_hdr(ctx, &tree->hdr) ?: spawn(ctx, tree, 0) ?:
+	      wait_stage(tree, true);
+	if (ret)
+		goto fail;
+	/* The tasks gave the stream back: the tail follows */
+	if (tree->hdr.type != CR_HDR_TAIL) {
+		ret = cr_err(ctx, -EINVAL, "unexpected record type %u at byte %llu",
+			     tree->hdr.type, tree->mark.total);
+		goto fail;
+	}
+	ret = cr_read_end(ctx, &tree->hdr, &tree->mark);
+	if (ret)
+		goto fail;
+
+	spin_lock(&tree->lock);
+	if (tree->stage == STAGE_READ)
+		tree->stage = STAGE_FINISH;
+	spin_unlock(&tree->lock);
+	wake_up_all(&tree->wq);
+	ret = wait_stage(tree, false);
+	if (ret)
+		goto fail;
+
+	spin_lock(&tree->lock);
+	ret = tree->stage == STAGE_FINISH ? 0 : -EINTR;
+	spin_unlock(&tree->lock);
+	if (ret)
+		goto fail;
+	set_relations(tree);
+	ret = pid_vnr(tree->procs[0].pid);
+	spin_lock(&tree->lock);
+	tree->stage = STAGE_GO;
+	spin_unlock(&tree->lock);
+	wake_up_all(&tree->wq);
+	ctx->tree = NULL;
+	tree_put(tree);
+	return ret;
+
+fail:
+	if (ret == -EINTR && ctx->err)
+		ret = ctx->err;
+	kill_tree(tree);
+	ctx->tree = NULL;
+	tree_put(tree);
+	return ret;
+}
