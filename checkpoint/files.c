@@ -25,14 +25,17 @@
 #include <linux/filelock.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
+#include <linux/highmem.h>
 #include <linux/kdev_t.h>
 #include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/namei.h>
+#include <linux/pipe_fs_i.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/uio.h>
 
 /* Open flags an open file is saved and reopened with */
 #define FILE_FLAGS	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | \
@@ -306,8 +309,11 @@ static u32 file_kind(struct file *f, const char **what)
 	if (S_ISCHR(mode) && stateless_dev(file_inode(f)->i_rdev) &&
 	    !(f->f_mode & FMODE_PATH))
 		return CR_FILE_CHR;
+	if (S_ISFIFO(mode) && file_inode(f)->i_sb->s_magic == PIPEFS_MAGIC &&
+	    !(f->f_mode & FMODE_PATH))
+		return CR_FILE_PIPE;
 	if (S_ISFIFO(mode))
-		*what = "pipe or FIFO";
+		*what = "FIFO";
 	else if (S_ISSOCK(mode))
 		*what = "socket";
 	else if (S_ISCHR(mode) || S_ISBLK(mode))
@@ -323,15 +329,65 @@ static u32 file_kind(struct file *f, const char **what)
  * Why the file of @e, the first descriptor of its file, cannot be saved:
  * 0, or an errno with the reason in *@why.
  */
+/*
+ * References to @e's file that the descriptors and memory areas of the
+ * task (of the tree) and ours explain
+ */
+static long held_refs(struct cr_ctx *ctx, const struct fd_ent *e)
+{
+	struct cr_obj *obj;
+
+	if (!ctx->tree)
+		return 2 * e->nr_fds + e->nr_vmas;
+	obj = cr_obj_find(ctx, e->file);
+	return obj ? obj->users + 1 + e->nr_fds : 0;
+}
+
+/* Flags of a pipe end saved */
+#define PIPE_FLAGS	(O_ACCMODE | O_NONBLOCK)
+
+static int check_pipe(struct cr_ctx *ctx, const struct fd_ent *e,
+		      const char **why)
+{
+	struct file *f = e->file;
+	struct pipe_inode_info *pipe = get_pipe_info(f, false);
+	struct cr_obj *pobj;
+
+	*why = "pipe (saved only in a checkpoint of the tree of both its ends)";
+	if (!ctx->tree || !pipe)
+		return -EOPNOTSUPP;
+	*why = "pipe in packet mode (O_DIRECT), with O_ASYNC, or open for reading and writing";
+	if ((f->f_flags & ~(PIPE_FLAGS | O_LARGEFILE)) ||
+	    (f->f_flags & O_ACCMODE) == O_RDWR)
+		return -EOPNOTSUPP;
+	*why = "notification pipe, or pipe larger than CR_PIPE_MAX_SIZE";
+#ifdef CONFIG_WATCH_QUEUE
+	if (pipe->watch_queue)
+		return -EOPNOTSUPP;
+#endif
+	if ((u64)pipe->max_usage * PAGE_SIZE > CR_PIPE_MAX_SIZE)
+		return -EOPNOTSUPP;
+	*why = "pipe shared with a process outside the tree";
+	if (file_count(f) > held_refs(ctx, e))
+		return -EBUSY;
+	*why = "pipe with an end outside the tree";
+	pobj = cr_obj_find(ctx, pipe);
+	if (!pobj || READ_ONCE(pipe->files) > pobj->users)
+		return -EBUSY;
+	return 0;
+}
+
 static int check_file(struct cr_ctx *ctx, struct fd_snap *s,
 		      const struct fd_ent *e, const char **why)
 {
 	struct file *f = e->file;
 	const struct inode *inode = file_inode(f);
-	long held;
+	u32 kind = file_kind(f, why);
 
-	if (!file_kind(f, why))
+	if (!kind)
 		return -EOPNOTSUPP;
+	if (kind == CR_FILE_PIPE)
+		return check_pipe(ctx, e, why);
 	*why = "unlinked file";
 	if (!inode->i_nlink || d_unlinked(f->f_path.dentry))
 		return -EOPNOTSUPP;
@@ -345,10 +401,10 @@ static int check_file(struct cr_ctx *ctx, struct fd_snap *s,
 	*why = "file with a lock or a lease";
 	if (has_locks(f, ctx->task->files))
 		return -EOPNOTSUPP;
-	/* The table's references, ours, the memory areas': no other */
-	held = 2 * e->nr_fds + e->nr_vmas;
-	*why = "file shared with another process";
-	if (file_count(f) > held)
+	/* The tables' references, ours, the memory areas': no other */
+	*why = ctx->tree ? "file shared with a process outside the tree" :
+			   "file shared with another process";
+	if (file_count(f) > held_refs(ctx, e))
 		return -EBUSY;
 	return 0;
 }
@@ -446,29 +502,126 @@ static void fill_file(struct cr_hdr_file *fh, struct file *f)
 	fh->kind = file_kind(f, &what);
 	fh->flags = f->f_flags & FILE_FLAGS;
 	fh->pos = f->f_pos;
+	if (fh->kind == CR_FILE_PIPE) {
+		fh->flags = f->f_flags & PIPE_FLAGS;
+		fh->pos = 0;
+	}
 	if (fh->kind == CR_FILE_CHR) {
 		fh->rdev_major = MAJOR(dev);
 		fh->rdev_minor = MINOR(dev);
 	}
 }
 
+/* The bytes buffered in @pipe, into *@data (@size bytes), without taking them */
+static int copy_pipe(struct cr_ctx *ctx, struct pipe_inode_info *pipe,
+		     void *data, u32 size, u32 *nr)
+{
+	struct pipe_buffer *buf;
+	unsigned int tail;
+	int ret = 0;
+
+	*nr = 0;
+	pipe_lock(pipe);
+	for (tail = pipe->tail; tail != pipe->head && !ret; tail++) {
+		buf = pipe_buf(pipe, tail);
+		ret = pipe_buf_confirm(pipe, buf);
+		if (ret)
+			break;
+		if (buf->len > size - *nr) {
+			ret = -EBUSY;
+			break;
+		}
+		memcpy_from_page(data + *nr, buf->page, buf->offset, buf->len);
+		*nr += buf->len;
+	}
+	pipe_unlock(pipe);
+	if (ret)
+		return cr_err(ctx, ret, "reading the data of a pipe failed");
+	return 0;
+}
+
+/* The pipe of the end @f: its data with its first end */
+static int write_pipe(struct cr_ctx *ctx, struct file *f)
+{
+	struct pipe_inode_info *pipe = get_pipe_info(f, false);
+	struct cr_obj *pobj = cr_obj_find(ctx, pipe);
+	struct cr_hdr_pipe *ph;
+	void *data = NULL;
+	u32 size, nr = 0;
+	int ret = 0;
+
+	if (WARN_ON_ONCE(!pobj))
+		return -EINVAL;
+	size = pipe->max_usage * PAGE_SIZE;
+	if (!pobj->id) {
+		cr_obj_number(ctx, pobj);
+		data = kvmalloc(size, GFP_KERNEL);
+		if (!data)
+			return -ENOMEM;
+		ret = copy_pipe(ctx, pipe, data, size, &nr);
+	}
+	ph = ret ? NULL : cr_hbuf_get(ctx, sizeof(*ph));
+	if (ph) {
+		ph->obj = pobj->id;
+		ph->size = size;
+		ph->nr_bytes = nr;
+		ret = cr_write_rec_begin(ctx, ph, CR_HDR_PIPE, sizeof(*ph), nr) ?:
+		      cr_write(ctx, data, nr) ?:
+		      cr_write_rec_end(ctx, sizeof(*ph) + nr);
+		cr_hbuf_put(ctx, ph);
+	} else if (!ret) {
+		ret = -ENOMEM;
+	}
+	kvfree(data);
+	return ret;
+}
+
+/*
+ * The file of @e: in a tree, described by the first task that has it, and
+ * referred to by its id in the others
+ */
 static int write_file(struct cr_ctx *ctx, struct fd_snap *s,
 		      const struct fd_ent *e)
 {
+	struct cr_obj *obj = NULL;
 	struct cr_hdr_file *fh;
-	const char *name;
+	const char *name = NULL;
+	bool pipe = file_kind(e->file, &name) == CR_FILE_PIPE;
 	int ret;
 
-	name = name_file(ctx, s, e);
-	if (IS_ERR(name))
-		return PTR_ERR(name);
+	if (ctx->tree) {
+		obj = cr_obj_find(ctx, e->file);
+		if (!obj)
+			return cr_err(ctx, -EBUSY, "task %d: its descriptors changed",
+				      s->pid);
+	}
+	if (!pipe && !(obj && obj->id)) {
+		name = name_file(ctx, s, e);
+		if (IS_ERR(name))
+			return PTR_ERR(name);
+	}
 	fh = cr_hbuf_get(ctx, sizeof(*fh));
 	if (!fh)
 		return -ENOMEM;
+	if (obj && obj->id) {
+		fh->kind = CR_FILE_OBJ;
+		fh->obj = obj->id;
+		ret = cr_write_rec(ctx, fh, CR_HDR_FILE, sizeof(*fh));
+		cr_hbuf_put(ctx, fh);
+		return ret;
+	}
 	fill_file(fh, e->file);
+	if (obj) {
+		cr_obj_number(ctx, obj);
+		fh->obj = obj->id;
+	}
 	ret = cr_write_rec(ctx, fh, CR_HDR_FILE, sizeof(*fh));
 	cr_hbuf_put(ctx, fh);
-	return ret ?: cr_write_string(ctx, CR_HDR_FILE_PATH, name);
+	if (ret)
+		return ret;
+	if (pipe)
+		return write_pipe(ctx, e->file);
+	return cr_write_string(ctx, CR_HDR_FILE_PATH, name);
 }
 
 static int write_files(struct cr_ctx *ctx, struct fd_snap *s)
@@ -519,6 +672,81 @@ int cr_write_files(struct cr_ctx *ctx)
 	return ret;
 }
 
+/**
+ * cr_scan_files() - count the references of a task of a tree to files
+ * @ctx: the checkpoint of a tree; ctx->task is the task.
+ *
+ * Before anything is written, every task's descriptors are counted, so
+ * that a file or a pipe held outside the tree is told from one shared
+ * inside it (see cr_scan_maps()).
+ *
+ * Return: 0, or a negative errno.
+ */
+int cr_scan_files(struct cr_ctx *ctx)
+{
+	struct fd_snap s = { .pid = task_pid_vnr(ctx->task) };
+	struct pipe_inode_info *pipe;
+	struct cr_obj *obj;
+	unsigned int i;
+	int ret;
+
+	ret = snap_fds(ctx, &s);
+	for (i = 0; i < s.nr && !ret; i++) {
+		obj = cr_obj_track(ctx, s.ents[i].file, s.ents[i].file,
+				   CR_OBJ_FILE);
+		if (!obj) {
+			ret = -ENOMEM;
+			break;
+		}
+		if (obj->users++)
+			continue;
+		pipe = get_pipe_info(s.ents[i].file, false);
+		if (!pipe)
+			continue;
+		obj = cr_obj_track(ctx, pipe, NULL, CR_OBJ_PIPE);
+		if (!obj)
+			ret = -ENOMEM;
+		else
+			obj->users++;
+	}
+	for (i = 0; i < s.nr; i++)
+		fput(s.ents[i].file);
+	kvfree(s.keys);
+	kvfree(s.ents);
+	return ret;
+}
+
+/**
+ * cr_scan_maps() - count the references of a task's memory to files
+ * @ctx: the checkpoint of a tree, after cr_scan_files() of every task.
+ *
+ * Return: 0, or a negative errno.
+ */
+int cr_scan_maps(struct cr_ctx *ctx)
+{
+	struct mm_struct *mm = get_task_mm(ctx->task);
+	struct vm_area_struct *vma;
+	struct vma_iterator vmi;
+	struct cr_obj *obj;
+
+	if (!mm)
+		return cr_err(ctx, -ESRCH, "task %d is exiting",
+			      task_pid_vnr(ctx->task));
+	if (mmap_read_lock_killable(mm)) {
+		mmput(mm);
+		return -EINTR;
+	}
+	vma_iter_init(&vmi, mm, 0);
+	for_each_vma(vmi, vma) {
+		obj = vma->vm_file ? cr_obj_find(ctx, vma->vm_file) : NULL;
+		if (obj)
+			obj->users++;
+	}
+	mmap_read_unlock(mm);
+	mmput(mm);
+	return 0;
+}
+
 /* Restart: read and check, before the point of no return */
 
 /* Marks of each open file of the image while its descriptors are read */
@@ -556,9 +784,14 @@ struct cr_files_state {
 	char *buf;
 };
 
+/*
+ * In a tree, the descriptors 0-2 the image leaves to the caller are the
+ * caller's, and no other: CR_RESTART_INHERIT_FD() is for one task.
+ */
 static bool inherit_flag(struct cr_ctx *ctx, u32 fd)
 {
-	return fd <= 2 && (ctx->flags & CR_RESTART_INHERIT_FD(fd));
+	return fd <= 2 && !ctx->tree &&
+	       (ctx->flags & CR_RESTART_INHERIT_FD(fd));
 }
 
 /* Most descriptors the caller can have */
@@ -678,9 +911,26 @@ static int check_file_rec(struct cr_ctx *ctx, const struct cr_hdr_file *fh,
 	if (fh->reserved)
 		return cr_err(ctx, -EINVAL, "file %u: reserved fields are not zero",
 			      i);
-	if (fh->kind < CR_FILE_REG || fh->kind > CR_FILE_CHR)
+	if (fh->kind < CR_FILE_REG || fh->kind > CR_FILE_PIPE)
 		return cr_err(ctx, -EINVAL, "file %u: unknown kind %u", i,
 			      fh->kind);
+	if (!ctx->tree != !fh->obj)
+		return cr_err(ctx, -EINVAL, "file %u: object id %u %s", i,
+			      fh->obj, ctx->tree ? "in a tree" :
+			      "in an image of one task");
+	if (fh->kind == CR_FILE_OBJ && (flags || fh->pos || fh->rdev_major ||
+					fh->rdev_minor))
+		return cr_err(ctx, -EINVAL, "file %u: fields set for object %u",
+			      i, fh->obj);
+	if (fh->kind == CR_FILE_OBJ)
+		return 0;
+	if (fh->kind == CR_FILE_PIPE &&
+	    ((flags & ~PIPE_FLAGS) || (flags & O_ACCMODE) == O_RDWR ||
+	     fh->pos || fh->rdev_major || fh->rdev_minor))
+		return cr_err(ctx, -EINVAL, "file %u: bad pipe flags %#x", i,
+			      flags);
+	if (fh->kind == CR_FILE_PIPE)
+		return 0;
 	if (flags & ~FILE_FLAGS)
 		return cr_err(ctx, -EINVAL, "file %u: bad open flags %#x", i,
 			      flags);
@@ -766,24 +1016,142 @@ static int reopen(struct cr_ctx *ctx, struct cr_files_state *st,
 	return 0;
 }
 
+/* The pipe of a new pipe object: its size and its data */
+static int make_pipe(struct cr_ctx *ctx, struct cr_obj *pobj,
+		     const struct cr_hdr_pipe *ph)
+{
+	struct file *ends[2];
+	u32 left = ph->nr_bytes, n;
+	loff_t pos = 0;
+	void *buf;
+	long ret;
+
+	ret = create_pipe_files(ends, O_NONBLOCK);
+	if (ret)
+		return cr_err(ctx, ret, "pipe %u: cannot create it", ph->obj);
+	pobj->file = ends[0];
+	pobj->wend = ends[1];
+	pobj->size = ph->size;
+	ret = pipe_fcntl(ends[1], F_SETPIPE_SZ, ph->size);
+	if (ret != ph->size)
+		return cr_err(ctx, ret < 0 ? ret : -EINVAL,
+			      "pipe %u: cannot make it %u bytes", ph->obj,
+			      ph->size);
+	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	for (ret = 0; left && !ret; left -= n) {
+		n = min_t(u32, left, PAGE_SIZE);
+		ret = cr_read(ctx, buf, n);
+		if (!ret && kernel_write(ends[1], buf, n, &pos) != n)
+			ret = cr_err(ctx, -EINVAL, "pipe %u: writing its data failed",
+				     ph->obj);
+	}
+	kfree(buf);
+	return ret;
+}
+
+/* The end of a pipe of file record @fh, with a reference, or an ERR_PTR() */
+static struct file *read_pipe(struct cr_ctx *ctx, const struct cr_hdr_file *fh,
+			      u32 i)
+{
+	int end = (fh->flags & O_ACCMODE) == O_WRONLY;
+	struct cr_hdr_pipe ph;
+	struct cr_obj *pobj;
+	struct file *f;
+	u32 extra;
+	int ret;
+
+	ret = cr_read_rec_ext(ctx, &ph, CR_HDR_PIPE, sizeof(ph), &extra);
+	if (ret)
+		return ERR_PTR(ret);
+	if (ph.reserved || extra != ph.nr_bytes || ph.nr_bytes > ph.size ||
+	    !ph.size || ph.size > CR_PIPE_MAX_SIZE)
+		return ERR_PTR(cr_err(ctx, -EINVAL,
+				      "file %u: bad pipe record (pipe %u, %u bytes of %u)",
+				      i, ph.obj, ph.nr_bytes, ph.size));
+	if (cr_obj_is_new(ctx, ph.obj)) {
+		pobj = cr_obj_define(ctx, ph.obj, CR_OBJ_PIPE);
+		if (IS_ERR(pobj))
+			return ERR_CAST(pobj);
+		ret = make_pipe(ctx, pobj, &ph);
+	} else {
+		pobj = cr_obj_get(ctx, ph.obj, CR_OBJ_PIPE);
+		if (IS_ERR(pobj))
+			return ERR_CAST(pobj);
+		if (ph.nr_bytes || ph.size != pobj->size || !pobj->wend)
+			ret = cr_err(ctx, -EINVAL,
+				     "file %u: pipe %u described twice", i,
+				     ph.obj);
+	}
+	if (!ret && (pobj->ends & BIT(end)))
+		ret = cr_err(ctx, -EINVAL, "pipe %u: two files for its %s end",
+			     ph.obj, end ? "write" : "read");
+	ret = ret ?: cr_read_rec_end(ctx, ph.h.len);
+	if (ret)
+		return ERR_PTR(ret);
+	pobj->ends |= BIT(end);
+	f = end ? pobj->wend : pobj->file;
+	spin_lock(&f->f_lock);
+	f->f_flags = (f->f_flags & ~O_NONBLOCK) | (fh->flags & O_NONBLOCK);
+	spin_unlock(&f->f_lock);
+	return get_file(f);
+}
+
+/*
+ * The file of record @i: reopened, made (a pipe) or, in a tree, shared
+ * with the task that described it
+ */
 static int read_file(struct cr_ctx *ctx, struct cr_files_state *st, u32 i)
 {
+	bool needed = st->marks[i] & FILE_NEEDED;
+	struct cr_obj *obj = NULL;
 	struct cr_hdr_file fh;
+	struct file *f;
 	int ret;
 
 	ret = cr_read_rec(ctx, &fh, CR_HDR_FILE, sizeof(fh)) ?:
 	      check_file_rec(ctx, &fh, i);
 	if (ret)
 		return ret;
-	ret = cr_read_string(ctx, CR_HDR_FILE_PATH, st->buf, CR_PATH_MAX + 1);
-	if (ret < 0)
-		return ret;
-	if (st->buf[0] != '/')
-		return cr_err(ctx, -EINVAL, "file %u: path %s is not absolute", i,
-			      st->buf);
-	if (!(st->marks[i] & FILE_NEEDED))
+	if (fh.kind == CR_FILE_OBJ) {
+		obj = cr_obj_get(ctx, fh.obj, CR_OBJ_FILE);
+		if (IS_ERR(obj))
+			return PTR_ERR(obj);
+		if (!obj->file)
+			return cr_err(ctx, -EINVAL, "file %u: object %u has no file",
+				      i, fh.obj);
+		if (needed)
+			st->files[i] = get_file(obj->file);
 		return 0;
-	return reopen(ctx, st, &fh, i);
+	}
+	if (ctx->tree) {
+		obj = cr_obj_define(ctx, fh.obj, CR_OBJ_FILE);
+		if (IS_ERR(obj))
+			return PTR_ERR(obj);
+	}
+	if (fh.kind == CR_FILE_PIPE) {
+		f = read_pipe(ctx, &fh, i);
+		if (IS_ERR(f))
+			return PTR_ERR(f);
+		st->files[i] = f;
+	} else {
+		ret = cr_read_string(ctx, CR_HDR_FILE_PATH, st->buf,
+				     CR_PATH_MAX + 1);
+		if (ret < 0)
+			return ret;
+		if (st->buf[0] != '/')
+			return cr_err(ctx, -EINVAL, "file %u: path %s is not absolute",
+				      i, st->buf);
+		if (!needed && !obj)
+			return 0;
+		ret = reopen(ctx, st, &fh, i);
+		if (ret)
+			return ret;
+	}
+	if (obj)
+		obj->file = get_file(st->files[i]);
+	return 0;
 }
 
 /**

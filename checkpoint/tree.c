@@ -22,6 +22,8 @@
 #define pr_fmt(fmt) "checkpoint: " fmt
 
 #include <linux/checkpoint.h>
+#include <linux/file.h>
+#include <linux/hashtable.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/refcount.h>
@@ -77,6 +79,9 @@ struct cr_tree_proc {
  * @finished: tasks done with %STAGE_FINISH.
  * @hdr: the header of the first record of the next section, or the tail.
  * @mark: where the stream was before @hdr.
+ * @objs: the shared objects by address (checkpoint).
+ * @ids: the shared objects by id.
+ * @last_id: the id of the last object written or read.
  *
  * On restart the position, length, record count and checksum of the
  * stream are those of @ctx between two sections; the task reading a
@@ -95,7 +100,159 @@ struct cr_tree {
 	unsigned int finished;
 	struct cr_hdr hdr;
 	struct cr_mark mark;
+	DECLARE_HASHTABLE(objs, 10);
+	struct xarray ids;
+	u32 last_id;
 };
+
+/* Drop the objects and the references they hold */
+static void put_objs(struct cr_tree *tree)
+{
+	struct cr_obj *obj;
+	struct hlist_node *tmp;
+	unsigned long id;
+	int bkt;
+
+	hash_for_each_safe(tree->objs, bkt, tmp, obj, node) {
+		hash_del(&obj->node);
+		if (obj->file)
+			fput(obj->file);
+		kfree(obj);
+	}
+	xa_for_each(&tree->ids, id, obj) {
+		if (obj->file)
+			fput(obj->file);
+		if (obj->wend)
+			fput(obj->wend);
+		kfree(obj);
+	}
+	xa_destroy(&tree->ids);
+}
+
+/**
+ * cr_obj_find() - the object of a tree being checkpointed at an address
+ * @ctx: the checkpoint of a tree.
+ * @ptr: the address of the object.
+ *
+ * Return: the object, or %NULL if cr_obj_track() did not see it.
+ */
+struct cr_obj *cr_obj_find(struct cr_ctx *ctx, const void *ptr)
+{
+	struct cr_obj *obj;
+
+	hash_for_each_possible(ctx->tree->objs, obj, node, (unsigned long)ptr)
+		if (obj->ptr == ptr)
+			return obj;
+	return NULL;
+}
+
+/**
+ * cr_obj_track() - find or add an object of a tree being checkpointed
+ * @ctx: the checkpoint of a tree.
+ * @ptr: the address of the object.
+ * @file: for a %CR_OBJ_FILE, the file (@ptr), which the object then holds
+ *        a reference to; else %NULL.
+ * @type: CR_OBJ_*.
+ *
+ * Return: the object, or %NULL if out of memory.
+ */
+struct cr_obj *cr_obj_track(struct cr_ctx *ctx, const void *ptr,
+			    struct file *file, u32 type)
+{
+	struct cr_obj *obj = cr_obj_find(ctx, ptr);
+
+	if (obj)
+		return obj;
+	obj = kzalloc(sizeof(*obj), GFP_KERNEL);
+	if (!obj)
+		return NULL;
+	obj->ptr = ptr;
+	obj->type = type;
+	if (file)
+		obj->file = get_file(file);
+	hash_add(ctx->tree->objs, &obj->node, (unsigned long)ptr);
+	return obj;
+}
+
+/**
+ * cr_obj_number() - give an object of a checkpoint its id in the image
+ * @ctx: the checkpoint of a tree.
+ * @obj: the object, written for the first time.
+ */
+void cr_obj_number(struct cr_ctx *ctx, struct cr_obj *obj)
+{
+	obj->id = ++ctx->tree->last_id;
+}
+
+/**
+ * cr_obj_define() - an object of a tree being restarted, new in the image
+ * @ctx: the restart of a tree.
+ * @id: its id in the image, which must follow the last one.
+ * @type: CR_OBJ_*.
+ *
+ * The caller fills it in.
+ *
+ * Return: the object, or an ERR_PTR(): -EINVAL (with a message) for an id
+ * out of order, -ENOMEM.
+ */
+struct cr_obj *cr_obj_define(struct cr_ctx *ctx, u32 id, u32 type)
+{
+	struct cr_tree *tree = ctx->tree;
+	struct cr_obj *obj;
+	int ret;
+
+	if (id != tree->last_id + 1)
+		return ERR_PTR(cr_err(ctx, -EINVAL,
+				      "object %u defined after object %u", id,
+				      tree->last_id));
+	obj = kzalloc(sizeof(*obj), GFP_KERNEL);
+	if (!obj)
+		return ERR_PTR(-ENOMEM);
+	obj->type = type;
+	obj->id = id;
+	ret = xa_insert(&tree->ids, id, obj, GFP_KERNEL);
+	if (ret) {
+		kfree(obj);
+		return ERR_PTR(ret);
+	}
+	tree->last_id = id;
+	return obj;
+}
+
+/**
+ * cr_obj_is_new() - whether an id of a restart is that of a new object
+ * @ctx: the restart of a tree.
+ * @id: the id.
+ *
+ * Return: true if @id follows the last object's (cr_obj_define() it).
+ */
+bool cr_obj_is_new(struct cr_ctx *ctx, u32 id)
+{
+	return id == ctx->tree->last_id + 1;
+}
+
+/**
+ * cr_obj_get() - an object of a tree being restarted, defined before
+ * @ctx: the restart of a tree.
+ * @id: its id in the image.
+ * @type: the CR_OBJ_* it must be.
+ *
+ * Return: the object, or an ERR_PTR(-EINVAL) (with a message) if there is
+ * no such object of that type.
+ */
+struct cr_obj *cr_obj_get(struct cr_ctx *ctx, u32 id, u32 type)
+{
+	struct cr_obj *obj = xa_load(&ctx->tree->ids, id);
+
+	if (!obj)
+		return ERR_PTR(cr_err(ctx, -EINVAL,
+				      "object %u used before it is defined", id));
+	if (obj->type != type)
+		return ERR_PTR(cr_err(ctx, -EINVAL,
+				      "object %u is of type %u, not %u", id,
+				      obj->type, type));
+	return obj;
+}
 
 static struct cr_tree *tree_alloc(struct cr_ctx *ctx, unsigned int nr)
 {
@@ -111,6 +268,8 @@ static struct cr_tree *tree_alloc(struct cr_ctx *ctx, unsigned int nr)
 	}
 	tree->nr = nr;
 	xa_init(&tree->index);
+	hash_init(tree->objs);
+	xa_init(&tree->ids);
 	tree->ctx = ctx;
 	refcount_set(&tree->refs, 1);
 	spin_lock_init(&tree->lock);
@@ -124,6 +283,7 @@ static void tree_put(struct cr_tree *tree)
 
 	if (!refcount_dec_and_test(&tree->refs))
 		return;
+	put_objs(tree);
 	for (i = 0; i < tree->nr; i++) {
 		if (tree->procs[i].task)
 			put_task_struct(tree->procs[i].task);
@@ -335,6 +495,15 @@ static int check_tasks(struct cr_ctx *ctx, struct cr_tree *tree)
 			ctx->ncsw = p->ncsw;
 			ret = cr_check_task(ctx);
 		}
+	}
+	/* Which files and pipes the tree holds, before any is written */
+	for (i = 0; i < tree->nr && !ret; i++) {
+		ctx->task = tree->procs[i].task;
+		ret = cr_scan_files(ctx);
+	}
+	for (i = 0; i < tree->nr && !ret; i++) {
+		ctx->task = tree->procs[i].task;
+		ret = cr_scan_maps(ctx);
 	}
 	return ret;
 }
@@ -901,6 +1070,8 @@ long cr_restart_tree(struct cr_ctx *ctx)
 	if (ret)
 		goto fail;
 	set_relations(tree);
+	/* The ends of pipes no task has are closed before any runs */
+	put_objs(tree);
 	ret = pid_vnr(tree->procs[0].pid);
 	spin_lock(&tree->lock);
 	tree->stage = STAGE_GO;

@@ -163,6 +163,50 @@ void cr_fill_const(struct cr_const *c);
 int cr_checkpoint_tree(struct cr_ctx *ctx);
 long cr_restart_tree(struct cr_ctx *ctx);
 
+/* Types of the objects the tasks of a tree share */
+#define CR_OBJ_FILE	1	/* an open file */
+#define CR_OBJ_PIPE	2	/* a pipe */
+
+/**
+ * struct cr_obj - an object the tasks of a tree share
+ * @node: in the hash of the objects of a checkpoint, by @ptr.
+ * @ptr: the object (checkpoint): a struct file or a struct pipe_inode_info.
+ * @file: the file, with a reference; on restart, the read end of a pipe.
+ * @wend: the write end of a pipe, with a reference (restart).
+ * @type: CR_OBJ_*.
+ * @id: its id in the image; 0 until it is written (checkpoint).
+ * @users: what holds it in the tree (checkpoint): descriptors and memory
+ *         areas for a file, files for a pipe.
+ * @size: the capacity of a pipe (restart).
+ * @ends: the ends of a pipe given to a file so far, as bits 0 (read) and
+ *        1 (write) (restart).
+ */
+struct cr_obj {
+	struct hlist_node node;
+	const void *ptr;
+	struct file *file;
+	struct file *wend;
+	u32 type;
+	u32 id;
+	u32 users;
+	u32 size;
+	u32 ends;
+};
+
+/*
+ * tree.c: the objects.  On checkpoint, cr_obj_track() finds or adds the
+ * object at an address, cr_obj_find() finds it, cr_obj_number() gives it
+ * its id when first written.  On restart, cr_obj_define() adds the object
+ * of a new id (cr_obj_is_new()), cr_obj_get() finds one defined before.
+ */
+struct cr_obj *cr_obj_find(struct cr_ctx *ctx, const void *ptr);
+struct cr_obj *cr_obj_track(struct cr_ctx *ctx, const void *ptr,
+			    struct file *file, u32 type);
+void cr_obj_number(struct cr_ctx *ctx, struct cr_obj *obj);
+bool cr_obj_is_new(struct cr_ctx *ctx, u32 id);
+struct cr_obj *cr_obj_define(struct cr_ctx *ctx, u32 id, u32 type);
+struct cr_obj *cr_obj_get(struct cr_ctx *ctx, u32 id, u32 type);
+
 /*
  * process.c: the task.  cr_check_task() refuses (-EBUSY, -EOPNOTSUPP, with
  * a message) a task whose state cannot be saved yet; cr_write_task() writes
@@ -241,6 +285,8 @@ void cr_free_cpu(struct cr_ctx *ctx);
  * table, after the point of no return.  cr_free_files() frees ctx->files.
  */
 int cr_write_files(struct cr_ctx *ctx);
+int cr_scan_files(struct cr_ctx *ctx);
+int cr_scan_maps(struct cr_ctx *ctx);
 int cr_read_files(struct cr_ctx *ctx);
 int cr_restore_files(struct cr_ctx *ctx);
 void cr_free_files(struct cr_ctx *ctx);

@@ -90,6 +90,7 @@
 #define CR_HDR_ROOT		24	/* path of the root directory */
 #define CR_HDR_TREE		25	/* &struct cr_hdr_tree */
 #define CR_HDR_PROC		26	/* &struct cr_hdr_proc */
+#define CR_HDR_PIPE		27	/* &struct cr_hdr_pipe, then its data */
 
 /*
  * Longest path in a path record (CR_HDR_ROOT, CR_HDR_CWD, CR_HDR_EXE,
@@ -589,19 +590,29 @@ struct cr_hdr_fd {
 #define CR_FILE_REG		1	/* a regular file */
 #define CR_FILE_DIR		2	/* a directory */
 #define CR_FILE_CHR		3	/* /dev/null, zero, random or urandom */
+#define CR_FILE_OBJ		4	/* an open file described before */
+#define CR_FILE_PIPE		5	/* an end of a pipe */
 
 /**
  * struct cr_hdr_file - an open file, reopened by path on restart
- * @h: record header; type %CR_HDR_FILE.  A %CR_HDR_FILE_PATH record
- *     follows, with the absolute path of the file.
+ * @h: record header; type %CR_HDR_FILE.  For %CR_FILE_REG, %CR_FILE_DIR
+ *     and %CR_FILE_CHR a %CR_HDR_FILE_PATH record follows, with the
+ *     absolute path of the file; for %CR_FILE_PIPE, a %CR_HDR_PIPE record.
  * @kind: CR_FILE_*.
  * @flags: the open flags (O_* values of the architecture), as fcntl(2)
  *         F_GETFL gives them; never O_CREAT, O_EXCL, O_NOCTTY or O_TRUNC.
- *         O_PATH only for a regular file or a directory.
- * @pos: the file offset; 0 or more.
+ *         O_PATH only for a regular file or a directory; O_RDONLY or
+ *         O_WRONLY, and O_NONBLOCK, for a pipe; 0 for %CR_FILE_OBJ.
+ * @pos: the file offset; 0 or more; 0 for a pipe and %CR_FILE_OBJ.
  * @rdev_major: for %CR_FILE_CHR, the major device number (1); else 0.
  * @rdev_minor: for %CR_FILE_CHR, the minor device number: 3 (null),
  *              5 (zero), 8 (random) or 9 (urandom); else 0.
+ * @obj: 0 in an image of one task.  In an image of a tree, the id of the
+ *       open file among the objects of the image, which are numbered
+ *       from 1 in the order they first appear: an open file several
+ *       tasks share (with its offset) is described by the first task
+ *       that has it, and is a record of kind %CR_FILE_OBJ with the same
+ *       id in the others.
  * @reserved: must be zero.
  */
 struct cr_hdr_file {
@@ -611,7 +622,32 @@ struct cr_hdr_file {
 	__s64 pos;
 	__u32 rdev_major;
 	__u32 rdev_minor;
-	__u64 reserved;
+	__u32 obj;
+	__u32 reserved;
+};
+
+/* Largest pipe (in bytes) an image may hold */
+#define CR_PIPE_MAX_SIZE	(1U << 26)
+
+/**
+ * struct cr_hdr_pipe - the pipe an end of a pipe belongs to
+ * @h: record header; type %CR_HDR_PIPE.  The record follows the
+ *     %CR_HDR_FILE record of each end of a pipe, and holds the @nr_bytes
+ *     bytes buffered in the pipe after its fixed part.
+ * @obj: the id of the pipe among the objects of the image (see &struct
+ *       cr_hdr_file), following the id of its end when it is new.
+ * @size: the capacity of the pipe in bytes (fcntl(2) F_GETPIPE_SZ), at
+ *        most %CR_PIPE_MAX_SIZE.
+ * @nr_bytes: bytes the pipe holds, at most @size, for the end that
+ *            appears first in the image; 0 for the other.
+ * @reserved: must be zero.
+ */
+struct cr_hdr_pipe {
+	struct cr_hdr h;
+	__u32 obj;
+	__u32 size;
+	__u32 nr_bytes;
+	__u32 reserved;
 };
 
 /* Most queued signals (both queues) an image may hold */
