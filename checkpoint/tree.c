@@ -316,6 +316,7 @@ static int tree_add_index(struct cr_tree *tree, pid_t nr, unsigned int i)
 static struct task_struct *walk_next(struct task_struct *t,
 				     struct task_struct *root)
 {
+	t = t->group_leader;
 	if (!list_empty(&t->children))
 		return list_first_entry(&t->children, struct task_struct,
 					sibling);
@@ -325,18 +326,23 @@ static struct task_struct *walk_next(struct task_struct *t,
 	return NULL;
 }
 
-/* The tasks of the tree of @root, up to @max of them, into @tasks */
+/*
+ * The tasks of the tree of @root, up to @max of them, into @tasks: each
+ * process, its other threads, then its children
+ */
 static unsigned int walk_tree(struct task_struct *root,
 			      struct task_struct **tasks, unsigned int max)
 {
-	struct task_struct *t;
+	struct task_struct *p, *t;
 	unsigned int n = 0;
 
 	lockdep_assert_held(&tasklist_lock);
-	for (t = root; t; t = walk_next(t, root)) {
-		if (n < max && tasks)
-			tasks[n] = t;
-		n++;
+	for (p = root; p; p = walk_next(p, root)) {
+		for (t = p; t; t = next_thread(t) == p ? NULL : next_thread(t)) {
+			if (n < max && tasks)
+				tasks[n] = t;
+			n++;
+		}
 	}
 	return n;
 }
@@ -453,6 +459,9 @@ static int fill_procs(struct cr_ctx *ctx, struct cr_tree *tree)
 		struct cr_tree_proc *p = &tree->procs[i];
 		struct task_struct *t = p->task;
 
+		p->rec.tgid = task_tgid_nr_ns(t, ns);
+		if (!thread_group_leader(t))
+			continue;
 		read_lock(&tasklist_lock);
 		pgrp = get_pid(task_pgrp(t));
 		session = get_pid(task_session(t));
@@ -499,11 +508,13 @@ static int check_tasks(struct cr_ctx *ctx, struct cr_tree *tree)
 	/* Which files and pipes the tree holds, before any is written */
 	for (i = 0; i < tree->nr && !ret; i++) {
 		ctx->task = tree->procs[i].task;
-		ret = cr_scan_files(ctx);
+		if (thread_group_leader(ctx->task))
+			ret = cr_scan_files(ctx);
 	}
 	for (i = 0; i < tree->nr && !ret; i++) {
 		ctx->task = tree->procs[i].task;
-		ret = cr_scan_maps(ctx);
+		if (thread_group_leader(ctx->task))
+			ret = cr_scan_maps(ctx);
 	}
 	return ret;
 }
@@ -537,8 +548,8 @@ static int write_tree(struct cr_ctx *ctx, struct cr_tree *tree)
 /* No task ran, none was added, none left */
 static int check_unchanged(struct cr_ctx *ctx, struct cr_tree *tree)
 {
-	struct task_struct *t;
-	unsigned int i = 0;
+	struct task_struct **tasks;
+	unsigned int i, n;
 	bool same = true;
 	int ret = 0;
 
@@ -549,12 +560,16 @@ static int check_unchanged(struct cr_ctx *ctx, struct cr_tree *tree)
 	}
 	if (ret)
 		return ret;
+	tasks = kvcalloc(tree->nr + 1, sizeof(*tasks), GFP_KERNEL);
+	if (!tasks)
+		return -ENOMEM;
 	read_lock(&tasklist_lock);
-	i = 0;
-	for (t = tree->procs[0].task; t && same; t = walk_next(t, tree->procs[0].task))
-		same = i < tree->nr && tree->procs[i++].task == t;
+	n = walk_tree(tree->procs[0].task, tasks, tree->nr + 1);
 	read_unlock(&tasklist_lock);
-	if (!same || i != tree->nr)
+	for (i = 0; i < tree->nr && same; i++)
+		same = n == tree->nr && tasks[i] == tree->procs[i].task;
+	kvfree(tasks);
+	if (!same)
 		return cr_err(ctx, -EBUSY,
 			      "the tree of task %d changed during the checkpoint",
 			      task_pid_vnr(tree->procs[0].task));
@@ -584,7 +599,10 @@ int cr_checkpoint_tree(struct cr_ctx *ctx)
 	for (i = 0; i < tree->nr && !ret; i++) {
 		ctx->task = tree->procs[i].task;
 		ctx->ncsw = tree->procs[i].ncsw;
-		ret = cr_write_task_section(ctx);
+		if (thread_group_leader(ctx->task))
+			ret = cr_write_task_section(ctx);
+		else
+			ret = cr_write_task(ctx) ?: cr_write_cpu(ctx);
 	}
 	if (!ret)
 		ret = check_unchanged(ctx, tree) ?: cr_write_tail(ctx);
@@ -601,8 +619,10 @@ static int check_relation(struct cr_ctx *ctx, struct cr_tree *tree,
 			  const struct cr_hdr_proc *rec, s32 id,
 			  const char *what)
 {
-	if (id && tree_index(tree, id) < 0)
-		return cr_err(ctx, -EINVAL, "task %d: %s %d is not a task of the tree",
+	int j = tree_index(tree, id);
+
+	if (id && (j < 0 || tree->procs[j].rec.tgid != id))
+		return cr_err(ctx, -EINVAL, "task %d: %s %d is not a process of the tree",
 			      rec->pid, what, id);
 	return 0;
 }
@@ -619,6 +639,8 @@ static int check_relations(struct cr_ctx *ctx, struct cr_tree *tree)
 	for (i = 0; i < tree->nr; i++) {
 		const struct cr_hdr_proc *rec = &tree->procs[i].rec;
 
+		if (rec->tgid != rec->pid)
+			continue;
 		ret = check_relation(ctx, tree, rec, rec->pgid, "process group") ?:
 		      check_relation(ctx, tree, rec, rec->sid, "session");
 		if (ret)
@@ -645,8 +667,28 @@ static int check_relations(struct cr_ctx *ctx, struct cr_tree *tree)
 	return 0;
 }
 
+/* A thread record: right after its process or another of its threads */
+static int read_thread(struct cr_ctx *ctx, struct cr_tree *tree,
+		       unsigned int i)
+{
+	const struct cr_hdr_proc *rec = &tree->procs[i].rec;
+	const struct cr_tree_proc *prev = i ? &tree->procs[i - 1] : NULL;
+
+	if (rec->ppid || rec->pgid || rec->sid || rec->exit_signal)
+		return cr_err(ctx, -EINVAL,
+			      "thread %d: parent, group, session or exit signal set",
+			      rec->pid);
+	if (!prev || prev->rec.tgid != rec->tgid)
+		return cr_err(ctx, -EINVAL,
+			      "thread %d does not follow its process %d",
+			      rec->pid, rec->tgid);
+	tree->procs[i].parent = prev->parent < 0 || prev->rec.tgid ==
+				prev->rec.pid ? i - 1 : prev->parent;
+	return 0;
+}
+
 /*
- * A process record: its parent is the task before it or an ancestor of
+ * A process record: its parent is the process before it or an ancestor of
  * that one (which makes the list depth first, without cycles), among
  * @stack[0..*depth).
  */
@@ -665,20 +707,19 @@ static int read_proc(struct cr_ctx *ctx, struct cr_tree *tree, unsigned int i,
 		goto out;
 	p->rec = *rec;
 	ret = -EINVAL;
-	if (rec->reserved) {
-		cr_err(ctx, ret, "reserved fields of task %d are not zero",
-		       rec->pid);
-		goto out;
-	}
-	if (rec->pid <= 0 || rec->pgid < 0 || rec->sid < 0) {
-		cr_err(ctx, ret, "task %u: bad pid %d, group %d or session %d",
-		       i, rec->pid, rec->pgid, rec->sid);
+	if (rec->pid <= 0 || rec->pgid < 0 || rec->sid < 0 || rec->tgid <= 0) {
+		cr_err(ctx, ret, "task %u: bad pid %d, group %d, session %d or thread group %d",
+		       i, rec->pid, rec->pgid, rec->sid, rec->tgid);
 		goto out;
 	}
 	if (rec->exit_signal > _NSIG) {
 		cr_err(ctx, ret, "task %d: bad exit signal %u", rec->pid,
 		       rec->exit_signal);
 		goto out;
+	}
+	if (rec->tgid != rec->pid) {
+		ret = read_thread(ctx, tree, i);
+		goto add;
 	}
 	if (!i && rec->ppid) {
 		cr_err(ctx, ret, "the root task %d has parent %d", rec->pid,
@@ -689,13 +730,16 @@ static int read_proc(struct cr_ctx *ctx, struct cr_tree *tree, unsigned int i,
 		(*depth)--;
 	if (i && !*depth) {
 		cr_err(ctx, ret,
-		       "task %d: its parent %d is not the task before it nor one of its ancestors",
+		       "task %d: its parent %d is not the process before it nor one of its ancestors",
 		       rec->pid, rec->ppid);
 		goto out;
 	}
 	p->parent = i ? stack[*depth - 1] : -1;
 	stack[(*depth)++] = i;
-	ret = tree_add_index(tree, rec->pid, i);
+	ret = 0;
+add:
+	if (!ret)
+		ret = tree_add_index(tree, rec->pid, i);
 	if (ret == -EBUSY)
 		ret = cr_err(ctx, -EINVAL, "pid %d is in the image twice",
 			     rec->pid);
@@ -815,6 +859,8 @@ static int read_section(struct cr_ctx *ctx, struct cr_tree_proc *p)
 		ret = cr_err(ctx, -EINVAL,
 			     "unexpected record type %u at byte %llu: the section of task %d",
 			     tree->hdr.type, tree->mark.total, p->rec.pid);
+	else if (ctx->thread)
+		ret = cr_restart_read_thread(ctx, &tree->hdr, &tree->mark);
 	else
 		ret = cr_restart_read_task(ctx, &tree->hdr) ?:
 		      cr_restart_memory(ctx, &tree->hdr, &tree->mark);
@@ -869,6 +915,7 @@ static int tree_task(void *arg)
 	ctx = cr_ctx_alloc_task(tree->ctx);
 	if (!ctx)
 		goto fail;
+	ctx->thread = p->rec.tgid != p->rec.pid;
 	ret = read_section(ctx, p);
 	if (!ret)
 		ret = tree_wait(tree, tree_stage(tree) != STAGE_READ);
@@ -910,10 +957,13 @@ static int spawn(struct cr_ctx *ctx, struct cr_tree *tree, unsigned int i)
 {
 	struct cr_tree_proc *p = &tree->procs[i];
 	bool new_pids = ctx->flags & CR_RESTART_NEW_PIDS;
+	bool thread = p->rec.tgid != p->rec.pid;
 	pid_t tid = p->rec.pid;
 	struct kernel_clone_args args = {
-		.flags = CLONE_UNTRACED,
-		.exit_signal = p->rec.exit_signal,
+		.flags = CLONE_UNTRACED | (thread ? CLONE_VM | CLONE_FS |
+					   CLONE_FILES | CLONE_SIGHAND |
+					   CLONE_THREAD | CLONE_SYSVSEM : 0),
+		.exit_signal = thread ? 0 : p->rec.exit_signal,
 		.fn = tree_task,
 		.fn_arg = p,
 		.set_tid = new_pids ? NULL : &tid,
@@ -970,6 +1020,8 @@ static void set_relations(struct cr_tree *tree)
 		struct pid *sid = tree_pid(tree, p->rec.sid);
 		struct pid *pgid = tree_pid(tree, p->rec.pgid);
 
+		if (p->rec.tgid != p->rec.pid)
+			continue;
 		if (sid && task_session(t) != sid)
 			change_pid(t, PIDTYPE_SID, sid);
 		if (pgid && task_pgrp(t) != pgid)

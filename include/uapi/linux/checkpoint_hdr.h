@@ -829,16 +829,23 @@ struct cr_hdr_tree {
 /**
  * struct cr_hdr_proc - a task of a tree and its relations
  * @h: record header; type %CR_HDR_PROC.
- * @pid: its pid in the pid namespace of the root task, greater than 0.
+ * @pid: its pid (thread id) in the pid namespace of the root task,
+ *       greater than 0.
  * @ppid: the pid of its parent, which comes before it in the list and is
- *        the task or an ancestor of the task listed before it; 0 for the
- *        root, whose parent is the caller of restart.
- * @pgid: its process group: the pid of a task of the tree, or 0 for the
- *        process group of the caller of restart (the root's group, when
- *        its leader is not in the tree).
+ *        the process or an ancestor of the process listed before it; 0
+ *        for the root, whose parent is the caller of restart, and for a
+ *        thread.
+ * @pgid: its process group: the pid of a process of the tree, or 0 for
+ *        the process group of the caller of restart (the root's group,
+ *        when its leader is not in the tree); 0 for a thread.
  * @sid: its session, as @pgid.
- * @exit_signal: signal its parent gets when it exits (0 to 64).
- * @reserved: must be zero.
+ * @exit_signal: signal its parent gets when it exits (0 to 64); 0 for a
+ *               thread.
+ * @tgid: its thread group id: @pid for a process (the thread group
+ *        leader), the pid of its process for another thread, which comes
+ *        right after its process and its process's other threads.
+ *
+ * Children of a process are restarted as children of its first thread.
  */
 struct cr_hdr_proc {
 	struct cr_hdr h;
@@ -847,7 +854,7 @@ struct cr_hdr_proc {
 	__s32 pgid;
 	__s32 sid;
 	__u32 exit_signal;
-	__u32 reserved;
+	__s32 tgid;
 };
 
 #endif /* _UAPI_LINUX_CHECKPOINT_HDR_H */
