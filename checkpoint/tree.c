@@ -22,10 +22,12 @@
 #define pr_fmt(fmt) "checkpoint: " fmt
 
 #include <linux/checkpoint.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/hashtable.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
+#include <linux/ptrace.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -53,6 +55,7 @@ enum tree_stage {
  * @task: the task, with a reference; on restart, set by the task itself.
  * @pid: its pid, with a reference (restart).
  * @ncsw: its context switch count when grabbed (checkpoint).
+ * @zombie: it exited and was not reaped.
  * @tree: the tree (restart).
  */
 struct cr_tree_proc {
@@ -62,6 +65,7 @@ struct cr_tree_proc {
 	struct task_struct *task;
 	struct pid *pid;
 	unsigned long ncsw;
+	bool zombie;
 	struct cr_tree *tree;
 };
 
@@ -93,7 +97,7 @@ struct cr_tree {
 	struct xarray index;
 	struct cr_ctx *ctx;
 	refcount_t refs;
-	spinlock_t lock;
+	spinlock_t lock;	/* stage, tasks and pids, error */
 	wait_queue_head_t wq;
 	int stage;
 	unsigned int next;
@@ -485,6 +489,38 @@ static int fill_procs(struct cr_ctx *ctx, struct cr_tree *tree)
 	return ret;
 }
 
+/*
+ * A zombie, a process without threads whose parent did not reap it yet,
+ * is saved with its exit status and credentials
+ */
+static int check_zombie(struct cr_ctx *ctx, struct task_struct *t,
+			unsigned int i)
+{
+	pid_t pid = task_pid_vnr(t);
+
+	if (!i || READ_ONCE(t->exit_state) != EXIT_ZOMBIE ||
+	    !thread_group_leader(t) || !thread_group_empty(t))
+		return cr_err(ctx, -EBUSY, "task %d is exiting", pid);
+	if (!ptrace_may_access(t, PTRACE_MODE_ATTACH_REALCREDS))
+		return cr_err(ctx, -EPERM, "task %d: no right to ptrace it",
+			      pid);
+	return 0;
+}
+
+static int write_zombie(struct cr_ctx *ctx)
+{
+	struct cr_hdr_zombie *zh;
+	int ret;
+
+	zh = cr_hbuf_get(ctx, sizeof(*zh));
+	if (!zh)
+		return -ENOMEM;
+	zh->exit_code = READ_ONCE(ctx->task->exit_code);
+	ret = cr_write_rec(ctx, zh, CR_HDR_ZOMBIE, sizeof(*zh));
+	cr_hbuf_put(ctx, zh);
+	return ret ?: cr_write_creds(ctx);
+}
+
 /* Every task stopped and checked before anything is written */
 static int check_tasks(struct cr_ctx *ctx, struct cr_tree *tree)
 {
@@ -494,10 +530,11 @@ static int check_tasks(struct cr_ctx *ctx, struct cr_tree *tree)
 	for (i = 0; i < tree->nr && !ret; i++) {
 		struct cr_tree_proc *p = &tree->procs[i];
 
-		if (p->task->exit_state)
-			return cr_err(ctx, -EBUSY,
-				      "task %d exited and was not reaped: zombies are not supported yet",
-				      task_pid_vnr(p->task));
+		if (p->task->exit_state) {
+			ret = check_zombie(ctx, p->task, i);
+			p->zombie = !ret;
+			continue;
+		}
 		ret = cr_grab_task(ctx, p->task, &p->ncsw);
 		if (!ret) {
 			ctx->task = p->task;
@@ -508,12 +545,12 @@ static int check_tasks(struct cr_ctx *ctx, struct cr_tree *tree)
 	/* Which files and pipes the tree holds, before any is written */
 	for (i = 0; i < tree->nr && !ret; i++) {
 		ctx->task = tree->procs[i].task;
-		if (thread_group_leader(ctx->task))
+		if (thread_group_leader(ctx->task) && !tree->procs[i].zombie)
 			ret = cr_scan_files(ctx);
 	}
 	for (i = 0; i < tree->nr && !ret; i++) {
 		ctx->task = tree->procs[i].task;
-		if (thread_group_leader(ctx->task))
+		if (thread_group_leader(ctx->task) && !tree->procs[i].zombie)
 			ret = cr_scan_maps(ctx);
 	}
 	return ret;
@@ -556,7 +593,11 @@ static int check_unchanged(struct cr_ctx *ctx, struct cr_tree *tree)
 	for (i = 0; i < tree->nr && !ret; i++) {
 		ctx->task = tree->procs[i].task;
 		ctx->ncsw = tree->procs[i].ncsw;
-		ret = cr_check_still_stopped(ctx);
+		if (!tree->procs[i].zombie)
+			ret = cr_check_still_stopped(ctx);
+		else if (READ_ONCE(ctx->task->exit_state) != EXIT_ZOMBIE)
+			ret = cr_err(ctx, -EBUSY, "task %d was reaped during the checkpoint",
+				     task_pid_vnr(ctx->task));
 	}
 	if (ret)
 		return ret;
@@ -599,7 +640,9 @@ int cr_checkpoint_tree(struct cr_ctx *ctx)
 	for (i = 0; i < tree->nr && !ret; i++) {
 		ctx->task = tree->procs[i].task;
 		ctx->ncsw = tree->procs[i].ncsw;
-		if (thread_group_leader(ctx->task))
+		if (tree->procs[i].zombie)
+			ret = write_zombie(ctx);
+		else if (thread_group_leader(ctx->task))
 			ret = cr_write_task_section(ctx);
 		else
 			ret = cr_write_task(ctx) ?: cr_write_cpu(ctx);
@@ -831,9 +874,10 @@ static int tree_stage(struct cr_tree *tree)
 /* Wait for @cond, or for the restart to be aborted; -EINTR if it was */
 #define tree_wait(tree, cond)						\
 ({									\
-	int __ret = wait_event_killable((tree)->wq, (cond) ||		\
-					tree_stage(tree) == STAGE_ABORT); \
-	__ret || tree_stage(tree) == STAGE_ABORT ? -EINTR : 0;		\
+	struct cr_tree *__tree = (tree);				\
+	int __ret = wait_event_killable(__tree->wq, (cond) ||		\
+					tree_stage(__tree) == STAGE_ABORT); \
+	__ret || tree_stage(__tree) == STAGE_ABORT ? -EINTR : 0;	\
 })
 
 /* The stream passes from the tree to the task reading its section */
@@ -881,6 +925,75 @@ static int read_section(struct cr_ctx *ctx, struct cr_tree_proc *p)
 	return 0;
 }
 
+/* The section of a zombie: its exit status and its credentials */
+static int read_zombie(struct cr_ctx *ctx, struct cr_tree_proc *p, u32 *code,
+		       struct cred **cred)
+{
+	struct cr_tree *tree = p->tree;
+	unsigned int i = p - tree->procs;
+	struct cr_hdr_zombie zh;
+	u32 sig;
+	int ret;
+
+	if (!i || p->end != i + 1)
+		return cr_err(ctx, -EINVAL,
+			      "zombie %d is the root, or has threads or children",
+			      p->rec.pid);
+	ret = cr_read_payload(ctx, &tree->hdr, &zh, sizeof(zh));
+	if (ret)
+		return ret;
+	sig = zh.exit_code & 0x7f;
+	if (zh.reserved || (zh.exit_code & ~0xffffU) || sig > _NSIG ||
+	    (sig && (zh.exit_code & 0xff00)) || (!sig && (zh.exit_code & 0x80)))
+		return cr_err(ctx, -EINVAL, "zombie %d: bad exit code %#x",
+			      p->rec.pid, zh.exit_code);
+	*code = zh.exit_code;
+	ret = cr_read_creds(ctx, cred);
+	if (ret)
+		return ret;
+	cr_mark(ctx, &tree->mark);
+	return cr_read_hdr(ctx, &tree->hdr);
+}
+
+/*
+ * A zombie is created, reads its section, and exits with its status, but
+ * without telling its parent yet: set_relations() gives it its exit
+ * signal once it is dead
+ */
+static void __noreturn tree_zombie(struct cr_ctx *ctx, struct cr_tree_proc *p)
+{
+	struct cr_tree *tree = p->tree;
+	struct cred *cred = NULL;
+	u32 code = 0;
+	int ret;
+
+	stream_take(ctx, tree->ctx);
+	ret = read_zombie(ctx, p, &code, &cred);
+	stream_take(tree->ctx, ctx);
+	if (ret)
+		tree_fail(tree, ret, ctx);
+	cr_ctx_free_task(ctx);
+	if (ret) {
+		if (cred)
+			abort_creds(cred);
+		tree_put(tree);
+		do_exit(SIGKILL);
+	}
+	spin_lock(&tree->lock);
+	p->zombie = true;
+	tree->finished++;
+	spin_unlock(&tree->lock);
+	WRITE_ONCE(tree->next, p - tree->procs + 1);
+	wake_up_all(&tree->wq);
+	tree_put(tree);
+
+	cr_commit_creds(&cred);
+	write_lock_irq(&tasklist_lock);
+	current->exit_signal = 0;
+	write_unlock_irq(&tasklist_lock);
+	do_exit(code);
+}
+
 static void free_read(struct cr_ctx *ctx)
 {
 	cr_free_mm(ctx);
@@ -916,6 +1029,8 @@ static int tree_task(void *arg)
 	if (!ctx)
 		goto fail;
 	ctx->thread = p->rec.tgid != p->rec.pid;
+	if (!ctx->thread && tree->hdr.type == CR_HDR_ZOMBIE)
+		tree_zombie(ctx, p);
 	ret = read_section(ctx, p);
 	if (!ret)
 		ret = tree_wait(tree, tree_stage(tree) != STAGE_READ);
@@ -1022,6 +1137,8 @@ static void set_relations(struct cr_tree *tree)
 
 		if (p->rec.tgid != p->rec.pid)
 			continue;
+		if (p->zombie)
+			t->exit_signal = p->rec.exit_signal;
 		if (sid && task_session(t) != sid)
 			change_pid(t, PIDTYPE_SID, sid);
 		if (pgid && task_pgrp(t) != pgid)
@@ -1058,6 +1175,23 @@ static void kill_tree(struct cr_tree *tree)
 		if (nr > 0)
 			kernel_wait4(nr, NULL, __WALL, NULL);
 	}
+}
+
+/* The zombies are dead, before their parents are told */
+static int wait_zombies(struct cr_tree *tree)
+{
+	unsigned int i;
+
+	for (i = 0; i < tree->nr; i++) {
+		if (!tree->procs[i].zombie)
+			continue;
+		while (!READ_ONCE(tree->procs[i].task->exit_state)) {
+			schedule_timeout_killable(1);
+			if (fatal_signal_pending(current))
+				return -EINTR;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -1119,6 +1253,8 @@ long cr_restart_tree(struct cr_ctx *ctx)
 	spin_lock(&tree->lock);
 	ret = tree->stage == STAGE_FINISH ? 0 : -EINTR;
 	spin_unlock(&tree->lock);
+	if (!ret)
+		ret = wait_zombies(tree);
 	if (ret)
 		goto fail;
 	set_relations(tree);

@@ -91,6 +91,7 @@
 #define CR_HDR_TREE		25	/* &struct cr_hdr_tree */
 #define CR_HDR_PROC		26	/* &struct cr_hdr_proc */
 #define CR_HDR_PIPE		27	/* &struct cr_hdr_pipe, then its data */
+#define CR_HDR_ZOMBIE		28	/* &struct cr_hdr_zombie */
 
 /*
  * Longest path in a path record (CR_HDR_ROOT, CR_HDR_CWD, CR_HDR_EXE,
@@ -855,6 +856,21 @@ struct cr_hdr_proc {
 	__s32 sid;
 	__u32 exit_signal;
 	__s32 tgid;
+};
+
+/**
+ * struct cr_hdr_zombie - a process of a tree that exited, not reaped yet
+ * @h: record header; type %CR_HDR_ZOMBIE.  The section of a zombie is
+ *     this record and a %CR_HDR_CREDS record, instead of a task's.
+ * @exit_code: the status wait(2) reports: the exit status in bits 8 to 15,
+ *             or the number of the signal that killed it in bits 0 to 6,
+ *             with bit 7 if it dumped a core.
+ * @reserved: must be zero.
+ */
+struct cr_hdr_zombie {
+	struct cr_hdr h;
+	__u32 exit_code;
+	__u32 reserved;
 };
 
 #endif /* _UAPI_LINUX_CHECKPOINT_HDR_H */
