@@ -107,7 +107,8 @@ static void cr_build_check_abi(void)
 	BUILD_BUG_ON(offsetof(struct cr_hdr_proc, exit_signal) != 24);
 	BUILD_BUG_ON(offsetof(struct cr_hdr_file, obj) != 32);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_pipe) != 24);
-	BUILD_BUG_ON(sizeof(struct cr_hdr_zombie) != 16);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_zombie) != 32);
+	BUILD_BUG_ON(sizeof(((struct cr_hdr_zombie *)0)->comm) != TASK_COMM_LEN);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_uts) != 144);
 	BUILD_BUG_ON(__NEW_UTS_LEN + 1 != CR_UTS_LEN);
 
@@ -582,6 +583,10 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 	if (crid < 0)
 		return -EINVAL;
 	if ((flags & CR_RESTART_NEW_PIDS) && !(flags & CR_RESTART_TREE))
+		return -EINVAL;
+	if ((flags & CR_RESTART_TREE) &&
+	    (flags & (CR_RESTART_INHERIT_FD0 | CR_RESTART_INHERIT_FD1 |
+		      CR_RESTART_INHERIT_FD2)))
 		return -EINVAL;
 
 	f = fdget_pos(fd);

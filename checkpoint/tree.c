@@ -582,6 +582,26 @@ static int check_zombie(struct cr_ctx *ctx, struct task_struct *t,
 	return 0;
 }
 
+/*
+ * A tracer would lose its tracee: only the caller, which may have stopped
+ * the task with ptrace to checkpoint it, may trace a task of the tree
+ */
+static int check_tracer(struct cr_ctx *ctx, struct task_struct *t)
+{
+	struct task_struct *tracer;
+	pid_t nr = 0;
+
+	rcu_read_lock();
+	tracer = ptrace_parent(t);
+	if (tracer && !same_thread_group(tracer, current))
+		nr = task_pid_vnr(tracer);
+	rcu_read_unlock();
+	if (nr)
+		return cr_err(ctx, -EBUSY, "task %d is traced by task %d",
+			      task_pid_vnr(t), nr);
+	return 0;
+}
+
 static int write_zombie(struct cr_ctx *ctx)
 {
 	struct cr_hdr_zombie *zh;
@@ -591,6 +611,7 @@ static int write_zombie(struct cr_ctx *ctx)
 	if (!zh)
 		return -ENOMEM;
 	zh->exit_code = READ_ONCE(ctx->task->exit_code);
+	__get_task_comm((char *)zh->comm, sizeof(zh->comm), ctx->task);
 	ret = cr_write_rec(ctx, zh, CR_HDR_ZOMBIE, sizeof(*zh));
 	cr_hbuf_put(ctx, zh);
 	return ret ?: cr_write_creds(ctx);
@@ -692,7 +713,7 @@ static int check_tasks(struct cr_ctx *ctx, struct cr_tree *tree)
 			continue;
 		}
 		ret = cr_grab_task(ctx, p->task, &p->ncsw) ?:
-		      check_ns(ctx, tree, p->task);
+		      check_tracer(ctx, p->task) ?: check_ns(ctx, tree, p->task);
 		if (!ret) {
 			ctx->task = p->task;
 			ctx->ncsw = p->ncsw;
@@ -1178,7 +1199,7 @@ static int read_section(struct cr_ctx *ctx, struct cr_tree_proc *p)
 
 /* The section of a zombie: its exit status and its credentials */
 static int read_zombie(struct cr_ctx *ctx, struct cr_tree_proc *p, u32 *code,
-		       struct cred **cred)
+		       char *comm, struct cred **cred)
 {
 	struct cr_tree *tree = p->tree;
 	unsigned int i = p - tree->procs;
@@ -1198,6 +1219,10 @@ static int read_zombie(struct cr_ctx *ctx, struct cr_tree_proc *p, u32 *code,
 	    (sig && (zh.exit_code & 0xff00)) || (!sig && (zh.exit_code & 0x80)))
 		return cr_err(ctx, -EINVAL, "zombie %d: bad exit code %#x",
 			      p->rec.pid, zh.exit_code);
+	if (!memchr(zh.comm, 0, sizeof(zh.comm)))
+		return cr_err(ctx, -EINVAL, "zombie %d: name not NUL-terminated",
+			      p->rec.pid);
+	memcpy(comm, zh.comm, TASK_COMM_LEN);
 	*code = zh.exit_code;
 	ret = cr_read_creds(ctx, cred);
 	if (ret)
@@ -1214,12 +1239,13 @@ static int read_zombie(struct cr_ctx *ctx, struct cr_tree_proc *p, u32 *code,
 static void __noreturn tree_zombie(struct cr_ctx *ctx, struct cr_tree_proc *p)
 {
 	struct cr_tree *tree = p->tree;
+	char comm[TASK_COMM_LEN];
 	struct cred *cred = NULL;
 	u32 code = 0;
 	int ret;
 
 	stream_take(ctx, tree->ctx);
-	ret = read_zombie(ctx, p, &code, &cred);
+	ret = read_zombie(ctx, p, &code, comm, &cred);
 	stream_take(tree->ctx, ctx);
 	if (ret)
 		tree_fail(tree, ret, ctx);
@@ -1239,6 +1265,7 @@ static void __noreturn tree_zombie(struct cr_ctx *ctx, struct cr_tree_proc *p)
 	tree_put(tree);
 
 	cr_commit_creds(&cred);
+	set_task_comm(current, comm);
 	write_lock_irq(&tasklist_lock);
 	current->exit_signal = 0;
 	write_unlock_irq(&tasklist_lock);
@@ -1267,7 +1294,8 @@ static int tree_task(void *arg)
 	int ret;
 
 	spin_lock(&tree->lock);
-	p->task = get_task_struct(current);
+	if (!p->task)
+		p->task = get_task_struct(current);
 	if (!p->pid)
 		p->pid = get_pid(task_pid(current));
 	ret = tree->stage == STAGE_ABORT ? -EINTR : 0;
@@ -1328,7 +1356,8 @@ static int tree_ghost(void *arg)
 	struct cr_tree *tree = p->tree;
 
 	spin_lock(&tree->lock);
-	p->task = get_task_struct(current);
+	if (!p->task)
+		p->task = get_task_struct(current);
 	if (!p->pid)
 		p->pid = get_pid(task_pid(current));
 	spin_unlock(&tree->lock);
@@ -1357,6 +1386,7 @@ static int spawn(struct cr_ctx *ctx, struct cr_tree *tree, unsigned int i)
 		.set_tid = new_pids ? NULL : &tid,
 		.set_tid_size = new_pids ? 0 : 1,
 	};
+	struct task_struct *t;
 	struct pid *pid;
 	pid_t nr;
 
@@ -1374,11 +1404,16 @@ static int spawn(struct cr_ctx *ctx, struct cr_tree *tree, unsigned int i)
 	}
 	/* For kill_tree(), should it fail before the task runs */
 	pid = find_get_pid(nr);
+	t = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
 	spin_lock(&tree->lock);
 	if (!p->pid)
 		swap(p->pid, pid);
+	if (!p->task)
+		swap(p->task, t);
 	spin_unlock(&tree->lock);
 	put_pid(pid);
+	if (t)
+		put_task_struct(t);
 	return 0;
 }
 
@@ -1424,6 +1459,28 @@ static void set_relations(struct cr_tree *tree)
 }
 
 /*
+ * Reap @t, dying or dead, if it is a child of the caller, as wait(2) would
+ * (see wait_task_zombie()); unlike kernel_wait4(), a signal pending for
+ * the caller does not make it give up
+ */
+static void reap(struct task_struct *t)
+{
+	bool mine;
+
+	while (!READ_ONCE(t->exit_state)) {
+		if (fatal_signal_pending(current))
+			return;
+		schedule_timeout_killable(1);
+	}
+	read_lock(&tasklist_lock);
+	mine = same_thread_group(t->real_parent, current) && !t->ptrace &&
+	       thread_group_leader(t) && thread_group_empty(t);
+	read_unlock(&tasklist_lock);
+	if (mine && cmpxchg(&t->exit_state, EXIT_ZOMBIE, EXIT_DEAD) == EXIT_ZOMBIE)
+		release_task(t);
+}
+
+/*
  * Kill every task created and reap those that are, or become, children
  * of the caller: parents first, as the children of a dead task are given
  * to the reaper when it dies.
@@ -1431,7 +1488,6 @@ static void set_relations(struct cr_tree *tree)
 static void kill_tree(struct cr_tree *tree)
 {
 	unsigned int i;
-	pid_t nr;
 
 	spin_lock(&tree->lock);
 	tree->stage = STAGE_ABORT;
@@ -1441,13 +1497,9 @@ static void kill_tree(struct cr_tree *tree)
 	spin_unlock(&tree->lock);
 	wake_up_all(&tree->wq);
 
-	for (i = 0; i < tree->nr; i++) {
-		if (!tree->procs[i].pid)
-			continue;
-		nr = pid_vnr(tree->procs[i].pid);
-		if (nr > 0)
-			kernel_wait4(nr, NULL, __WALL, NULL);
-	}
+	for (i = 0; i < tree->nr; i++)
+		if (tree->procs[i].task)
+			reap(tree->procs[i].task);
 }
 
 /* The zombies are dead, before their parents are told */
@@ -1543,7 +1595,7 @@ long cr_restart_tree(struct cr_ctx *ctx)
 	wake_up_all(&tree->wq);
 	/* The ghosts exit now; their pids live on in their groups */
 	for (i = tree->nr_tasks; i < tree->nr; i++)
-		kernel_wait4(pid_vnr(tree->procs[i].pid), NULL, __WALL, NULL);
+		reap(tree->procs[i].task);
 	ctx->tree = NULL;
 	tree_put(tree);
 	return ret;

@@ -539,8 +539,8 @@ struct cr_hdr_pages {
  * not replaced: the kernel creates the tasks of the image, the root as a
  * child of the caller, each with its pid in the pid namespace the caller
  * creates its children in, and restart returns the pid of the root once
- * they all run.  With CR_RESTART_INHERIT_FD(n), every task whose
- * descriptor n was given by the caller of checkpoint gets the caller's.
+ * they all run.  The descriptors 0-2 the image leaves to the caller are
+ * the caller's; CR_RESTART_INHERIT_FD() cannot be given with it (EINVAL).
  *
  * CR_RESTART_NEW_PIDS: with %CR_RESTART_TREE, give the tasks new pids
  * instead of the image's; process groups and sessions follow.
@@ -893,11 +893,13 @@ struct cr_hdr_proc {
  *             or the number of the signal that killed it in bits 0 to 6,
  *             with bit 7 if it dumped a core.
  * @reserved: must be zero.
+ * @comm: its name, NUL-terminated.
  */
 struct cr_hdr_zombie {
 	struct cr_hdr h;
 	__u32 exit_code;
 	__u32 reserved;
+	__u8 comm[16];
 };
 
 #endif /* _UAPI_LINUX_CHECKPOINT_HDR_H */

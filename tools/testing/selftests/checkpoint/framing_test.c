@@ -1001,6 +1001,11 @@ TEST_F(image, restart_flags)
 	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
 	ASSERT_EQ(-1, sys_restart(0, fd, CR_RESTART_TREE));
 	ASSERT_EQ(EINVAL, errno);
+	/* Descriptors 0-2 of a tree are the caller's: no flag for them */
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	ASSERT_EQ(-1, sys_restart(0, fd, CR_RESTART_TREE |
+				  CR_RESTART_INHERIT_FD1));
+	ASSERT_EQ(EINVAL, errno);
 
 	/* The image itself is fine */
 	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
