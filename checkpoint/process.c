@@ -105,9 +105,14 @@ static int check_relatives(struct cr_ctx *ctx, struct task_struct *t)
 	bool children, tracees;
 
 	read_lock(&tasklist_lock);
-	children = !ctx->tree && !list_empty(&t->children);
+	children = (!ctx->tree || !thread_group_leader(t)) &&
+		   !list_empty(&t->children);
 	tracees = !list_empty(&t->ptraced);
 	read_unlock(&tasklist_lock);
+	if (children && ctx->tree)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "thread %d has children: only those of a process's first thread are supported",
+			      task_pid_vnr(t));
 	if (children)
 		return cr_err(ctx, -EBUSY,
 			      "task %d has children (running or not reaped): checkpoint the tree (CR_CHECKPOINT_TREE)",
@@ -118,26 +123,39 @@ static int check_relatives(struct cr_ctx *ctx, struct task_struct *t)
 	return 0;
 }
 
+/*
+ * What a task shares, it shares with its threads only, and they all with
+ * their process (threads of a tree)
+ */
 static int check_sharing(struct cr_ctx *ctx, struct task_struct *t)
 {
-	int ret = 0;
+	struct task_struct *leader = t->group_leader;
+	int nr = 1, ret = 0;
 
-	if (!thread_group_empty(t))
-		return cr_err(ctx, -EBUSY, "task %d is multi-threaded",
+	if (!thread_group_empty(t) && !ctx->tree)
+		return cr_err(ctx, -EBUSY,
+			      "task %d is multi-threaded: checkpoint it with CR_CHECKPOINT_TREE",
 			      task_pid_vnr(t));
+	if (ctx->tree)
+		nr = get_nr_threads(t);
 	task_lock(t);
 	if (!t->mm || !t->files || !t->fs)
 		ret = cr_err(ctx, -ESRCH, "task %d is exiting", task_pid_vnr(t));
-	else if (atomic_read(&t->mm->mm_users) > 1)
+	else if (t != leader && (t->files != READ_ONCE(leader->files) ||
+				 t->fs != READ_ONCE(leader->fs)))
+		ret = cr_err(ctx, -EOPNOTSUPP,
+			     "thread %d has a file table or an fs_struct of its own",
+			     task_pid_vnr(t));
+	else if (atomic_read(&t->mm->mm_users) > nr)
 		ret = cr_err(ctx, -EBUSY, "task %d shares its address space",
 			     task_pid_vnr(t));
-	else if (atomic_read(&t->files->count) > 1)
+	else if (atomic_read(&t->files->count) > nr)
 		ret = cr_err(ctx, -EBUSY, "task %d shares its file table",
 			     task_pid_vnr(t));
-	else if (READ_ONCE(t->fs->users) > 1)
+	else if (READ_ONCE(t->fs->users) > nr)
 		ret = cr_err(ctx, -EBUSY, "task %d shares its fs_struct",
 			     task_pid_vnr(t));
-	else if (refcount_read(&t->sighand->count) > 1)
+	else if (refcount_read(&t->sighand->count) > nr)
 		ret = cr_err(ctx, -EBUSY, "task %d shares its signal handlers",
 			     task_pid_vnr(t));
 	task_unlock(t);
@@ -950,18 +968,22 @@ int cr_restore_task(struct cr_ctx *ctx)
 	sigset_t blocked = { .sig[0] = th->blocked };
 	int ret;
 
-	ret = restore_sighand(ctx);
+	/* What the threads of a process share, its first thread restores */
+	ret = ctx->thread ? 0 : restore_sighand(ctx);
 	if (ret)
 		return ret;
 	sigdelsetmask(&blocked, sigmask(SIGKILL) | sigmask(SIGSTOP));
 	set_current_blocked(&blocked);
 	set_task_comm(current, (const char *)th->comm);
-	restore_rlimits(th);
+	if (!ctx->thread)
+		restore_rlimits(th);
 	restore_ids(th);
 	current->personality = th->personality;
-	current->fs->umask = th->umask;
-	set_fs_root(current->fs, &ctx->ts->root);
-	set_fs_pwd(current->fs, &ctx->ts->cwd);
+	if (!ctx->thread) {
+		current->fs->umask = th->umask;
+		set_fs_root(current->fs, &ctx->ts->root);
+		set_fs_pwd(current->fs, &ctx->ts->cwd);
+	}
 	/* Signals queued again are charged to the restored credentials */
 	cr_commit_creds(&ctx->ts->cred);
 	restore_flags(th->flags);

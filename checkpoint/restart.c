@@ -204,7 +204,8 @@ int cr_restart_memory(struct cr_ctx *ctx, struct cr_hdr *h, struct cr_mark *m)
  * @ctx: the restart, after cr_restart_memory().
  * @ax: where to put the value the caller must return to user space.
  *
- * The descriptor table comes before the resource limits of the image.
+ * The descriptor table comes before the resource limits of the image; a
+ * thread shares its process's.
  *
  * Context: after the point of no return of the caller.
  * Return: 0, or a negative errno.
@@ -213,8 +214,8 @@ int cr_restart_finish(struct cr_ctx *ctx, long *ax)
 {
 	int ret;
 
-	ret = cr_restore_files(ctx) ?: cr_restore_task(ctx) ?:
-	      cr_restore_cpu(ctx, ax);
+	ret = (ctx->thread ? 0 : cr_restore_files(ctx)) ?:
+	      cr_restore_task(ctx) ?: cr_restore_cpu(ctx, ax);
 	if (!ret)
 		cr_restore_restart_block(ctx);
 	return ret;
@@ -299,6 +300,28 @@ int cr_restart_read_task(struct cr_ctx *ctx, const struct cr_hdr *h)
 	 * what restoring will need of the system.
 	 */
 	return cr_check_caller(ctx) ?: cr_check_task_limits(ctx);
+}
+
+/**
+ * cr_restart_read_thread() - read and check a thread's records
+ * @ctx: the restart of a thread of a tree.
+ * @h: the header of its %CR_HDR_TASK record, already read; then the
+ *     header of the record after the thread's.
+ * @m: where to note where the stream was before that header.
+ *
+ * Return: 0, or a negative errno.
+ */
+int cr_restart_read_thread(struct cr_ctx *ctx, struct cr_hdr *h,
+			   struct cr_mark *m)
+{
+	int ret;
+
+	ret = cr_read_task(ctx, h) ?: cr_read_cpu(ctx) ?:
+	      cr_check_task_limits(ctx);
+	if (ret)
+		return ret;
+	cr_mark(ctx, m);
+	return cr_read_hdr(ctx, h);
 }
 
 /*

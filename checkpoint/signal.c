@@ -477,7 +477,10 @@ static void snap_queues(struct task_struct *t, struct sigsnap *s)
 	int i, sig;
 
 	lockdep_assert_held(&t->sighand->siglock);
-	for (i = 0; i < 2; i++) {
+	/* The shared queue is the process's, saved with its first thread */
+	s->mask[CR_SIGQ_SHARED] = 0;
+	s->nr[CR_SIGQ_SHARED] = 0;
+	for (i = 0; i < (thread_group_leader(t) ? 2 : 1); i++) {
 		s->mask[i] = queue_of(t, i)->signal.sig[0];
 		s->nr[i] = 0;
 		for (sig = 1; sig <= _NSIG; sig++)
@@ -564,7 +567,8 @@ static int write_signal(struct cr_ctx *ctx, const struct sigsnap *s)
 	hs->ss_sp = t->sas_ss_sp;
 	hs->ss_size = t->sas_ss_size;
 	hs->ss_flags = t->sas_ss_flags;
-	fill_itimers(t, hs->itimer);
+	if (thread_group_leader(t))
+		fill_itimers(t, hs->itimer);
 	ret = cr_write_rec(ctx, hs, CR_HDR_SIGNAL, sizeof(*hs));
 	cr_hbuf_put(ctx, hs);
 	return ret;
@@ -874,6 +878,11 @@ int cr_read_signals(struct cr_ctx *ctx)
 	ret = cr_read_rec(ctx, &st->sig, CR_HDR_SIGNAL, sizeof(st->sig));
 	if (!ret)
 		ret = check_signal(ctx, &st->sig);
+	if (!ret && ctx->thread &&
+	    (st->sig.pending[CR_SIGQ_SHARED] || st->sig.nr_queued[CR_SIGQ_SHARED] ||
+	     memchr_inv(st->sig.itimer, 0, sizeof(st->sig.itimer))))
+		ret = cr_err(ctx, -EINVAL,
+			     "a thread has signals of its process: shared queue or itimers");
 	if (!ret)
 		ret = read_queues(ctx);
 	if (!ret)
@@ -984,7 +993,9 @@ int cr_restore_signals(struct cr_ctx *ctx)
 	current->sas_ss_sp = hs->ss_sp;
 	current->sas_ss_size = hs->ss_size;
 	current->sas_ss_flags = hs->ss_flags;
-	restore_itimers(hs->itimer);
+	/* The process's, restored by its first thread */
+	if (!ctx->thread)
+		restore_itimers(hs->itimer);
 	return restore_pending(ctx);
 }
 

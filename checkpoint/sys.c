@@ -106,6 +106,7 @@ static void cr_build_check_abi(void)
 	BUILD_BUG_ON(offsetof(struct cr_hdr_proc, exit_signal) != 24);
 	BUILD_BUG_ON(offsetof(struct cr_hdr_file, obj) != 32);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_pipe) != 24);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_zombie) != 16);
 
 	BUILD_BUG_ON(sizeof(struct cr_hdr_header) % CR_HDR_ALIGN);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_tail) % CR_HDR_ALIGN);

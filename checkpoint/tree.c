@@ -22,10 +22,12 @@
 #define pr_fmt(fmt) "checkpoint: " fmt
 
 #include <linux/checkpoint.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/hashtable.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
+#include <linux/ptrace.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -53,6 +55,7 @@ enum tree_stage {
  * @task: the task, with a reference; on restart, set by the task itself.
  * @pid: its pid, with a reference (restart).
  * @ncsw: its context switch count when grabbed (checkpoint).
+ * @zombie: it exited and was not reaped.
  * @tree: the tree (restart).
  */
 struct cr_tree_proc {
@@ -62,6 +65,7 @@ struct cr_tree_proc {
 	struct task_struct *task;
 	struct pid *pid;
 	unsigned long ncsw;
+	bool zombie;
 	struct cr_tree *tree;
 };
 
@@ -93,7 +97,7 @@ struct cr_tree {
 	struct xarray index;
 	struct cr_ctx *ctx;
 	refcount_t refs;
-	spinlock_t lock;
+	spinlock_t lock;	/* stage, tasks and pids, error */
 	wait_queue_head_t wq;
 	int stage;
 	unsigned int next;
@@ -316,6 +320,7 @@ static int tree_add_index(struct cr_tree *tree, pid_t nr, unsigned int i)
 static struct task_struct *walk_next(struct task_struct *t,
 				     struct task_struct *root)
 {
+	t = t->group_leader;
 	if (!list_empty(&t->children))
 		return list_first_entry(&t->children, struct task_struct,
 					sibling);
@@ -325,18 +330,23 @@ static struct task_struct *walk_next(struct task_struct *t,
 	return NULL;
 }
 
-/* The tasks of the tree of @root, up to @max of them, into @tasks */
+/*
+ * The tasks of the tree of @root, up to @max of them, into @tasks: each
+ * process, its other threads, then its children
+ */
 static unsigned int walk_tree(struct task_struct *root,
 			      struct task_struct **tasks, unsigned int max)
 {
-	struct task_struct *t;
+	struct task_struct *p, *t;
 	unsigned int n = 0;
 
 	lockdep_assert_held(&tasklist_lock);
-	for (t = root; t; t = walk_next(t, root)) {
-		if (n < max && tasks)
-			tasks[n] = t;
-		n++;
+	for (p = root; p; p = walk_next(p, root)) {
+		for (t = p; t; t = next_thread(t) == p ? NULL : next_thread(t)) {
+			if (n < max && tasks)
+				tasks[n] = t;
+			n++;
+		}
 	}
 	return n;
 }
@@ -453,6 +463,9 @@ static int fill_procs(struct cr_ctx *ctx, struct cr_tree *tree)
 		struct cr_tree_proc *p = &tree->procs[i];
 		struct task_struct *t = p->task;
 
+		p->rec.tgid = task_tgid_nr_ns(t, ns);
+		if (!thread_group_leader(t))
+			continue;
 		read_lock(&tasklist_lock);
 		pgrp = get_pid(task_pgrp(t));
 		session = get_pid(task_session(t));
@@ -476,6 +489,38 @@ static int fill_procs(struct cr_ctx *ctx, struct cr_tree *tree)
 	return ret;
 }
 
+/*
+ * A zombie, a process without threads whose parent did not reap it yet,
+ * is saved with its exit status and credentials
+ */
+static int check_zombie(struct cr_ctx *ctx, struct task_struct *t,
+			unsigned int i)
+{
+	pid_t pid = task_pid_vnr(t);
+
+	if (!i || READ_ONCE(t->exit_state) != EXIT_ZOMBIE ||
+	    !thread_group_leader(t) || !thread_group_empty(t))
+		return cr_err(ctx, -EBUSY, "task %d is exiting", pid);
+	if (!ptrace_may_access(t, PTRACE_MODE_ATTACH_REALCREDS))
+		return cr_err(ctx, -EPERM, "task %d: no right to ptrace it",
+			      pid);
+	return 0;
+}
+
+static int write_zombie(struct cr_ctx *ctx)
+{
+	struct cr_hdr_zombie *zh;
+	int ret;
+
+	zh = cr_hbuf_get(ctx, sizeof(*zh));
+	if (!zh)
+		return -ENOMEM;
+	zh->exit_code = READ_ONCE(ctx->task->exit_code);
+	ret = cr_write_rec(ctx, zh, CR_HDR_ZOMBIE, sizeof(*zh));
+	cr_hbuf_put(ctx, zh);
+	return ret ?: cr_write_creds(ctx);
+}
+
 /* Every task stopped and checked before anything is written */
 static int check_tasks(struct cr_ctx *ctx, struct cr_tree *tree)
 {
@@ -485,10 +530,11 @@ static int check_tasks(struct cr_ctx *ctx, struct cr_tree *tree)
 	for (i = 0; i < tree->nr && !ret; i++) {
 		struct cr_tree_proc *p = &tree->procs[i];
 
-		if (p->task->exit_state)
-			return cr_err(ctx, -EBUSY,
-				      "task %d exited and was not reaped: zombies are not supported yet",
-				      task_pid_vnr(p->task));
+		if (p->task->exit_state) {
+			ret = check_zombie(ctx, p->task, i);
+			p->zombie = !ret;
+			continue;
+		}
 		ret = cr_grab_task(ctx, p->task, &p->ncsw);
 		if (!ret) {
 			ctx->task = p->task;
@@ -499,11 +545,13 @@ static int check_tasks(struct cr_ctx *ctx, struct cr_tree *tree)
 	/* Which files and pipes the tree holds, before any is written */
 	for (i = 0; i < tree->nr && !ret; i++) {
 		ctx->task = tree->procs[i].task;
-		ret = cr_scan_files(ctx);
+		if (thread_group_leader(ctx->task) && !tree->procs[i].zombie)
+			ret = cr_scan_files(ctx);
 	}
 	for (i = 0; i < tree->nr && !ret; i++) {
 		ctx->task = tree->procs[i].task;
-		ret = cr_scan_maps(ctx);
+		if (thread_group_leader(ctx->task) && !tree->procs[i].zombie)
+			ret = cr_scan_maps(ctx);
 	}
 	return ret;
 }
@@ -537,24 +585,32 @@ static int write_tree(struct cr_ctx *ctx, struct cr_tree *tree)
 /* No task ran, none was added, none left */
 static int check_unchanged(struct cr_ctx *ctx, struct cr_tree *tree)
 {
-	struct task_struct *t;
-	unsigned int i = 0;
+	struct task_struct **tasks;
+	unsigned int i, n;
 	bool same = true;
 	int ret = 0;
 
 	for (i = 0; i < tree->nr && !ret; i++) {
 		ctx->task = tree->procs[i].task;
 		ctx->ncsw = tree->procs[i].ncsw;
-		ret = cr_check_still_stopped(ctx);
+		if (!tree->procs[i].zombie)
+			ret = cr_check_still_stopped(ctx);
+		else if (READ_ONCE(ctx->task->exit_state) != EXIT_ZOMBIE)
+			ret = cr_err(ctx, -EBUSY, "task %d was reaped during the checkpoint",
+				     task_pid_vnr(ctx->task));
 	}
 	if (ret)
 		return ret;
+	tasks = kvcalloc(tree->nr + 1, sizeof(*tasks), GFP_KERNEL);
+	if (!tasks)
+		return -ENOMEM;
 	read_lock(&tasklist_lock);
-	i = 0;
-	for (t = tree->procs[0].task; t && same; t = walk_next(t, tree->procs[0].task))
-		same = i < tree->nr && tree->procs[i++].task == t;
+	n = walk_tree(tree->procs[0].task, tasks, tree->nr + 1);
 	read_unlock(&tasklist_lock);
-	if (!same || i != tree->nr)
+	for (i = 0; i < tree->nr && same; i++)
+		same = n == tree->nr && tasks[i] == tree->procs[i].task;
+	kvfree(tasks);
+	if (!same)
 		return cr_err(ctx, -EBUSY,
 			      "the tree of task %d changed during the checkpoint",
 			      task_pid_vnr(tree->procs[0].task));
@@ -584,7 +640,12 @@ int cr_checkpoint_tree(struct cr_ctx *ctx)
 	for (i = 0; i < tree->nr && !ret; i++) {
 		ctx->task = tree->procs[i].task;
 		ctx->ncsw = tree->procs[i].ncsw;
-		ret = cr_write_task_section(ctx);
+		if (tree->procs[i].zombie)
+			ret = write_zombie(ctx);
+		else if (thread_group_leader(ctx->task))
+			ret = cr_write_task_section(ctx);
+		else
+			ret = cr_write_task(ctx) ?: cr_write_cpu(ctx);
 	}
 	if (!ret)
 		ret = check_unchanged(ctx, tree) ?: cr_write_tail(ctx);
@@ -601,8 +662,10 @@ static int check_relation(struct cr_ctx *ctx, struct cr_tree *tree,
 			  const struct cr_hdr_proc *rec, s32 id,
 			  const char *what)
 {
-	if (id && tree_index(tree, id) < 0)
-		return cr_err(ctx, -EINVAL, "task %d: %s %d is not a task of the tree",
+	int j = tree_index(tree, id);
+
+	if (id && (j < 0 || tree->procs[j].rec.tgid != id))
+		return cr_err(ctx, -EINVAL, "task %d: %s %d is not a process of the tree",
 			      rec->pid, what, id);
 	return 0;
 }
@@ -619,6 +682,8 @@ static int check_relations(struct cr_ctx *ctx, struct cr_tree *tree)
 	for (i = 0; i < tree->nr; i++) {
 		const struct cr_hdr_proc *rec = &tree->procs[i].rec;
 
+		if (rec->tgid != rec->pid)
+			continue;
 		ret = check_relation(ctx, tree, rec, rec->pgid, "process group") ?:
 		      check_relation(ctx, tree, rec, rec->sid, "session");
 		if (ret)
@@ -645,8 +710,28 @@ static int check_relations(struct cr_ctx *ctx, struct cr_tree *tree)
 	return 0;
 }
 
+/* A thread record: right after its process or another of its threads */
+static int read_thread(struct cr_ctx *ctx, struct cr_tree *tree,
+		       unsigned int i)
+{
+	const struct cr_hdr_proc *rec = &tree->procs[i].rec;
+	const struct cr_tree_proc *prev = i ? &tree->procs[i - 1] : NULL;
+
+	if (rec->ppid || rec->pgid || rec->sid || rec->exit_signal)
+		return cr_err(ctx, -EINVAL,
+			      "thread %d: parent, group, session or exit signal set",
+			      rec->pid);
+	if (!prev || prev->rec.tgid != rec->tgid)
+		return cr_err(ctx, -EINVAL,
+			      "thread %d does not follow its process %d",
+			      rec->pid, rec->tgid);
+	tree->procs[i].parent = prev->parent < 0 || prev->rec.tgid ==
+				prev->rec.pid ? i - 1 : prev->parent;
+	return 0;
+}
+
 /*
- * A process record: its parent is the task before it or an ancestor of
+ * A process record: its parent is the process before it or an ancestor of
  * that one (which makes the list depth first, without cycles), among
  * @stack[0..*depth).
  */
@@ -665,20 +750,19 @@ static int read_proc(struct cr_ctx *ctx, struct cr_tree *tree, unsigned int i,
 		goto out;
 	p->rec = *rec;
 	ret = -EINVAL;
-	if (rec->reserved) {
-		cr_err(ctx, ret, "reserved fields of task %d are not zero",
-		       rec->pid);
-		goto out;
-	}
-	if (rec->pid <= 0 || rec->pgid < 0 || rec->sid < 0) {
-		cr_err(ctx, ret, "task %u: bad pid %d, group %d or session %d",
-		       i, rec->pid, rec->pgid, rec->sid);
+	if (rec->pid <= 0 || rec->pgid < 0 || rec->sid < 0 || rec->tgid <= 0) {
+		cr_err(ctx, ret, "task %u: bad pid %d, group %d, session %d or thread group %d",
+		       i, rec->pid, rec->pgid, rec->sid, rec->tgid);
 		goto out;
 	}
 	if (rec->exit_signal > _NSIG) {
 		cr_err(ctx, ret, "task %d: bad exit signal %u", rec->pid,
 		       rec->exit_signal);
 		goto out;
+	}
+	if (rec->tgid != rec->pid) {
+		ret = read_thread(ctx, tree, i);
+		goto add;
 	}
 	if (!i && rec->ppid) {
 		cr_err(ctx, ret, "the root task %d has parent %d", rec->pid,
@@ -689,13 +773,16 @@ static int read_proc(struct cr_ctx *ctx, struct cr_tree *tree, unsigned int i,
 		(*depth)--;
 	if (i && !*depth) {
 		cr_err(ctx, ret,
-		       "task %d: its parent %d is not the task before it nor one of its ancestors",
+		       "task %d: its parent %d is not the process before it nor one of its ancestors",
 		       rec->pid, rec->ppid);
 		goto out;
 	}
 	p->parent = i ? stack[*depth - 1] : -1;
 	stack[(*depth)++] = i;
-	ret = tree_add_index(tree, rec->pid, i);
+	ret = 0;
+add:
+	if (!ret)
+		ret = tree_add_index(tree, rec->pid, i);
 	if (ret == -EBUSY)
 		ret = cr_err(ctx, -EINVAL, "pid %d is in the image twice",
 			     rec->pid);
@@ -787,9 +874,10 @@ static int tree_stage(struct cr_tree *tree)
 /* Wait for @cond, or for the restart to be aborted; -EINTR if it was */
 #define tree_wait(tree, cond)						\
 ({									\
-	int __ret = wait_event_killable((tree)->wq, (cond) ||		\
-					tree_stage(tree) == STAGE_ABORT); \
-	__ret || tree_stage(tree) == STAGE_ABORT ? -EINTR : 0;		\
+	struct cr_tree *__tree = (tree);				\
+	int __ret = wait_event_killable(__tree->wq, (cond) ||		\
+					tree_stage(__tree) == STAGE_ABORT); \
+	__ret || tree_stage(__tree) == STAGE_ABORT ? -EINTR : 0;	\
 })
 
 /* The stream passes from the tree to the task reading its section */
@@ -815,6 +903,8 @@ static int read_section(struct cr_ctx *ctx, struct cr_tree_proc *p)
 		ret = cr_err(ctx, -EINVAL,
 			     "unexpected record type %u at byte %llu: the section of task %d",
 			     tree->hdr.type, tree->mark.total, p->rec.pid);
+	else if (ctx->thread)
+		ret = cr_restart_read_thread(ctx, &tree->hdr, &tree->mark);
 	else
 		ret = cr_restart_read_task(ctx, &tree->hdr) ?:
 		      cr_restart_memory(ctx, &tree->hdr, &tree->mark);
@@ -833,6 +923,75 @@ static int read_section(struct cr_ctx *ctx, struct cr_tree_proc *p)
 			return ret;
 	}
 	return 0;
+}
+
+/* The section of a zombie: its exit status and its credentials */
+static int read_zombie(struct cr_ctx *ctx, struct cr_tree_proc *p, u32 *code,
+		       struct cred **cred)
+{
+	struct cr_tree *tree = p->tree;
+	unsigned int i = p - tree->procs;
+	struct cr_hdr_zombie zh;
+	u32 sig;
+	int ret;
+
+	if (!i || p->end != i + 1)
+		return cr_err(ctx, -EINVAL,
+			      "zombie %d is the root, or has threads or children",
+			      p->rec.pid);
+	ret = cr_read_payload(ctx, &tree->hdr, &zh, sizeof(zh));
+	if (ret)
+		return ret;
+	sig = zh.exit_code & 0x7f;
+	if (zh.reserved || (zh.exit_code & ~0xffffU) || sig > _NSIG ||
+	    (sig && (zh.exit_code & 0xff00)) || (!sig && (zh.exit_code & 0x80)))
+		return cr_err(ctx, -EINVAL, "zombie %d: bad exit code %#x",
+			      p->rec.pid, zh.exit_code);
+	*code = zh.exit_code;
+	ret = cr_read_creds(ctx, cred);
+	if (ret)
+		return ret;
+	cr_mark(ctx, &tree->mark);
+	return cr_read_hdr(ctx, &tree->hdr);
+}
+
+/*
+ * A zombie is created, reads its section, and exits with its status, but
+ * without telling its parent yet: set_relations() gives it its exit
+ * signal once it is dead
+ */
+static void __noreturn tree_zombie(struct cr_ctx *ctx, struct cr_tree_proc *p)
+{
+	struct cr_tree *tree = p->tree;
+	struct cred *cred = NULL;
+	u32 code = 0;
+	int ret;
+
+	stream_take(ctx, tree->ctx);
+	ret = read_zombie(ctx, p, &code, &cred);
+	stream_take(tree->ctx, ctx);
+	if (ret)
+		tree_fail(tree, ret, ctx);
+	cr_ctx_free_task(ctx);
+	if (ret) {
+		if (cred)
+			abort_creds(cred);
+		tree_put(tree);
+		do_exit(SIGKILL);
+	}
+	spin_lock(&tree->lock);
+	p->zombie = true;
+	tree->finished++;
+	spin_unlock(&tree->lock);
+	WRITE_ONCE(tree->next, p - tree->procs + 1);
+	wake_up_all(&tree->wq);
+	tree_put(tree);
+
+	cr_commit_creds(&cred);
+	write_lock_irq(&tasklist_lock);
+	current->exit_signal = 0;
+	write_unlock_irq(&tasklist_lock);
+	do_exit(code);
 }
 
 static void free_read(struct cr_ctx *ctx)
@@ -869,6 +1028,9 @@ static int tree_task(void *arg)
 	ctx = cr_ctx_alloc_task(tree->ctx);
 	if (!ctx)
 		goto fail;
+	ctx->thread = p->rec.tgid != p->rec.pid;
+	if (!ctx->thread && tree->hdr.type == CR_HDR_ZOMBIE)
+		tree_zombie(ctx, p);
 	ret = read_section(ctx, p);
 	if (!ret)
 		ret = tree_wait(tree, tree_stage(tree) != STAGE_READ);
@@ -910,10 +1072,13 @@ static int spawn(struct cr_ctx *ctx, struct cr_tree *tree, unsigned int i)
 {
 	struct cr_tree_proc *p = &tree->procs[i];
 	bool new_pids = ctx->flags & CR_RESTART_NEW_PIDS;
+	bool thread = p->rec.tgid != p->rec.pid;
 	pid_t tid = p->rec.pid;
 	struct kernel_clone_args args = {
-		.flags = CLONE_UNTRACED,
-		.exit_signal = p->rec.exit_signal,
+		.flags = CLONE_UNTRACED | (thread ? CLONE_VM | CLONE_FS |
+					   CLONE_FILES | CLONE_SIGHAND |
+					   CLONE_THREAD | CLONE_SYSVSEM : 0),
+		.exit_signal = thread ? 0 : p->rec.exit_signal,
 		.fn = tree_task,
 		.fn_arg = p,
 		.set_tid = new_pids ? NULL : &tid,
@@ -970,6 +1135,10 @@ static void set_relations(struct cr_tree *tree)
 		struct pid *sid = tree_pid(tree, p->rec.sid);
 		struct pid *pgid = tree_pid(tree, p->rec.pgid);
 
+		if (p->rec.tgid != p->rec.pid)
+			continue;
+		if (p->zombie)
+			t->exit_signal = p->rec.exit_signal;
 		if (sid && task_session(t) != sid)
 			change_pid(t, PIDTYPE_SID, sid);
 		if (pgid && task_pgrp(t) != pgid)
@@ -1006,6 +1175,23 @@ static void kill_tree(struct cr_tree *tree)
 		if (nr > 0)
 			kernel_wait4(nr, NULL, __WALL, NULL);
 	}
+}
+
+/* The zombies are dead, before their parents are told */
+static int wait_zombies(struct cr_tree *tree)
+{
+	unsigned int i;
+
+	for (i = 0; i < tree->nr; i++) {
+		if (!tree->procs[i].zombie)
+			continue;
+		while (!READ_ONCE(tree->procs[i].task->exit_state)) {
+			schedule_timeout_killable(1);
+			if (fatal_signal_pending(current))
+				return -EINTR;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -1067,6 +1253,8 @@ long cr_restart_tree(struct cr_ctx *ctx)
 	spin_lock(&tree->lock);
 	ret = tree->stage == STAGE_FINISH ? 0 : -EINTR;
 	spin_unlock(&tree->lock);
+	if (!ret)
+		ret = wait_zombies(tree);
 	if (ret)
 		goto fail;
 	set_relations(tree);

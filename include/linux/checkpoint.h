@@ -57,6 +57,8 @@ struct cr_tree;
  * @sig: signal state read from the image, until restored (restart).
  * @replaced: the caller was replaced by the task of the image (restart).
  * @tree: the tasks of a tree being checkpointed or restarted, or %NULL.
+ * @thread: the task restarted is a thread of a process of a tree, but
+ *          its first.
  * @image_flags: the flags the image was taken with (restart).
  * @err: first error of the operation, or 0.
  * @msg: what failed, when @err is set and the failure has a reason to
@@ -83,6 +85,7 @@ struct cr_ctx {
 	struct cr_signal_state *sig;
 	bool replaced;
 	struct cr_tree *tree;
+	bool thread;
 	u32 image_flags;
 	int err;
 	char msg[CR_MSG_LEN];
@@ -138,7 +141,10 @@ struct cr_mark {
  * reads and checks it but for its pages, cr_restart_memory() replaces the
  * caller's memory and reads the pages, leaving in @h the header of the
  * record after them, read at @m, and cr_restart_finish() restores the
- * rest.  cr_read_end() reads the tail, whose header @h was read at @m.
+ * rest.  cr_restart_read_thread() reads the part of a thread that is not
+ * its process's (its task, signal and cpu records), then the header of
+ * the next record.  cr_read_end() reads the tail, whose header @h was read
+ * at @m.
  */
 int cr_do_checkpoint(struct cr_ctx *ctx);
 int cr_write_header(struct cr_ctx *ctx);
@@ -146,6 +152,8 @@ int cr_write_task_section(struct cr_ctx *ctx);
 int cr_write_tail(struct cr_ctx *ctx);
 long cr_do_restart(struct cr_ctx *ctx);
 int cr_restart_read_task(struct cr_ctx *ctx, const struct cr_hdr *h);
+int cr_restart_read_thread(struct cr_ctx *ctx, struct cr_hdr *h,
+			   struct cr_mark *m);
 int cr_restart_memory(struct cr_ctx *ctx, struct cr_hdr *h,
 		      struct cr_mark *m);
 int cr_restart_finish(struct cr_ctx *ctx, long *ax);

@@ -91,6 +91,7 @@
 #define CR_HDR_TREE		25	/* &struct cr_hdr_tree */
 #define CR_HDR_PROC		26	/* &struct cr_hdr_proc */
 #define CR_HDR_PIPE		27	/* &struct cr_hdr_pipe, then its data */
+#define CR_HDR_ZOMBIE		28	/* &struct cr_hdr_zombie */
 
 /*
  * Longest path in a path record (CR_HDR_ROOT, CR_HDR_CWD, CR_HDR_EXE,
@@ -829,16 +830,23 @@ struct cr_hdr_tree {
 /**
  * struct cr_hdr_proc - a task of a tree and its relations
  * @h: record header; type %CR_HDR_PROC.
- * @pid: its pid in the pid namespace of the root task, greater than 0.
+ * @pid: its pid (thread id) in the pid namespace of the root task,
+ *       greater than 0.
  * @ppid: the pid of its parent, which comes before it in the list and is
- *        the task or an ancestor of the task listed before it; 0 for the
- *        root, whose parent is the caller of restart.
- * @pgid: its process group: the pid of a task of the tree, or 0 for the
- *        process group of the caller of restart (the root's group, when
- *        its leader is not in the tree).
+ *        the process or an ancestor of the process listed before it; 0
+ *        for the root, whose parent is the caller of restart, and for a
+ *        thread.
+ * @pgid: its process group: the pid of a process of the tree, or 0 for
+ *        the process group of the caller of restart (the root's group,
+ *        when its leader is not in the tree); 0 for a thread.
  * @sid: its session, as @pgid.
- * @exit_signal: signal its parent gets when it exits (0 to 64).
- * @reserved: must be zero.
+ * @exit_signal: signal its parent gets when it exits (0 to 64); 0 for a
+ *               thread.
+ * @tgid: its thread group id: @pid for a process (the thread group
+ *        leader), the pid of its process for another thread, which comes
+ *        right after its process and its process's other threads.
+ *
+ * Children of a process are restarted as children of its first thread.
  */
 struct cr_hdr_proc {
 	struct cr_hdr h;
@@ -847,6 +855,21 @@ struct cr_hdr_proc {
 	__s32 pgid;
 	__s32 sid;
 	__u32 exit_signal;
+	__s32 tgid;
+};
+
+/**
+ * struct cr_hdr_zombie - a process of a tree that exited, not reaped yet
+ * @h: record header; type %CR_HDR_ZOMBIE.  The section of a zombie is
+ *     this record and a %CR_HDR_CREDS record, instead of a task's.
+ * @exit_code: the status wait(2) reports: the exit status in bits 8 to 15,
+ *             or the number of the signal that killed it in bits 0 to 6,
+ *             with bit 7 if it dumped a core.
+ * @reserved: must be zero.
+ */
+struct cr_hdr_zombie {
+	struct cr_hdr h;
+	__u32 exit_code;
 	__u32 reserved;
 };
 

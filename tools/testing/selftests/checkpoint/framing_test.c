@@ -455,7 +455,7 @@ TEST(checkpoint_flags)
 	REQUIRE_CHECKPOINT();
 	fd = make_tmpfile(_metadata, NULL);
 
-	ASSERT_EQ(-1, sys_checkpoint(0, fd, 1));
+	ASSERT_EQ(-1, sys_checkpoint(0, fd, 1 << 1));
 	ASSERT_EQ(EINVAL, errno);
 	ASSERT_EQ(-1, sys_checkpoint(0, fd, 1UL << 63));
 	ASSERT_EQ(EINVAL, errno);
@@ -463,11 +463,17 @@ TEST(checkpoint_flags)
 	ASSERT_EQ(EINVAL, errno);
 
 	/* Flags are checked before the pid and the fd */
-	ASSERT_EQ(-1, sys_checkpoint(-1, fd, 1));
+	ASSERT_EQ(-1, sys_checkpoint(-1, fd, 1 << 1));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, sys_checkpoint(0, -1, 1));
+	ASSERT_EQ(-1, sys_checkpoint(0, -1, 1 << 1));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, sys_checkpoint(PID_UNUSED, -1, 1));
+	ASSERT_EQ(-1, sys_checkpoint(PID_UNUSED, -1, 1 << 1));
+	ASSERT_EQ(EINVAL, errno);
+
+	/* A tree the caller is in: it is not stopped */
+	ASSERT_EQ(-1, sys_checkpoint(0, fd, CR_CHECKPOINT_TREE));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, sys_checkpoint(getpid(), fd, CR_CHECKPOINT_TREE));
 	ASSERT_EQ(EINVAL, errno);
 
 	/* Nothing was written */
@@ -983,6 +989,17 @@ TEST_F(image, restart_flags)
 	ASSERT_EQ(EINVAL, errno);
 	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
 	ASSERT_EQ(-1, sys_restart(0, fd, ~0UL));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	ASSERT_EQ(-1, sys_restart(0, fd, 1 << 5));
+	ASSERT_EQ(EINVAL, errno);
+
+	/* New pids are for a tree; a tree needs an image of a tree */
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	ASSERT_EQ(-1, sys_restart(0, fd, CR_RESTART_NEW_PIDS));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	ASSERT_EQ(-1, sys_restart(0, fd, CR_RESTART_TREE));
 	ASSERT_EQ(EINVAL, errno);
 
 	/* The image itself is fine */
