@@ -56,6 +56,11 @@ enum mode {
 #define F_EXTSTOP	0x100	/* polls for "go", stopped by the test */
 #define F_REAPED	0x200	/* exits at once, reaped before the stop */
 #define F_EXITSIG	0x400	/* made with exit signal SIGUSR2 */
+#define F_THREAD_FS	0x800	/* has a second thread with its own fs_struct */
+#define F_PIPE		0x1000	/* reads from a pipe its parent wrote to */
+
+/* Bytes in flight in the pipe of F_PIPE */
+#define PIPE_BYTES	3000
 
 struct tnode {
 	int parent;		/* index of the parent, -1 for the root */
@@ -85,6 +90,9 @@ static struct {
 } me;
 
 static unsigned char mem[MEM_PAGES * 4096];
+static int pipe_rd = -1;		/* F_PIPE: the read end */
+static int new_rd = -1;			/* that of the child being forked */
+static int pipe_wr[MAXT];		/* the write ends to F_PIPE children */
 static int continued, usr2;	/* set by signal handlers */
 
 static void task_main(int i);
@@ -136,9 +144,31 @@ static pid_t ppid_of(pid_t pid)
 	return ppid;
 }
 
-/* MODE_NEW: the new pid of our child @c, found by its name; or -1 */
+/* A zombie child of ours that is not another of our children, exited */
+static bool other_zombie(pid_t p, int c)
+{
+	char name[16];
+	int k;
+
+	if (proc_state(p) != 'Z')
+		return false;
+	for (k = 0; k < nt; k++) {
+		if (k == c || T[k].parent != me.idx || (T[k].flags & F_ZOMBIE))
+			continue;
+		tname(k, name, sizeof(name));
+		if (comm_is(p, name))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * MODE_NEW: the new pid of our child @c, found by its name (a zombie by
+ * its state: its name is not saved); or -1.
+ */
 static pid_t find_child(int c)
 {
+	bool zombie = T[c].flags & F_ZOMBIE;
 	char name[16];
 	struct dirent *e;
 	pid_t pid = -1;
@@ -151,7 +181,8 @@ static pid_t find_child(int c)
 	while ((e = readdir(d))) {
 		pid_t p = atoi(e->d_name);
 
-		if (p > 0 && ppid_of(p) == getpid() && comm_is(p, name)) {
+		if (p > 0 && ppid_of(p) == getpid() &&
+		    (zombie ? other_zombie(p, c) : comm_is(p, name))) {
 			pid = p;
 			break;
 		}
@@ -168,6 +199,44 @@ static void on_cont(int sig)
 static void on_usr2(int sig)
 {
 	__atomic_add_fetch(&usr2, 1, __ATOMIC_RELAXED);
+}
+
+static int fs_unshared;
+
+/* A thread with a working directory of its own */
+static void *fs_thread(void *arg)
+{
+	if (unshare(CLONE_FS))
+		cr_log("unshare(CLONE_FS): %s", strerror(errno));
+	__atomic_store_n(&fs_unshared, 1, __ATOMIC_RELEASE);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* F_PIPE: what the parent left in the pipe, then its end */
+static void check_pipe(void)
+{
+	unsigned char buf[PIPE_BYTES + 1];
+	size_t n = 0;
+	ssize_t r;
+
+	if (!CHECKF(pipe_rd >= 0, "no pipe"))
+		return;
+	while (n < sizeof(buf)) {
+		r = read(pipe_rd, buf + n, sizeof(buf) - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (!CHECKF(r >= 0, "read from the pipe: %s", strerror(errno)))
+			return;
+		if (!r)
+			break;
+		n += r;
+	}
+	CHECKF(n == PIPE_BYTES, "%zu bytes in the pipe, not %d", n,
+	       PIPE_BYTES);
+	CHECK_PAT(buf, PIPE_BYTES, 2000 + me.idx, 0);
+	close(pipe_rd);
 }
 
 /* Make task @i its process group as T[i].pg says, in it */
@@ -194,8 +263,16 @@ static int clone_fn(void *arg)
 /* Fork child @c of the caller, and put it in its group from here too */
 static pid_t fork_task(int c)
 {
+	unsigned char buf[PIPE_BYTES];
+	int p[2] = { -1, -1 };
 	pid_t pid;
 
+	if ((T[c].flags & F_PIPE) && pipe(p))
+		return -1;
+	if (p[0] >= 0) {
+		new_rd = p[0];
+		pipe_wr[c] = p[1];
+	}
 	if (T[c].flags & (F_CLONE_FILES | F_EXITSIG)) {
 		int fl = T[c].flags & F_EXITSIG ? SIGUSR2 : CLONE_FILES | SIGCHLD;
 		size_t sz = 256 * 1024;
@@ -212,6 +289,14 @@ static pid_t fork_task(int c)
 	if (pid < 0)
 		return pid;
 	g_pids[c] = pid;
+	if (p[0] >= 0) {
+		/* Left in the pipe for the child to read after the restart */
+		close(p[0]);
+		new_rd = -1;
+		pat_fill(buf, sizeof(buf), 2000 + c, 0);
+		if (write(p[1], buf, sizeof(buf)) != sizeof(buf))
+			return -1;
+	}
 	/* As a shell does, so that the next child finds the group made */
 	if (T[c].pg == PG_OWN)
 		setpgid(pid, pid);
@@ -323,7 +408,7 @@ static void reap(int c)
 	pid_t pid = g_pids[c], r;
 	int status;
 
-	if (g_mode == MODE_NEW && !(T[c].flags & F_ZOMBIE)) {
+	if (g_mode == MODE_NEW) {
 		pid = find_child(c);
 		CHECKF(pid > 0, "no child named t%d", c);
 	}
@@ -383,6 +468,17 @@ static void __noreturn task_main(int i)
 
 	cr_phase = "task";
 	me.idx = i;
+	if (T[i].flags & F_PIPE) {
+		pipe_rd = new_rd;
+		new_rd = -1;
+	}
+	if (!(T[i].flags & F_CLONE_FILES)) {
+		/* The write ends of pipes are their writer's alone */
+		for (c = 0; c < MAXT; c++)
+			if (pipe_wr[c] > 0)
+				close(pipe_wr[c]);
+		memset(pipe_wr, 0, sizeof(pipe_wr));
+	}
 	tname(i, name, sizeof(name));
 	prctl(PR_SET_NAME, name);
 	if (!i && g_cgroup[0]) {
@@ -437,6 +533,17 @@ static void __noreturn task_main(int i)
 		cr_log("pthread_create: %s", strerror(errno));
 		_exit(EXIT_SETUP);
 	}
+	if (T[i].flags & F_THREAD_FS) {
+		pthread_t th;
+
+		errno = pthread_create(&th, NULL, fs_thread, NULL);
+		if (errno) {
+			cr_log("pthread_create: %s", strerror(errno));
+			_exit(EXIT_SETUP);
+		}
+		while (!__atomic_load_n(&fs_unshared, __ATOMIC_ACQUIRE))
+			usleep(1000);
+	}
 	if (T[i].flags & F_NOSTOP)
 		signal(SIGCONT, on_cont);
 	me.pid = getpid();
@@ -464,6 +571,16 @@ static void __noreturn task_main(int i)
 
 	cr_phase = "going on";
 	verify();
+	if (T[i].flags & F_THREAD) {
+		CHECKF(nr_threads() == 2, "%d threads, not 2", nr_threads());
+		CHECKF(thr_alive() == 0, "the second thread does not run");
+	}
+	/* The pipes to the children: they read to the end */
+	for (c = i + 1; c < nt; c++)
+		if (pipe_wr[c] > 0)
+			close(pipe_wr[c]);
+	if (T[i].flags & F_PIPE)
+		check_pipe();
 	if (!(T[i].flags & F_WAITER))
 		for (c = nt - 1; c > i; c--)
 			if (T[c].parent == i)
@@ -731,7 +848,7 @@ static void check_records(struct __test_metadata *_metadata, const char *img,
 		EXPECT_EQ(p < 0 ? 0 : pids[p], pr->ppid) TH_LOG("record %d", i);
 		EXPECT_EQ(T[i].flags & F_EXITSIG ? SIGUSR2 : SIGCHLD,
 			  pr->exit_signal) TH_LOG("record %d", i);
-		EXPECT_EQ(0, pr->reserved);
+		EXPECT_EQ(pids[i], pr->tgid) TH_LOG("record %d", i);
 	}
 	free(buf);
 }
@@ -1100,20 +1217,88 @@ TEST_F_TIMEOUT(tree, refuse_not_stopped, TEST_TIMEOUT)
 	refused(_metadata, &self->d, EBUSY);
 }
 
-TEST_F_TIMEOUT(tree, refuse_threads, TEST_TIMEOUT)
+/* A thread with a working directory of its own */
+TEST_F_TIMEOUT(tree, refuse_thread_fs, TEST_TIMEOUT)
 {
 	tree_reset(MODE_ORIG);
 	three_levels();
+	T[4].flags = F_THREAD_FS;
+	refused(_metadata, &self->d, EOPNOTSUPP);
+}
+
+/* Processes with two threads: both run after restart */
+TEST_F_TIMEOUT(tree, threads, TEST_TIMEOUT)
+{
+	struct tree t;
+
+	tree_reset(MODE_SAME);
+	g_root_ppid = 1;
+	three_levels();
+	T[0].flags = F_THREAD;
 	T[4].flags = F_THREAD;
+	T[5].flags = F_THREAD;
+	tree_start(_metadata, &self->d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, &self->d, 0, t.pids[0]);
+}
+
+/*
+ * Zombies, one with exit signal SIGUSR2: their parents reap them after
+ * restart with their exit status.
+ */
+static void zombies(struct __test_metadata *_metadata, struct cr_dir *d,
+		    enum mode mode)
+{
+	struct tree t;
+
+	tree_reset(mode);
+	g_root_ppid = 1;
+	three_levels();
+	T[3].flags = F_ZOMBIE;
+	T[5].flags = F_ZOMBIE | F_EXITSIG;
+	tree_start(_metadata, d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	check_records(_metadata, d->img, t.pids);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, d, mode == MODE_NEW ? CR_RESTART_NEW_PIDS : 0,
+		   t.pids[0]);
+}
+
+TEST_F_TIMEOUT(tree, zombies_same_pids, TEST_TIMEOUT)
+{
+	zombies(_metadata, &self->d, MODE_SAME);
+}
+
+TEST_F_TIMEOUT(tree, zombies_new_pids, TEST_TIMEOUT)
+{
+	zombies(_metadata, &self->d, MODE_NEW);
+}
+
+/* A zombie is refused with its parent still running, as any task */
+TEST_F_TIMEOUT(tree, refuse_zombie_parent_running, TEST_TIMEOUT)
+{
+	tree_reset(MODE_ORIG);
+	three_levels();
+	T[4].flags = F_NOSTOP;
+	T[5].flags = F_ZOMBIE;
 	refused(_metadata, &self->d, EBUSY);
 }
 
-TEST_F_TIMEOUT(tree, refuse_zombie, TEST_TIMEOUT)
+/* Pipes from parents to children with data in flight */
+TEST_F_TIMEOUT(tree, pipes, TEST_TIMEOUT)
 {
-	tree_reset(MODE_ORIG);
+	struct tree t;
+
+	tree_reset(MODE_NEW);
 	three_levels();
-	T[5].flags = F_ZOMBIE;
-	refused(_metadata, &self->d, EBUSY);
+	T[1].flags = F_PIPE;
+	T[3].flags = F_PIPE;
+	T[5].flags = F_PIPE;
+	tree_start(_metadata, &self->d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
 }
 
 TEST_F_TIMEOUT(tree, refuse_clone_files, TEST_TIMEOUT)
@@ -1222,14 +1407,15 @@ static void bad_tree(struct __test_metadata *_metadata, struct cr_dir *d,
 enum edit {
 	E_DUP_PID, E_PPID_AFTER, E_PPID_OFF_CHAIN, E_ROOT_PPID, E_PID_ZERO,
 	E_PID_NEG, E_PGID_OUT, E_SID_OUT, E_NR_ZERO, E_NR_BIG, E_EXIT_SIG,
-	E_PROC_RESERVED, E_TREE_RESERVED, E_NR,
+	E_TGID_OUT, E_TGID_LATER, E_TREE_RESERVED, E_NR,
 };
 
 static const char *const edit_names[E_NR] = {
 	"duplicate pid", "ppid of a later task", "ppid off the ancestor chain",
 	"root with a ppid", "pid 0", "pid -5", "pgid not in the tree",
 	"sid not in the tree", "nr_tasks 0", "nr_tasks too big",
-	"exit_signal 65", "proc reserved", "tree reserved",
+	"exit_signal 65", "tgid not in the tree", "tgid of a later task",
+	"tree reserved",
 };
 
 static void edit_image(struct __test_metadata *_metadata, unsigned char *buf,
@@ -1275,8 +1461,11 @@ static void edit_image(struct __test_metadata *_metadata, unsigned char *buf,
 	case E_EXIT_SIG:
 		p[3]->exit_signal = 65;
 		break;
-	case E_PROC_RESERVED:
-		p[1]->reserved = 1;
+	case E_TGID_OUT:
+		p[2]->tgid = p[4]->pid + 1000;
+		break;
+	case E_TGID_LATER:
+		p[2]->tgid = p[4]->pid;
 		break;
 	case E_TREE_RESERVED:
 		tr->reserved = 1;
