@@ -20,6 +20,7 @@
 #include <linux/slab.h>
 #include <linux/stddef.h>
 #include <linux/syscalls.h>
+#include <linux/utsname.h>
 
 /*
  * Room for the records being built at one time.  Records nest (a task
@@ -107,6 +108,8 @@ static void cr_build_check_abi(void)
 	BUILD_BUG_ON(offsetof(struct cr_hdr_file, obj) != 32);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_pipe) != 24);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_zombie) != 16);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_uts) != 144);
+	BUILD_BUG_ON(CR_UTS_LEN != __NEW_UTS_LEN + 1);
 
 	BUILD_BUG_ON(sizeof(struct cr_hdr_header) % CR_HDR_ALIGN);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_tail) % CR_HDR_ALIGN);

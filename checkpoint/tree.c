@@ -34,7 +34,10 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/nsproxy.h>
+#include <linux/syscalls.h>
 #include <linux/tty.h>
+#include <linux/utsname.h>
 #include <linux/wait.h>
 #include <uapi/linux/wait.h>
 #include <linux/xarray.h>
@@ -86,6 +89,8 @@ struct cr_tree_proc {
  * @objs: the shared objects by address (checkpoint).
  * @ids: the shared objects by id.
  * @last_id: the id of the last object written or read.
+ * @flags: CR_TREE_* flags.
+ * @uts: the names of the UTS namespace of the tree (%CR_TREE_UTS).
  *
  * On restart the position, length, record count and checksum of the
  * stream are those of @ctx between two sections; the task reading a
@@ -107,6 +112,8 @@ struct cr_tree {
 	DECLARE_HASHTABLE(objs, 10);
 	struct xarray ids;
 	u32 last_id;
+	u32 flags;
+	struct cr_hdr_uts uts;
 };
 
 /* Drop the objects and the references they hold */
@@ -521,6 +528,80 @@ static int write_zombie(struct cr_ctx *ctx)
 	return ret ?: cr_write_creds(ctx);
 }
 
+/*
+ * The namespaces of @t: the caller's, but for its pid namespace (the
+ * root's) and its UTS namespace (the root's, saved if not the caller's)
+ */
+static int check_ns(struct cr_ctx *ctx, struct cr_tree *tree,
+		    struct task_struct *t)
+{
+	struct nsproxy *mine = current->nsproxy, *ns;
+	struct uts_namespace *root_uts;
+	const char *what = NULL;
+	pid_t pid = task_pid_vnr(t);
+
+	task_lock(tree->procs[0].task);
+	ns = tree->procs[0].task->nsproxy;
+	root_uts = ns ? ns->uts_ns : NULL;
+	task_unlock(tree->procs[0].task);
+	task_lock(t);
+	ns = t->nsproxy;
+	if (!ns || !root_uts)
+		what = "";
+	else if (ns->uts_ns != root_uts)
+		what = "UTS";
+	else if (ns->mnt_ns != mine->mnt_ns)
+		what = "mount";
+	else if (ns->ipc_ns != mine->ipc_ns)
+		what = "IPC";
+	else if (ns->net_ns != mine->net_ns)
+		what = "network";
+	else if (ns->cgroup_ns != mine->cgroup_ns)
+		what = "cgroup";
+	else if (ns->time_ns != mine->time_ns ||
+		 ns->time_ns_for_children != mine->time_ns_for_children)
+		what = "time";
+	else if (ns->pid_ns_for_children != task_active_pid_ns(t))
+		what = "pid (for its children)";
+	if (ns && root_uts != mine->uts_ns)
+		tree->flags |= CR_TREE_UTS;
+	task_unlock(t);
+	if (what && !*what)
+		return cr_err(ctx, -ESRCH, "task %d is exiting", pid);
+	if (what)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "task %d is in a %s namespace other than its tree's: not supported yet",
+			      pid, what);
+	return 0;
+}
+
+static int write_uts(struct cr_ctx *ctx, struct cr_tree *tree)
+{
+	struct task_struct *root = tree->procs[0].task;
+	struct cr_hdr_uts *uh;
+	int ret = 0;
+
+	if (!(tree->flags & CR_TREE_UTS))
+		return 0;
+	uh = cr_hbuf_get(ctx, sizeof(*uh));
+	if (!uh)
+		return -ENOMEM;
+	task_lock(root);
+	if (root->nsproxy) {
+		down_read(&uts_sem);
+		strscpy_pad(uh->nodename, root->nsproxy->uts_ns->name.nodename);
+		strscpy_pad(uh->domainname, root->nsproxy->uts_ns->name.domainname);
+		up_read(&uts_sem);
+	} else {
+		ret = cr_err(ctx, -ESRCH, "task %d is exiting",
+			     task_pid_vnr(root));
+	}
+	task_unlock(root);
+	ret = ret ?: cr_write_rec(ctx, uh, CR_HDR_UTS, sizeof(*uh));
+	cr_hbuf_put(ctx, uh);
+	return ret;
+}
+
 /* Every task stopped and checked before anything is written */
 static int check_tasks(struct cr_ctx *ctx, struct cr_tree *tree)
 {
@@ -535,7 +616,8 @@ static int check_tasks(struct cr_ctx *ctx, struct cr_tree *tree)
 			p->zombie = !ret;
 			continue;
 		}
-		ret = cr_grab_task(ctx, p->task, &p->ncsw);
+		ret = cr_grab_task(ctx, p->task, &p->ncsw) ?:
+		      check_ns(ctx, tree, p->task);
 		if (!ret) {
 			ctx->task = p->task;
 			ctx->ncsw = p->ncsw;
@@ -567,6 +649,7 @@ static int write_tree(struct cr_ctx *ctx, struct cr_tree *tree)
 	if (!th)
 		return -ENOMEM;
 	th->nr_tasks = tree->nr;
+	th->flags = tree->flags;
 	ret = cr_write_rec(ctx, th, CR_HDR_TREE, sizeof(*th));
 	for (i = 0; i < tree->nr && !ret; i++) {
 		ph = cr_hbuf_get(ctx, sizeof(*ph));
@@ -579,7 +662,7 @@ static int write_tree(struct cr_ctx *ctx, struct cr_tree *tree)
 		cr_hbuf_put(ctx, ph);
 	}
 	cr_hbuf_put(ctx, th);
-	return ret;
+	return ret ?: write_uts(ctx, tree);
 }
 
 /* No task ran, none was added, none left */
@@ -791,6 +874,50 @@ out:
 	return ret;
 }
 
+/* A name of the UTS record: NUL-terminated and NUL-padded */
+static bool uts_name_ok(const u8 *name)
+{
+	size_t len = strnlen(name, CR_UTS_LEN);
+
+	return len < CR_UTS_LEN && !memchr_inv(name + len, 0, CR_UTS_LEN - len);
+}
+
+static int read_uts(struct cr_ctx *ctx, struct cr_tree *tree)
+{
+	struct cr_hdr_uts *uh = &tree->uts;
+	int ret;
+
+	if (!(tree->flags & CR_TREE_UTS))
+		return 0;
+	ret = cr_read_rec(ctx, uh, CR_HDR_UTS, sizeof(*uh));
+	if (ret)
+		return ret;
+	if (!uts_name_ok(uh->nodename) || !uts_name_ok(uh->domainname) ||
+	    memchr_inv(uh->pad, 0, sizeof(uh->pad)))
+		return cr_err(ctx, -EINVAL,
+			      "UTS names are not NUL-terminated and padded");
+	return 0;
+}
+
+/* The root's own UTS namespace, which its descendants inherit */
+static int restore_uts(struct cr_ctx *ctx, struct cr_tree *tree)
+{
+	struct new_utsname *u;
+	int ret;
+
+	ret = ksys_unshare(CLONE_NEWUTS);
+	if (ret)
+		return cr_err(ctx, ret, "cannot create a UTS namespace");
+	down_write(&uts_sem);
+	u = utsname();
+	memcpy(u->nodename, tree->uts.nodename, sizeof(u->nodename));
+	memcpy(u->domainname, tree->uts.domainname, sizeof(u->domainname));
+	up_write(&uts_sem);
+	uts_proc_notify(UTS_PROC_HOSTNAME);
+	uts_proc_notify(UTS_PROC_DOMAINNAME);
+	return 0;
+}
+
 /* The tree record and the process records, checked, into a new tree */
 static struct cr_tree *read_tree(struct cr_ctx *ctx)
 {
@@ -807,8 +934,8 @@ static struct cr_tree *read_tree(struct cr_ctx *ctx)
 	if (ret)
 		goto out;
 	ret = -EINVAL;
-	if (th->reserved) {
-		cr_err(ctx, ret, "reserved fields of the tree are not zero");
+	if (th->flags & ~CR_TREE_UTS) {
+		cr_err(ctx, ret, "unknown tree flags %#x", th->flags);
 		goto out;
 	}
 	if (!th->nr_tasks || th->nr_tasks > CR_TREE_MAX_TASKS) {
@@ -836,6 +963,10 @@ static struct cr_tree *read_tree(struct cr_ctx *ctx)
 	}
 	if (!ret)
 		ret = check_relations(ctx, tree);
+	if (!ret) {
+		tree->flags = th->flags;
+		ret = read_uts(ctx, tree);
+	}
 out:
 	kvfree(stack);
 	cr_hbuf_put(ctx, th);
@@ -1031,7 +1162,10 @@ static int tree_task(void *arg)
 	ctx->thread = p->rec.tgid != p->rec.pid;
 	if (!ctx->thread && tree->hdr.type == CR_HDR_ZOMBIE)
 		tree_zombie(ctx, p);
-	ret = read_section(ctx, p);
+	ret = p == tree->procs && (tree->flags & CR_TREE_UTS) ?
+	      restore_uts(ctx, tree) : 0;
+	if (!ret)
+		ret = read_section(ctx, p);
 	if (!ret)
 		ret = tree_wait(tree, tree_stage(tree) != STAGE_READ);
 	if (!ret)

@@ -92,6 +92,7 @@
 #define CR_HDR_PROC		26	/* &struct cr_hdr_proc */
 #define CR_HDR_PIPE		27	/* &struct cr_hdr_pipe, then its data */
 #define CR_HDR_ZOMBIE		28	/* &struct cr_hdr_zombie */
+#define CR_HDR_UTS		29	/* &struct cr_hdr_uts */
 
 /*
  * Longest path in a path record (CR_HDR_ROOT, CR_HDR_CWD, CR_HDR_EXE,
@@ -812,19 +813,42 @@ struct cr_hdr_restart_block {
  * @h: record header; type %CR_HDR_TREE.
  * @nr_tasks: number of &struct cr_hdr_proc records that follow, 1 to
  *            %CR_TREE_MAX_TASKS; as many task sections follow those.
- * @reserved: must be zero.
+ * @flags: CR_TREE_* flags.
  *
  * The record comes right after the header.  The &struct cr_hdr_proc
  * records that follow it list the tasks in depth-first order, a parent
  * before its children and the children of a task in the order they were
- * created, the root first; then come the sections of the tasks in the
- * same order, each as in the image of one task (from its %CR_HDR_TASK
- * record to its last %CR_HDR_PAGES record), and the tail.
+ * created, the root first; then come a &struct cr_hdr_uts record if
+ * @flags has %CR_TREE_UTS, the sections of the tasks in the same order,
+ * each as in the image of one task (from its %CR_HDR_TASK record to its
+ * last %CR_HDR_PAGES record), and the tail.
  */
 struct cr_hdr_tree {
 	struct cr_hdr h;
 	__u32 nr_tasks;
-	__u32 reserved;
+	__u32 flags;
+};
+
+/* Flags of &struct cr_hdr_tree */
+#define CR_TREE_UTS		(1U << 0)	/* a UTS namespace of its own */
+
+/* Length of the names of &struct cr_hdr_uts, the terminating NUL included */
+#define CR_UTS_LEN		65
+
+/**
+ * struct cr_hdr_uts - the UTS namespace of the tasks of a tree
+ * @h: record header; type %CR_HDR_UTS.
+ * @nodename: the host name (uname -n), NUL-terminated and NUL-padded.
+ * @domainname: the NIS domain name, NUL-terminated and NUL-padded.
+ * @pad: must be zero.
+ *
+ * Restart gives the tree a new UTS namespace with these names.
+ */
+struct cr_hdr_uts {
+	struct cr_hdr h;
+	__u8 nodename[CR_UTS_LEN];
+	__u8 domainname[CR_UTS_LEN];
+	__u8 pad[6];
 };
 
 /**
