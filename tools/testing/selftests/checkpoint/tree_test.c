@@ -22,6 +22,7 @@
 
 #include <sys/ptrace.h>
 #include <sys/statfs.h>
+#include <sys/utsname.h>
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC	0x63677270
@@ -58,6 +59,7 @@ enum mode {
 #define F_EXITSIG	0x400	/* made with exit signal SIGUSR2 */
 #define F_THREAD_FS	0x800	/* has a second thread with its own fs_struct */
 #define F_PIPE		0x1000	/* reads from a pipe its parent wrote to */
+#define F_NEWUTS	0x2000	/* in a UTS namespace of its own */
 
 /* Bytes in flight in the pipe of F_PIPE */
 #define PIPE_BYTES	3000
@@ -77,6 +79,7 @@ static char g_dir[64];		/* the test directory */
 static char g_cgroup[PATH_MAX];	/* the cgroup the root moves to, or "" */
 static uid_t g_uid;		/* the root becomes this user if not 0 */
 static pid_t g_foreign;		/* a process group led outside the tree */
+static char g_uts[16];		/* the root's own host name, or "" */
 
 /* In each task: the pids of the tasks it knows, from the forks */
 static pid_t g_pids[MAXT];
@@ -346,6 +349,13 @@ static void verify(void)
 	char pname[16];
 
 	CHECK_PAT(mem, sizeof(mem), 1000 + i, 0);
+	if (g_uts[0]) {
+		struct utsname u;
+
+		CHECK(uname(&u) == 0);
+		CHECKF(!strcmp(u.nodename, g_uts), "host name %s, not %s",
+		       u.nodename, g_uts);
+	}
 	if (g_mode == MODE_NEW) {
 		/* New pids: the relations, by the names of the tasks */
 		CHECKF(getpid() != me.pid, "pid %d, not a new one", getpid());
@@ -502,6 +512,12 @@ static void __noreturn task_main(int i)
 	 */
 	if (!i)
 		cr_prepare(-1);
+	if (((!i && g_uts[0]) || (T[i].flags & F_NEWUTS)) &&
+	    (unshare(CLONE_NEWUTS) ||
+	     sethostname(i ? "elsewhere" : g_uts, strlen(i ? "elsewhere" : g_uts)))) {
+		cr_log("a UTS namespace: %s", strerror(errno));
+		_exit(EXIT_SETUP);
+	}
 	join_group(i);
 	g_pg_in_tree |= T[i].pg != PG_INHERIT;
 	g_sid_in_tree |= T[i].pg == PG_SETSID;
@@ -611,6 +627,7 @@ static void tree_reset(enum mode mode)
 	g_cgroup[0] = 0;
 	g_uid = 0;
 	g_foreign = 0;
+	g_uts[0] = 0;
 }
 
 /* Wait until @path exists; its pid */
@@ -1376,6 +1393,41 @@ TEST_F_TIMEOUT(tree, exit_signal, TEST_TIMEOUT)
 	restart_ok(_metadata, &self->d, 0, t.pids[0]);
 }
 
+/* A tree in a UTS namespace of its own: restarted in a new one */
+TEST_F_TIMEOUT(tree, uts, TEST_TIMEOUT)
+{
+	struct utsname before, after;
+	unsigned char *buf;
+	struct tree t;
+	size_t len;
+
+	ASSERT_EQ(0, uname(&before));
+	tree_reset(MODE_SAME);
+	g_root_ppid = 1;
+	snprintf(g_uts, sizeof(g_uts), "cr-tree-uts");
+	three_levels();
+	tree_start(_metadata, &self->d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	buf = img_load(_metadata, self->d.img, &len);
+	EXPECT_EQ(CR_TREE_UTS, img_tree(_metadata, buf, len)->flags);
+	EXPECT_LE(0, cr_find_rec(buf, len, CR_HDR_UTS, 0));
+	free(buf);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, &self->d, 0, t.pids[0]);
+	/* Not the restarter's */
+	ASSERT_EQ(0, uname(&after));
+	EXPECT_STREQ(before.nodename, after.nodename);
+}
+
+/* A task in another UTS namespace than the root's: EOPNOTSUPP */
+TEST_F_TIMEOUT(tree, refuse_uts, TEST_TIMEOUT)
+{
+	tree_reset(MODE_ORIG);
+	three_levels();
+	T[4].flags = F_NEWUTS;
+	refused(_metadata, &self->d, EOPNOTSUPP);
+}
+
 /* A tree of the caller itself, or of pid 0: EINVAL */
 TEST_F(tree, refuse_self)
 {
@@ -1407,7 +1459,7 @@ static void bad_tree(struct __test_metadata *_metadata, struct cr_dir *d,
 enum edit {
 	E_DUP_PID, E_PPID_AFTER, E_PPID_OFF_CHAIN, E_ROOT_PPID, E_PID_ZERO,
 	E_PID_NEG, E_PGID_OUT, E_SID_OUT, E_NR_ZERO, E_NR_BIG, E_EXIT_SIG,
-	E_TGID_OUT, E_TGID_LATER, E_TREE_RESERVED, E_NR,
+	E_TGID_OUT, E_TGID_LATER, E_TREE_FLAGS, E_TREE_UTS, E_NR,
 };
 
 static const char *const edit_names[E_NR] = {
@@ -1415,7 +1467,7 @@ static const char *const edit_names[E_NR] = {
 	"root with a ppid", "pid 0", "pid -5", "pgid not in the tree",
 	"sid not in the tree", "nr_tasks 0", "nr_tasks too big",
 	"exit_signal 65", "tgid not in the tree", "tgid of a later task",
-	"tree reserved",
+	"unknown tree flag", "CR_TREE_UTS without its record",
 };
 
 static void edit_image(struct __test_metadata *_metadata, unsigned char *buf,
@@ -1467,8 +1519,11 @@ static void edit_image(struct __test_metadata *_metadata, unsigned char *buf,
 	case E_TGID_LATER:
 		p[2]->tgid = p[4]->pid;
 		break;
-	case E_TREE_RESERVED:
-		tr->reserved = 1;
+	case E_TREE_FLAGS:
+		tr->flags = 1U << 5;
+		break;
+	case E_TREE_UTS:
+		tr->flags = CR_TREE_UTS;
 		break;
 	default:
 		break;
