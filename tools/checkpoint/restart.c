@@ -129,8 +129,9 @@ static const char usage_text[] =
 "Exit status, when the restart fails: 1 refused, 2 usage error; 0 for a\n"
 "valid image without a process.  With --tree, a failure leaves no process\n"
 "behind; the signals INT, TERM, HUP, QUIT, USR1 and USR2 that restart gets\n"
-"are passed on to the root, and when the root exits the processes left in\n"
-"the new pid namespace are killed.\n";
+"are passed on to the root (the second INT, TERM, HUP or QUIT as SIGKILL),\n"
+"and when the root exits the processes left in the new pid namespace are\n"
+"killed.\n";
 
 static void print_help(FILE *f)
 {
@@ -214,13 +215,22 @@ static void explain(const char *name, int fd, off_t pos, int err, long crid)
 
 /* The process restart(2) made, or the pid 1 that made it, for relay() */
 static pid_t relay_to;
+static int nr_stops;	/* signals asking to end, relayed so far */
 
+/*
+ * The root may ignore the signal (a pid 1 ignores those it has no handler
+ * for): a second one asking to end becomes SIGKILL.
+ */
 static void relay(int sig)
 {
 	pid_t pid = __atomic_load_n(&relay_to, __ATOMIC_RELAXED);
 
-	if (pid > 0)
-		kill(pid, sig);
+	if (pid <= 0)
+		return;
+	if (sig != SIGUSR1 && sig != SIGUSR2 &&
+	    __atomic_add_fetch(&nr_stops, 1, __ATOMIC_RELAXED) > 1)
+		sig = SIGKILL;
+	kill(pid, sig);
 }
 
 static void relay_set(pid_t pid)
