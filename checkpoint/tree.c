@@ -59,6 +59,8 @@ enum tree_stage {
  * @pid: its pid, with a reference (restart).
  * @ncsw: its context switch count when grabbed (checkpoint).
  * @zombie: it exited and was not reaped.
+ * @ghost: it is the leader of a process group or session, which exited
+ *         (and was reaped) while the group or session lives on.
  * @tree: the tree (restart).
  */
 struct cr_tree_proc {
@@ -69,13 +71,17 @@ struct cr_tree_proc {
 	struct pid *pid;
 	unsigned long ncsw;
 	bool zombie;
+	bool ghost;
 	struct cr_tree *tree;
 };
 
 /**
  * struct cr_tree - a tree being checkpointed or restarted
- * @procs: its tasks, depth first.
+ * @procs: its tasks, depth first, then the leaders that exited (ghosts).
  * @nr: number of @procs.
+ * @nr_tasks: number of @procs that are tasks, not ghosts.
+ * @ghosts: the process records of the ghosts (checkpoint).
+ * @nr_ghosts: number of @ghosts.
  * @index: index in @procs of each pid of the image.
  * @ctx: the context of the system call.
  * @refs: the caller and the tasks created (restart) hold a reference.
@@ -99,6 +105,9 @@ struct cr_tree_proc {
 struct cr_tree {
 	struct cr_tree_proc *procs;
 	unsigned int nr;
+	unsigned int nr_tasks;
+	struct cr_hdr_proc *ghosts;
+	unsigned int nr_ghosts;
 	struct xarray index;
 	struct cr_ctx *ctx;
 	refcount_t refs;
@@ -278,6 +287,7 @@ static struct cr_tree *tree_alloc(struct cr_ctx *ctx, unsigned int nr)
 		return NULL;
 	}
 	tree->nr = nr;
+	tree->nr_tasks = nr;
 	xa_init(&tree->index);
 	hash_init(tree->objs);
 	xa_init(&tree->ids);
@@ -301,6 +311,7 @@ static void tree_put(struct cr_tree *tree)
 		put_pid(tree->procs[i].pid);
 	}
 	xa_destroy(&tree->index);
+	kvfree(tree->ghosts);
 	kvfree(tree->procs);
 	kfree(tree);
 }
@@ -363,7 +374,7 @@ static struct cr_tree *list_tasks(struct cr_ctx *ctx)
 {
 	struct task_struct **tasks = NULL;
 	struct cr_tree *tree;
-	unsigned int n, i;
+	unsigned int n, i, tries = 0;
 
 	read_lock(&tasklist_lock);
 	n = walk_tree(ctx->task, NULL, 0);
@@ -387,11 +398,13 @@ static struct cr_tree *list_tasks(struct cr_ctx *ctx)
 			break;
 		}
 		read_unlock(&tasklist_lock);
-		/* It grew or shrank meanwhile: stopped tasks cannot fork */
+		/* It grew or shrank meanwhile: tasks that run fork and exit */
 		n = i;
-		if (fatal_signal_pending(current)) {
+		if (++tries == 8 || fatal_signal_pending(current)) {
 			kvfree(tasks);
-			return ERR_PTR(-EINTR);
+			return ERR_PTR(cr_err(ctx, tries == 8 ? -EBUSY : -EINTR,
+					      "the tree of task %d keeps changing: stop or freeze it",
+					      task_pid_vnr(ctx->task)));
 		}
 	}
 	tree = tree_alloc(ctx, n);
@@ -406,6 +419,8 @@ static struct cr_tree *list_tasks(struct cr_ctx *ctx)
 	kvfree(tasks);
 	return tree;
 }
+
+static int add_ghost(struct cr_ctx *ctx, struct cr_tree *tree, pid_t nr);
 
 /*
  * The id of process group or session @p of task @t in the image: the pid
@@ -431,13 +446,64 @@ static int relation_id(struct cr_ctx *ctx, struct cr_tree *tree,
 	rcu_read_lock();
 	leader_alive = pid_task(p, PIDTYPE_PID);
 	rcu_read_unlock();
-	if (!leader_alive)
+	if (leader_alive || !nr)
 		return cr_err(ctx, -EBUSY,
-			      "task %d: the leader of its %s %d exited: not supported yet",
+			      "task %d: its %s %d is led by a task outside the tree",
 			      task_pid_vnr(t), what, pid_vnr(p));
-	return cr_err(ctx, -EBUSY,
-		      "task %d: its %s %d is led by a task outside the tree",
-		      task_pid_vnr(t), what, pid_vnr(p));
+	*id = nr;
+	return add_ghost(ctx, tree, nr);
+}
+
+/*
+ * A group or session whose leader exited: its id is a ghost of the
+ * tree, a process record with no section, whose group is its own and
+ * whose session is that of the group
+ */
+static int add_ghost(struct cr_ctx *ctx, struct cr_tree *tree, pid_t nr)
+{
+	struct cr_hdr_proc *g;
+
+	if (tree_index(tree, nr) >= 0)
+		return 0;
+	if (!tree->ghosts) {
+		tree->ghosts = kvcalloc(2 * tree->nr, sizeof(*tree->ghosts),
+					GFP_KERNEL);
+		if (!tree->ghosts)
+			return -ENOMEM;
+	}
+	if (WARN_ON_ONCE(tree->nr_ghosts >= 2 * tree->nr))
+		return -EINVAL;
+	g = &tree->ghosts[tree->nr_ghosts];
+	g->pid = nr;
+	g->tgid = nr;
+	g->pgid = nr;
+	g->sid = -1;		/* that of its group, filled in later */
+	return tree_add_index(tree, nr, tree->nr + tree->nr_ghosts++);
+}
+
+/* The ghost of pid @nr, or NULL */
+static struct cr_hdr_proc *ghost_of(struct cr_tree *tree, s32 nr)
+{
+	int i = tree_index(tree, nr);
+
+	return i >= (int)tree->nr ? &tree->ghosts[i - tree->nr] : NULL;
+}
+
+/* The session of a ghost: its own, or that of a task of its group */
+static int fill_ghost(struct cr_ctx *ctx, struct cr_tree *tree,
+		      const struct cr_hdr_proc *rec)
+{
+	struct cr_hdr_proc *g = ghost_of(tree, rec->sid);
+
+	if (g)
+		g->sid = rec->sid;
+	g = ghost_of(tree, rec->pgid);
+	if (g && g->sid < 0)
+		g->sid = rec->sid;
+	if (g && g->sid != rec->sid)
+		return cr_err(ctx, -EBUSY,
+			      "process group %d is in two sessions", rec->pgid);
+	return 0;
 }
 
 /* The process records, with pids as the root's pid namespace sees them */
@@ -485,6 +551,8 @@ static int fill_procs(struct cr_ctx *ctx, struct cr_tree *tree)
 				  "session", &p->rec.sid);
 		put_pid(pgrp);
 		put_pid(session);
+		if (!ret)
+			ret = fill_ghost(ctx, tree, &p->rec);
 		if (!ret && (p->rec.exit_signal < 0 ||
 			     p->rec.exit_signal > _NSIG))
 			ret = cr_err(ctx, -EOPNOTSUPP,
@@ -578,26 +646,33 @@ static int check_ns(struct cr_ctx *ctx, struct cr_tree *tree,
 static int write_uts(struct cr_ctx *ctx, struct cr_tree *tree)
 {
 	struct task_struct *root = tree->procs[0].task;
+	struct uts_namespace *uts = NULL;
 	struct cr_hdr_uts *uh;
-	int ret = 0;
+	int ret;
 
 	if (!(tree->flags & CR_TREE_UTS))
 		return 0;
-	uh = cr_hbuf_get(ctx, sizeof(*uh));
-	if (!uh)
-		return -ENOMEM;
+	/* uts_sem may sleep: not under the task lock */
 	task_lock(root);
 	if (root->nsproxy) {
-		down_read(&uts_sem);
-		strscpy_pad(uh->nodename, root->nsproxy->uts_ns->name.nodename);
-		strscpy_pad(uh->domainname, root->nsproxy->uts_ns->name.domainname);
-		up_read(&uts_sem);
-	} else {
-		ret = cr_err(ctx, -ESRCH, "task %d is exiting",
-			     task_pid_vnr(root));
+		uts = root->nsproxy->uts_ns;
+		get_uts_ns(uts);
 	}
 	task_unlock(root);
-	ret = ret ?: cr_write_rec(ctx, uh, CR_HDR_UTS, sizeof(*uh));
+	if (!uts)
+		return cr_err(ctx, -ESRCH, "task %d is exiting",
+			      task_pid_vnr(root));
+	uh = cr_hbuf_get(ctx, sizeof(*uh));
+	if (!uh) {
+		put_uts_ns(uts);
+		return -ENOMEM;
+	}
+	down_read(&uts_sem);
+	strscpy_pad(uh->nodename, uts->name.nodename);
+	strscpy_pad(uh->domainname, uts->name.domainname);
+	up_read(&uts_sem);
+	put_uts_ns(uts);
+	ret = cr_write_rec(ctx, uh, CR_HDR_UTS, sizeof(*uh));
 	cr_hbuf_put(ctx, uh);
 	return ret;
 }
@@ -648,7 +723,13 @@ static int write_tree(struct cr_ctx *ctx, struct cr_tree *tree)
 	th = cr_hbuf_get(ctx, sizeof(*th));
 	if (!th)
 		return -ENOMEM;
-	th->nr_tasks = tree->nr;
+	if (tree->nr + tree->nr_ghosts > CR_TREE_MAX_TASKS) {
+		cr_hbuf_put(ctx, th);
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "the tree has more than %d tasks and group leaders",
+			      CR_TREE_MAX_TASKS);
+	}
+	th->nr_tasks = tree->nr + tree->nr_ghosts;
 	th->flags = tree->flags;
 	ret = cr_write_rec(ctx, th, CR_HDR_TREE, sizeof(*th));
 	for (i = 0; i < tree->nr && !ret; i++) {
@@ -658,6 +739,16 @@ static int write_tree(struct cr_ctx *ctx, struct cr_tree *tree)
 			break;
 		}
 		*ph = tree->procs[i].rec;
+		ret = cr_write_rec(ctx, ph, CR_HDR_PROC, sizeof(*ph));
+		cr_hbuf_put(ctx, ph);
+	}
+	for (i = 0; i < tree->nr_ghosts && !ret; i++) {
+		ph = cr_hbuf_get(ctx, sizeof(*ph));
+		if (!ph) {
+			ret = -ENOMEM;
+			break;
+		}
+		*ph = tree->ghosts[i];
 		ret = cr_write_rec(ctx, ph, CR_HDR_PROC, sizeof(*ph));
 		cr_hbuf_put(ctx, ph);
 	}
@@ -814,6 +905,26 @@ static int read_thread(struct cr_ctx *ctx, struct cr_tree *tree,
 }
 
 /*
+ * A ghost, a group or session leader that exited: after all the tasks,
+ * leading its own group
+ */
+static int read_ghost(struct cr_ctx *ctx, struct cr_tree *tree,
+		      unsigned int i)
+{
+	struct cr_tree_proc *p = &tree->procs[i];
+
+	if (p->rec.pgid != p->rec.pid || p->rec.exit_signal)
+		return cr_err(ctx, -EINVAL,
+			      "group leader %d that exited: bad group or exit signal",
+			      p->rec.pid);
+	if (tree->nr_tasks == tree->nr)
+		tree->nr_tasks = i;
+	p->ghost = true;
+	p->parent = -1;
+	return 0;
+}
+
+/*
  * A process record: its parent is the process before it or an ancestor of
  * that one (which makes the list depth first, without cycles), among
  * @stack[0..*depth).
@@ -841,6 +952,15 @@ static int read_proc(struct cr_ctx *ctx, struct cr_tree *tree, unsigned int i,
 	if (rec->exit_signal > _NSIG) {
 		cr_err(ctx, ret, "task %d: bad exit signal %u", rec->pid,
 		       rec->exit_signal);
+		goto out;
+	}
+	if (i && !rec->ppid && rec->tgid == rec->pid) {
+		ret = read_ghost(ctx, tree, i);
+		goto add;
+	}
+	if (tree->nr_tasks < tree->nr) {
+		cr_err(ctx, ret, "task %d after a group leader that exited",
+		       rec->pid);
 		goto out;
 	}
 	if (rec->tgid != rec->pid) {
@@ -1199,6 +1319,25 @@ die:
 }
 
 /*
+ * A ghost lives until its group and session have their members, then
+ * exits; the caller reaps it
+ */
+static int tree_ghost(void *arg)
+{
+	struct cr_tree_proc *p = arg;
+	struct cr_tree *tree = p->tree;
+
+	spin_lock(&tree->lock);
+	p->task = get_task_struct(current);
+	if (!p->pid)
+		p->pid = get_pid(task_pid(current));
+	spin_unlock(&tree->lock);
+	tree_wait(tree, tree_stage(tree) == STAGE_GO);
+	tree_put(tree);
+	do_exit(0);
+}
+
+/*
  * Create task @i of the tree, as a child of the caller (whose context is
  * @ctx), holding a reference to the tree until it is done with it.
  */
@@ -1213,7 +1352,7 @@ static int spawn(struct cr_ctx *ctx, struct cr_tree *tree, unsigned int i)
 					   CLONE_FILES | CLONE_SIGHAND |
 					   CLONE_THREAD | CLONE_SYSVSEM : 0),
 		.exit_signal = thread ? 0 : p->rec.exit_signal,
-		.fn = tree_task,
+		.fn = p->ghost ? tree_ghost : tree_task,
 		.fn_arg = p,
 		.set_tid = new_pids ? NULL : &tid,
 		.set_tid_size = new_pids ? 0 : 1,
@@ -1269,7 +1408,7 @@ static void set_relations(struct cr_tree *tree)
 		struct pid *sid = tree_pid(tree, p->rec.sid);
 		struct pid *pgid = tree_pid(tree, p->rec.pgid);
 
-		if (p->rec.tgid != p->rec.pid)
+		if (p->rec.tgid != p->rec.pid || p->ghost)
 			continue;
 		if (p->zombie)
 			t->exit_signal = p->rec.exit_signal;
@@ -1335,8 +1474,8 @@ static int wait_zombies(struct cr_tree *tree)
 static int wait_stage(struct cr_tree *tree, bool read)
 {
 	if (read)
-		return tree_wait(tree, READ_ONCE(tree->next) >= tree->nr);
-	return tree_wait(tree, READ_ONCE(tree->finished) >= tree->nr);
+		return tree_wait(tree, READ_ONCE(tree->next) >= tree->nr_tasks);
+	return tree_wait(tree, READ_ONCE(tree->finished) >= tree->nr_tasks);
 }
 
 /**
@@ -1350,6 +1489,7 @@ static int wait_stage(struct cr_tree *tree, bool read)
 long cr_restart_tree(struct cr_ctx *ctx)
 {
 	struct cr_tree *tree;
+	unsigned int i;
 	long ret;
 
 	ret = cr_check_tail_at_end(ctx);
@@ -1372,6 +1512,8 @@ long cr_restart_tree(struct cr_ctx *ctx)
 		goto fail;
 	}
 	ret = cr_read_end(ctx, &tree->hdr, &tree->mark);
+	for (i = tree->nr_tasks; i < tree->nr && !ret; i++)
+		ret = spawn(ctx, tree, i);
 	if (ret)
 		goto fail;
 
@@ -1399,6 +1541,9 @@ long cr_restart_tree(struct cr_ctx *ctx)
 	tree->stage = STAGE_GO;
 	spin_unlock(&tree->lock);
 	wake_up_all(&tree->wq);
+	/* The ghosts exit now; their pids live on in their groups */
+	for (i = tree->nr_tasks; i < tree->nr; i++)
+		kernel_wait4(pid_vnr(tree->procs[i].pid), NULL, __WALL, NULL);
 	ctx->tree = NULL;
 	tree_put(tree);
 	return ret;

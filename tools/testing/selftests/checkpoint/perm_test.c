@@ -10,6 +10,8 @@
  * refused, and that the target, continued, finds its memory as it was.
  * The Yama cases set /proc/sys/kernel/yama/ptrace_scope and put it back;
  * the others run with ptrace_scope 0 so that only the classic rules apply.
+ * The tree cases check that a checkpoint of a tree needs the right to
+ * ptrace every task of it, and a restart that chooses pids the right to.
  */
 #include "cr_harness.h"
 
@@ -372,6 +374,254 @@ TEST_F_TIMEOUT(perm, checkpoint, TEST_TIMEOUT)
 			    !WEXITSTATUS(r.target_status))
 			TH_LOG("own target: wait status %#x", r.target_status);
 	}
+}
+
+/*
+ * Trees: a process of uid 1000 with a child, both stopped.  The child is
+ * not dumpable in the first test: a checkpoint of the tree needs the right
+ * to ptrace every task, so uid 1000 is refused what root may do.  The
+ * second checks who may choose the pids of a restarted tree.
+ */
+
+/* The child of the tree: memory with a pattern, stopped, checked */
+static void __attribute__((noreturn)) tree_child(bool nondumpable)
+{
+	char *buf;
+
+	buf = mmap(NULL, TARGET_LEN, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED ||
+	    (nondumpable && prctl(PR_SET_DUMPABLE, 0)))
+		_exit(EXIT_SETUP);
+	pat_fill(buf, TARGET_LEN, 23, 0);
+	raise(SIGSTOP);
+	CHECK_PAT(buf, TARGET_LEN, 23, 0);
+	_exit(cr_fail_line ? EXIT_CHECK : 0);
+}
+
+/*
+ * The root of the tree, uid 1000: forks the child, stops once it is
+ * stopped; continued, continues it and exits with its status
+ */
+static void __attribute__((noreturn)) tree_root(bool nondumpable, int ready)
+{
+	pid_t child, self;
+	int status;
+
+	cr_phase = "tree root";
+	cr_prepare(ready);
+	if (become(&user))
+		_exit(EXIT_SETUP);
+	child = fork();
+	if (child < 0)
+		_exit(EXIT_SETUP);
+	if (!child) {
+		close(ready);
+		tree_child(nondumpable);
+	}
+	if (waitpid(child, &status, WUNTRACED) != child || !WIFSTOPPED(status) ||
+	    write(ready, "r", 1) != 1)
+		_exit(EXIT_SETUP);
+	close(ready);
+	self = getpid();
+	raise(SIGSTOP);
+	/* Restarted with new pids, the child is another pid, and runs */
+	if (getpid() == self)
+		kill(child, SIGCONT);
+	if (waitpid(-1, &status, 0) <= 0)
+		_exit(EXIT_SETUP);
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_CHECK);
+}
+
+/* Fork a tree; returns when both tasks are stopped */
+static pid_t spawn_tree(bool nondumpable)
+{
+	int p[2], status;
+	pid_t pid;
+	char c;
+
+	if (pipe(p))
+		return -1;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		close(p[0]);
+		tree_root(nondumpable, p[1]);
+	}
+	close(p[1]);
+	if (read(p[0], &c, 1) != 1 ||
+	    waitpid(pid, &status, WUNTRACED) != pid || !WIFSTOPPED(status)) {
+		close(p[0]);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	close(p[0]);
+	return pid;
+}
+
+/* Run @fn(@arg) in a child with the credentials @w; its result */
+static struct result as_user(const struct who *w,
+			     long (*fn)(const void *arg, int *status),
+			     const void *arg)
+{
+	struct result r = { .target_status = -1 };
+	pid_t pid;
+	int p[2];
+
+	if (pipe(p)) {
+		r.setup = errno;
+		return r;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		r.setup = errno;
+		return r;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		if (become(w))
+			r.setup = errno;
+		else
+			r.ret = fn(arg, &r.target_status);
+		r.err = r.ret < 0 ? errno : 0;
+		if (write(p[1], &r, sizeof(r)) != sizeof(r))
+			_exit(EXIT_SETUP);
+		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], &r, sizeof(r)) != sizeof(r))
+		r.setup = EIO;
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+	return r;
+}
+
+struct tree_args {
+	pid_t pid;
+	int fd;
+	unsigned long flags;
+};
+
+static long do_checkpoint(const void *arg, int *status)
+{
+	const struct tree_args *a = arg;
+
+	return sys_checkpoint(a->pid, a->fd, a->flags);
+}
+
+/* Restart, and wait for the root the restart returned */
+static long do_restart(const void *arg, int *status)
+{
+	const struct tree_args *a = arg;
+	long ret;
+
+	if (lseek(a->fd, 0, SEEK_SET))
+		return -1;
+	ret = sys_restart(0, a->fd, a->flags);
+	if (ret > 0 && waitpid(ret, status, 0) != ret)
+		*status = -1;
+	return ret;
+}
+
+/* Continue the tree and check it finishes well */
+static void end_tree(struct __test_metadata *_metadata, pid_t pid)
+{
+	EXPECT_EQ('T', proc_state(pid));
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	expect_exit(_metadata, pid, 0, "tree root");
+}
+
+FIXTURE(tree) {
+	struct cr_dir d;
+	int old_scope;
+};
+
+FIXTURE_SETUP(tree)
+{
+	self->old_scope = -1;
+	REQUIRE_CHECKPOINT();
+	if (geteuid())
+		SKIP(return, "needs root to run as other users");
+	self->old_scope = read_scope();
+	if (self->old_scope == 3)
+		SKIP(return, "ptrace_scope is 3 until reboot");
+	if (self->old_scope > 0)
+		ASSERT_EQ(0, write_scope(0));
+	cr_dir_setup(_metadata, &self->d);
+}
+
+FIXTURE_TEARDOWN_PARENT(tree)
+{
+	if (self->old_scope > 0 && self->old_scope != 3)
+		write_scope(self->old_scope);
+	cr_dir_teardown(_metadata, &self->d);
+}
+
+/* One task of the tree the caller may not ptrace: the whole tree refused */
+TEST_F_TIMEOUT(tree, checkpoint_needs_every_task, TEST_TIMEOUT)
+{
+	struct tree_args a = { .fd = self->d.imgfd, .flags = CR_CHECKPOINT_TREE };
+	struct result r;
+	struct stat st;
+
+	a.pid = spawn_tree(true);
+	ASSERT_LT(0, a.pid) TH_LOG("tree setup failed");
+	kid_add(a.pid);
+
+	r = as_user(&user, do_checkpoint, &a);
+	ASSERT_EQ(0, r.setup);
+	EXPECT_EQ(-1, r.ret);
+	EXPECT_EQ(EPERM, r.err) TH_LOG("errno %d (%s)", r.err, strerror(r.err));
+	ASSERT_EQ(0, fstat(self->d.imgfd, &st));
+	EXPECT_EQ(0, st.st_size) TH_LOG("a refused checkpoint wrote");
+
+	/* Root may */
+	r = as_user(&root, do_checkpoint, &a);
+	ASSERT_EQ(0, r.setup);
+	EXPECT_LT(0, r.ret) TH_LOG("root: %s", strerror(r.err));
+	end_tree(_metadata, a.pid);
+}
+
+/*
+ * Choosing the pids of a restarted tree needs CAP_CHECKPOINT_RESTORE over
+ * the pid namespace: uid 1000 gets EPERM, and nothing is left; with new
+ * pids it needs nothing, and the tree runs to its end
+ */
+TEST_F_TIMEOUT(tree, restart_pids_need_cap, TEST_TIMEOUT)
+{
+	struct tree_args a = { .fd = self->d.imgfd, .flags = CR_CHECKPOINT_TREE };
+	struct result r;
+	pid_t pid;
+
+	pid = spawn_tree(false);
+	ASSERT_LT(0, pid) TH_LOG("tree setup failed");
+	kid_add(pid);
+	a.pid = pid;
+	r = as_user(&user, do_checkpoint, &a);
+	ASSERT_EQ(0, r.setup);
+	ASSERT_LT(0, r.ret) TH_LOG("checkpoint: %s", strerror(r.err));
+	end_tree(_metadata, pid);
+
+	a.flags = CR_RESTART_TREE;
+	r = as_user(&user, do_restart, &a);
+	ASSERT_EQ(0, r.setup);
+	EXPECT_EQ(-1, r.ret);
+	EXPECT_EQ(EPERM, r.err) TH_LOG("errno %d (%s)", r.err, strerror(r.err));
+	EXPECT_EQ(-1, r.target_status) TH_LOG("a task was left");
+
+	a.flags = CR_RESTART_TREE | CR_RESTART_NEW_PIDS;
+	r = as_user(&user, do_restart, &a);
+	ASSERT_EQ(0, r.setup);
+	EXPECT_LT(0, r.ret) TH_LOG("restart with new pids: %s", strerror(r.err));
+	EXPECT_TRUE(r.target_status != -1 && WIFEXITED(r.target_status) &&
+		    !WEXITSTATUS(r.target_status))
+		TH_LOG("restarted tree: wait status %#x", r.target_status);
 }
 
 TEST_HARNESS_MAIN
