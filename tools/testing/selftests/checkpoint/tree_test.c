@@ -80,6 +80,13 @@ static char g_cgroup[PATH_MAX];	/* the cgroup the root moves to, or "" */
 static uid_t g_uid;		/* the root becomes this user if not 0 */
 static pid_t g_foreign;		/* a process group led outside the tree */
 static char g_uts[16];		/* the root's own host name, or "" */
+static bool g_shm;		/* the root maps shared memory for all */
+static uint32_t *g_outside;	/* shared memory of the test, kept */
+
+/* The shared memory of g_shm: a pattern, then a word per task */
+#define SHM_LEN		(2 * 4096)
+#define SHM_PAT		4096
+static uint32_t *shm;
 
 /* In each task: the pids of the tasks it knows, from the forks */
 static pid_t g_pids[MAXT];
@@ -483,6 +490,54 @@ static void __noreturn fork_storm(void)
 	cr_exit(reaped);
 }
 
+/*
+ * What the root does for the tree: cr_prepare() (descriptors above 2 and
+ * the harness's shared mappings), but for the mapping g_outside.
+ */
+static void prepare_root(void)
+{
+	static char buf[1 << 16];
+	char *line, *next;
+
+	if (!g_outside) {
+		cr_prepare(-1);
+		return;
+	}
+	if (read_file("/proc/self/maps", buf, sizeof(buf)) < 0 ||
+	    close_fds_except(-1)) {
+		cr_log("preparing the root: %s", strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+	for (line = buf; *line; line = next) {
+		unsigned long start, end;
+		char perms[5];
+
+		next = strchrnul(line, '\n');
+		if (*next)
+			next++;
+		if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3 &&
+		    perms[3] == 's' && (void *)start != g_outside)
+			munmap((void *)start, end - start);
+	}
+}
+
+/* g_shm: the pattern, and in the parent what its children wrote */
+static void check_shm(int i)
+{
+	int c;
+
+	if (!shm)
+		return;
+	CHECK_PAT(shm, SHM_PAT, 3000, 0);
+	for (c = i + 1; c < nt; c++)
+		if (T[c].parent == i)
+			CHECKF(shm[SHM_PAT / 4 + c] == 0xc0de0000U + c,
+			       "shared memory: t%d wrote %#x, read %#x", c,
+			       0xc0de0000U + c, shm[SHM_PAT / 4 + c]);
+	/* For the parent, which reads it once it reaped us */
+	shm[SHM_PAT / 4 + i] = 0xc0de0000U + i;
+}
+
 static void __noreturn task_main(int i)
 {
 	char name[16], path[PATH_MAX + 32];
@@ -523,7 +578,16 @@ static void __noreturn task_main(int i)
 	 * not close what its parent is using).
 	 */
 	if (!i)
-		cr_prepare(-1);
+		prepare_root();
+	if (!i && g_shm) {
+		shm = mmap(NULL, SHM_LEN, PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (shm == MAP_FAILED) {
+			cr_log("mmap: %s", strerror(errno));
+			_exit(EXIT_SETUP);
+		}
+		pat_fill(shm, SHM_PAT, 3000, 0);
+	}
 	if (((!i && g_uts[0]) || (T[i].flags & F_NEWUTS)) &&
 	    (unshare(CLONE_NEWUTS) ||
 	     sethostname(i ? "elsewhere" : g_uts, strlen(i ? "elsewhere" : g_uts)))) {
@@ -615,6 +679,7 @@ static void __noreturn task_main(int i)
 				reap(c);
 	if ((T[i].flags & F_THREAD) && thr_stop_join())
 		CHECKF(false, "joining the thread: %s", strerror(errno));
+	check_shm(i);
 	cr_exit(EXIT_RESTARTED);
 }
 
@@ -640,6 +705,8 @@ static void tree_reset(enum mode mode)
 	g_uid = 0;
 	g_foreign = 0;
 	g_uts[0] = 0;
+	g_shm = false;
+	g_outside = NULL;
 }
 
 /* Wait until @path exists; its pid */
@@ -658,14 +725,40 @@ static pid_t wait_ready_file(struct __test_metadata *_metadata,
 	return -1;
 }
 
-/* Wait until the state of @pid is @state */
+/* The state of every thread of @pid is @state */
+static bool threads_in(pid_t pid, char state)
+{
+	char path[64], buf[1024], *p;
+	struct dirent *e;
+	bool all = true;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return false;
+	while (all && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid,
+			 atoi(e->d_name));
+		p = read_file(path, buf, sizeof(buf)) < 0 ? NULL :
+		    strrchr(buf, ')');
+		all = p && p[1] == ' ' && p[2] == state;
+	}
+	closedir(d);
+	return all;
+}
+
+/* Wait until the state of @pid, and of all its threads, is @state */
 static void wait_state(struct __test_metadata *_metadata, pid_t pid,
 		       char state)
 {
 	int ms;
 
 	for (ms = 0; ms < CHILD_TIMEOUT_MS; ms += 10) {
-		if (proc_state(pid) == state)
+		if (proc_state(pid) == state &&
+		    (state == 'Z' || threads_in(pid, state)))
 			return;
 		usleep(10000);
 	}
@@ -1574,6 +1667,33 @@ TEST_F_TIMEOUT(tree, refuse_uts, TEST_TIMEOUT)
 	three_levels();
 	T[4].flags = F_NEWUTS;
 	refused(_metadata, &self->d, EOPNOTSUPP);
+}
+
+/* Shared memory of the processes of a tree: still shared after restart */
+TEST_F_TIMEOUT(tree, shared_memory, TEST_TIMEOUT)
+{
+	struct tree t;
+
+	tree_reset(MODE_NEW);
+	g_shm = true;
+	three_levels();
+	tree_start(_metadata, &self->d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
+}
+
+/* Shared memory also mapped outside the tree: EBUSY */
+TEST_F_TIMEOUT(tree, refuse_shared_outside, TEST_TIMEOUT)
+{
+	tree_reset(MODE_ORIG);
+	g_outside = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, g_outside);
+	three_levels();
+	refused(_metadata, &self->d, EBUSY);
+	munmap(g_outside, 4096);
+	g_outside = NULL;
 }
 
 /* A tree of the caller itself, or of pid 0: EINVAL */
