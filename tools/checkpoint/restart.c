@@ -182,7 +182,8 @@ static __u32 rec_after(int fd, off_t off, __u32 len, void *rec, size_t size)
  * After a refusal, what the image's header says, when it can be read
  * without moving the file position.
  */
-static void explain(const char *name, int fd, off_t pos, int err, long crid)
+static void explain(const char *name, int fd, off_t pos, int err, long crid,
+		    bool tree)
 {
 	struct cr_hdr_header hh;
 	struct utsname u;
@@ -208,7 +209,8 @@ static void explain(const char *name, int fd, off_t pos, int err, long crid)
 	    strcmp((char *)hh.release, u.release))
 		fprintf(stderr, PROG ": %s was taken on Linux %s, this is %s\n",
 			name, (char *)hh.release, u.release);
-	if (err == EINVAL && rec_after(fd, pos, hh.h.len, NULL, 0) == CR_HDR_TREE)
+	if (err == EINVAL && !tree &&
+	    rec_after(fd, pos, hh.h.len, NULL, 0) == CR_HDR_TREE)
 		fprintf(stderr, PROG ": %s is an image of a process tree: add --tree\n",
 			name);
 }
@@ -371,7 +373,7 @@ static pid_t call_restart(int fd, off_t pos, const char *name, long crid,
 	if (!ret)
 		err = EPROTO;	/* a tree has a root */
 	cr_report(PROG, name, err, hints, &log);
-	explain(name, fd, pos, err, crid);
+	explain(name, fd, pos, err, crid, true);
 	return -1;
 }
 
@@ -587,6 +589,6 @@ int main(int argc, char **argv)
 		return CR_EXIT_OK;
 	}
 	cr_report(PROG, name, err, hints, &log);
-	explain(name, fd, pos, err, crid);
+	explain(name, fd, pos, err, crid, false);
 	return CR_EXIT_FAIL;
 }
