@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * checkpoint: save a process to an image with the checkpoint(2) system
- * call, stopping it with SIGSTOP or freezing it in a cgroup v2 for the
- * time of the call if asked to, then resuming it, or killing it.
+ * checkpoint: save a process, or a process and all its descendants
+ * (--tree), to an image with the checkpoint(2) system call, stopping it
+ * with SIGSTOP or freezing it in a cgroup v2 for the time of the call if
+ * asked to, then resuming it, or killing it.
  */
 
 #define _GNU_SOURCE
@@ -19,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/types.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +68,20 @@ static const struct cr_hint hints[] = {
 	{ 0, NULL }
 };
 
+/* With --tree, the hints for these instead */
+static const struct cr_hint tree_hints[] = {
+	{ EBUSY,
+	  "--tree: every process of the tree must be stopped or frozen (--cgroup DIR), single-threaded, neither traced nor a zombie, and share no memory, descriptor table, fs or signal handlers with another; a process group or session led from outside the tree must be the root's",
+	},
+	{ EINVAL,
+	  "--tree cannot save the caller itself, nor process 0",
+	},
+	{ EOPNOTSUPP,
+	  "--tree: a process of the tree is in a pid namespace below the root's",
+	},
+	{ 0, NULL }
+};
+
 enum stop_mode { STOP_NONE, STOP_SIGNAL, STOP_FREEZE };
 
 /* The target and what was done to it, to undo */
@@ -77,6 +93,9 @@ struct target {
 	bool froze;		/* we froze @cgroup */
 	char cgroup[PATH_MAX];	/* the cgroup we made, under CGROUP_ROOT */
 	char orig[PATH_MAX];	/* its cgroup before, as in /proc/PID/cgroup */
+	bool tree;		/* --tree: the process and its descendants */
+	bool dir_froze;		/* we froze @dir */
+	char dir[PATH_MAX];	/* --cgroup: the cgroup to freeze, or "" */
 };
 
 static volatile sig_atomic_t caught;
@@ -87,7 +106,8 @@ static void on_signal(int sig)
 }
 
 static const char usage_text[] =
-"Usage: checkpoint [-o FILE] [--stop | --freeze] [--leave-running | --kill] PID\n"
+"Usage: checkpoint [-o FILE] [--tree] [--stop | --freeze | --cgroup DIR]\n"
+"                  [--leave-running | --kill] PID\n"
 "\n"
 "Save process PID to a checkpoint image with the checkpoint(2) system call;\n"
 "restart(1) makes a process of the image again.\n"
@@ -98,9 +118,16 @@ static const char usage_text[] =
 "      --stop          stop PID with SIGSTOP for the checkpoint\n"
 "      --freeze        freeze PID for the checkpoint in a new cgroup v2,\n"
 "                      " CGROUP_ROOT "/checkpoint-PID, then move it back\n"
+"      --tree          save PID and all its descendants (CR_CHECKPOINT_TREE),\n"
+"                      each stopped or frozen; restart --tree restores them\n"
+"      --cgroup DIR    freeze the cgroup v2 DIR (a path, or one relative to\n"
+"                      " CGROUP_ROOT ") that holds the processes for the\n"
+"                      checkpoint, then thaw it, also if the checkpoint fails\n"
+"                      (a cgroup frozen before stays so)\n"
 "      --leave-running after the checkpoint, resume PID as it was before\n"
 "                      (the default): a task stopped or frozen before stays so\n"
-"      --kill          after a successful checkpoint, kill PID (SIGKILL)\n"
+"      --kill          after a successful checkpoint, kill PID (SIGKILL),\n"
+"                      with --tree PID and its descendants\n"
 "  -h, --help          show this help\n"
 "\n"
 "Without --stop or --freeze, PID must be stopped already: by SIGSTOP, by\n"
@@ -113,6 +140,10 @@ static const char usage_text[] =
 "this tool prints the kernel's reason (\"kernel:\").  If the checkpoint\n"
 "fails, PID is resumed as it was and never killed, and a partial image\n"
 "FILE is removed.\n"
+"\n"
+"With --tree, every process of the tree must be stopped already (by SIGSTOP\n"
+"or the freezer) or be in the cgroup --cgroup freezes; --stop and --freeze\n"
+"act on PID alone and are refused.\n"
 "\n"
 "Exit status: 0 saved, 1 the checkpoint failed, 2 usage error, 3 PID could\n"
 "not be stopped or frozen.\n";
@@ -405,10 +436,148 @@ static int unfreeze(struct target *t)
 	return ret;
 }
 
+/* --cgroup DIR: freeze DIR, unless it is frozen already */
+static int freeze_dir(struct target *t)
+{
+	char path[PATH_MAX + 32];
+	struct statfs fs;
+
+	if (statfs(t->dir, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC) {
+		warn("--cgroup %s: not a directory of a cgroup v2 file system",
+		     t->dir);
+		return -1;
+	}
+	if (cgroup_event(t->dir, "frozen") == 1) {
+		t->was_stopped = true;
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.freeze", t->dir);
+	if (write_file(path, "1")) {
+		warn("cannot freeze %s: %s", t->dir, strerror(errno));
+		return -1;
+	}
+	t->dir_froze = true;
+	if (!wait_cgroup(t->dir, "frozen", 1)) {
+		warn("%s did not freeze within %d s%s", t->dir, WAIT_MS / 1000,
+		     caught ? " (interrupted)" : "");
+		return -1;
+	}
+	return 0;
+}
+
+/* Undo freeze_dir() */
+static int thaw_dir(struct target *t)
+{
+	char path[PATH_MAX + 32];
+
+	if (!t->dir_froze)
+		return 0;
+	t->dir_froze = false;
+	snprintf(path, sizeof(path), "%s/cgroup.freeze", t->dir);
+	if (write_file(path, "0")) {
+		warn("cannot thaw %s: %s", t->dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The parent of @pid, from /proc/PID/stat, or -1 */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	int ppid;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+		return -1;
+	return ppid;
+}
+
+/*
+ * The descendants of @root (not @root), at most @max of them, into @pids:
+ * those whose chain of parents leads to @root.  Return: their number.
+ */
+static int descendants(pid_t root, pid_t *pids, int max)
+{
+	int n = 0, i, j, nr = 0, cap = 0;
+	pid_t *all = NULL, *par = NULL;
+	bool grew = true;
+	struct dirent *e;
+	DIR *d;
+
+	d = opendir("/proc");
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		long v;
+
+		if (cr_parse_int(e->d_name, 1, INT_MAX, &v))
+			continue;
+		if (nr == cap) {
+			cap = cap ? 2 * cap : 256;
+			all = realloc(all, cap * sizeof(*all));
+			par = realloc(par, cap * sizeof(*par));
+			if (!all || !par)
+				break;
+		}
+		all[nr] = v;
+		par[nr++] = parent_of(v);
+	}
+	closedir(d);
+	/* Add children of what is in the list until it no longer grows */
+	while (all && par && grew) {
+		grew = false;
+		for (i = 0; i < nr; i++) {
+			if (!all[i])
+				continue;
+			for (j = -1; j < n; j++)
+				if (par[i] == (j < 0 ? root : pids[j]))
+					break;
+			if (j < n && n < max) {
+				pids[n++] = all[i];
+				all[i] = 0;
+				grew = true;
+			}
+		}
+	}
+	free(all);
+	free(par);
+	return n;
+}
+
+/* Kill @t->pid and its descendants: they are stopped, none can fork */
+static int kill_tree(struct target *t)
+{
+	static pid_t pids[CR_TREE_MAX_TASKS];
+	int i, n, ret = 0;
+
+	n = descendants(t->pid, pids, CR_TREE_MAX_TASKS);
+	if (kill(t->pid, SIGKILL)) {
+		warn("cannot kill process %d: %s", t->pid, strerror(errno));
+		ret = -1;
+	}
+	for (i = 0; i < n; i++)
+		if (kill(pids[i], SIGKILL) && errno != ESRCH) {
+			warn("cannot kill process %d: %s", pids[i],
+			     strerror(errno));
+			ret = -1;
+		}
+	ret |= thaw_dir(t);
+	if (!wait_task(t->pid, state_gone))
+		warn("process %d was sent SIGKILL but has not exited yet",
+		     t->pid);
+	return ret;
+}
+
 /* Put the task back as it was; 0 or -1 */
 static int resume_task(struct target *t)
 {
 	int ret = 0;
+
+	ret |= thaw_dir(t);
 
 	if (t->sent_stop) {
 		if (kill(t->pid, SIGCONT) && errno != ESRCH) {
@@ -425,10 +594,13 @@ static int resume_task(struct target *t)
 
 static int kill_target(struct target *t)
 {
+	if (t->tree)
+		return kill_tree(t);
 	if (kill(t->pid, SIGKILL)) {
 		warn("cannot kill process %d: %s", t->pid, strerror(errno));
 		return -1;
 	}
+	thaw_dir(t);
 	if (!wait_task(t->pid, state_gone))
 		warn("process %d was sent SIGKILL but has not exited yet",
 		     t->pid);
@@ -458,6 +630,23 @@ static off_t image_start(int fd)
 	if (fl >= 0 && (fl & O_APPEND))
 		return st.st_size;
 	return lseek(fd, 0, SEEK_CUR);
+}
+
+/* The number of processes in the tree image at @start of @fd, or -1 */
+static int tree_size(int fd, off_t start)
+{
+	struct cr_hdr_header hh;
+	struct cr_hdr_tree th;
+	off_t off = start;
+
+	if (pread(fd, &hh, sizeof(hh), off) != sizeof(hh) ||
+	    hh.h.type != CR_HDR_HEADER)
+		return -1;
+	off += (hh.h.len + CR_HDR_ALIGN - 1) & ~(CR_HDR_ALIGN - 1);
+	if (pread(fd, &th, sizeof(th), off) != sizeof(th) ||
+	    th.h.type != CR_HDR_TREE)
+		return -1;
+	return th.nr_tasks;
 }
 
 static void catch_signals(void)
@@ -492,14 +681,16 @@ int main(int argc, char **argv)
 		{ "freeze", no_argument, NULL, 'F' },
 		{ "leave-running", no_argument, NULL, 'L' },
 		{ "kill", no_argument, NULL, 'K' },
+		{ "tree", no_argument, NULL, 'T' },
+		{ "cgroup", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	enum stop_mode mode = STOP_NONE;
-	const char *out = NULL, *name;
-	struct target t = { 0 };
+	const char *out = NULL, *name, *dir = NULL;
+	static struct target t;
 	struct cr_log log;
-	int c, fd, err, status;
+	int c, fd, err, status, nr;
 	/* A partial image in a regular file is removed */
 	bool kill_after = false, leave = false, created = false;
 	off_t start, end;
@@ -524,6 +715,12 @@ int main(int argc, char **argv)
 		case 'K':
 			kill_after = true;
 			break;
+		case 'T':
+			t.tree = true;
+			break;
+		case 'C':
+			dir = optarg;
+			break;
 		case 'h':
 			print_help(stdout);
 			return CR_EXIT_OK;
@@ -534,6 +731,19 @@ int main(int argc, char **argv)
 	}
 	if (leave && kill_after)
 		usage_error("--leave-running and --kill exclude each other");
+	if (dir && mode != STOP_NONE)
+		usage_error("--cgroup excludes --stop and --freeze");
+	if (t.tree && mode != STOP_NONE)
+		usage_error("--tree: stop the processes first or give --cgroup DIR: %s",
+			    "--stop and --freeze act on PID alone");
+	if (dir) {
+		if (!*dir)
+			usage_error("--cgroup takes a directory");
+		if (snprintf(t.dir, sizeof(t.dir), "%s%s%s",
+			     *dir == '/' ? "" : CGROUP_ROOT,
+			     *dir == '/' ? "" : "/", dir) >= (int)sizeof(t.dir))
+			usage_error("--cgroup %s: path too long", dir);
+	}
 	if (optind == argc)
 		usage_error("no PID given");
 	if (optind + 1 < argc)
@@ -548,7 +758,14 @@ int main(int argc, char **argv)
 
 	/* The output, before anything is done to the process */
 	if (out) {
-		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		struct stat st;
+		int acc = O_WRONLY;
+
+		/* --tree reads back the number of processes from a file */
+		if (t.tree && (stat(out, &st) ? errno == ENOENT :
+			       S_ISREG(st.st_mode)))
+			acc = O_RDWR;
+		fd = open(out, acc | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd < 0) {
 			warn("cannot open %s: %s", out, strerror(errno));
 			return CR_EXIT_FAIL;
@@ -577,6 +794,12 @@ int main(int argc, char **argv)
 	t.was_stopped = state_stopped(state);
 
 	catch_signals();
+	if (t.dir[0] && freeze_dir(&t)) {
+		resume_task(&t);
+		if (created)
+			unlink(out);
+		exit_caught(CR_EXIT_STOP);
+	}
 	if (!t.was_stopped && mode != STOP_NONE) {
 		if (mode == STOP_SIGNAL ? stop_signal(&t) : freeze_task(&t)) {
 			resume_task(&t);
@@ -587,31 +810,40 @@ int main(int argc, char **argv)
 	}
 
 	start = image_start(fd);
-	crid = sys_checkpoint(t.pid, fd, cr_log_open(&log));
+	crid = sys_checkpoint(t.pid, fd, (t.tree ? CR_CHECKPOINT_TREE : 0) |
+			      cr_log_open(&log));
 	err = errno;
 
 	if (crid < 0) {
+		bool tree_hint = t.tree && cr_hint(tree_hints, err);
 		char what[64];
 
-		snprintf(what, sizeof(what), "process %d", t.pid);
-		cr_report(PROG, what, err, hints, &log);
-		if (err == EBUSY && mode == STOP_NONE &&
+		snprintf(what, sizeof(what), "%s %d",
+			 t.tree ? "process tree of" : "process", t.pid);
+		cr_report(PROG, what, err, tree_hint ? tree_hints : hints,
+			  &log);
+		if (err == EBUSY && mode == STOP_NONE && !t.dir[0] &&
 		    !state_stopped(task_state(t.pid)))
-			warn("process %d is not stopped: add --stop or --freeze",
-			     t.pid);
+			warn("process %d is not stopped: add %s", t.pid,
+			     t.tree ? "--cgroup DIR" : "--stop or --freeze");
 		resume_task(&t);
 		goto fail_output;
 	}
 
 	cr_log_show(PROG, &log);	/* nothing, but it closes the pipe */
 	end = start >= 0 ? lseek(fd, 0, SEEK_CUR) : -1;
+	nr = t.tree && start >= 0 ? tree_size(fd, start) : -1;
 	if (out && close(fd)) {
 		warn("%s: %s", out, strerror(errno));
 		resume_task(&t);
 		unlink(out);
 		exit_caught(CR_EXIT_FAIL);
 	}
-	if (start >= 0 && end >= start)
+	if (nr > 0 && end >= start)
+		fprintf(stderr,
+			PROG ": %d and descendants (%d) saved to %s (crid %ld, %lld bytes)\n",
+			t.pid, nr, name, crid, (long long)(end - start));
+	else if (start >= 0 && end >= start)
 		fprintf(stderr, PROG ": %d saved to %s (crid %ld, %lld bytes)\n",
 			t.pid, name, crid, (long long)(end - start));
 	else

@@ -16,6 +16,10 @@
  * does not save yet: it waits on clock_gettime() (the vDSO) and
  * sched_yield(), or with -s in select(), which a stop interrupts with a
  * plain restart.
+ *
+ * With -c N it forks N children once its memory is filled, which count
+ * too, each its own count ("child K: count N, ..."): a tree for
+ * checkpoint --tree and restart --tree.
  */
 
 #define _GNU_SOURCE
@@ -39,7 +43,7 @@
 #define NSEC_PER_SEC	1000000000LL
 
 static const char usage_text[] =
-"Usage: counter [-m MIB] [-s]\n"
+"Usage: counter [-m MIB] [-s] [-c N]\n"
 "\n"
 "Fill MIB MiB of memory with a pattern (default 4), then every 0.5 s print\n"
 "\"count N, memory checksum 0x...\" to standard output.  The checksum of the\n"
@@ -48,6 +52,8 @@ static const char usage_text[] =
 "  -m MIB  memory to fill and check, 1 to 4096 MiB\n"
 "  -s      wait in select(2) rather than spinning on clock_gettime(2) and\n"
 "          sched_yield(2): a stop interrupts select() and it is restarted\n"
+"  -c N    fork N children (0 to 16), which count too, each printing\n"
+"          \"child K: count N, memory checksum 0x...\" (K from 1 to N)\n"
 "  -h      show this help\n";
 
 static void print_help(FILE *f)
@@ -118,12 +124,12 @@ int main(int argc, char **argv)
 	uint64_t *mem, sum, first;
 	unsigned long long count;
 	int64_t deadline;
-	long mib = 4;
+	long mib = 4, children = 0, who = 0;
 	size_t words, i;
-	char *end;
+	char *end, tag[32] = "";
 	int c;
 
-	while ((c = getopt(argc, argv, "m:sh")) != -1) {
+	while ((c = getopt(argc, argv, "m:sc:h")) != -1) {
 		switch (c) {
 		case 'm':
 			errno = 0;
@@ -136,6 +142,16 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			use_select = true;
+			break;
+		case 'c':
+			errno = 0;
+			children = strtol(optarg, &end, 10);
+			if (errno || *end || !*optarg || children < 0 ||
+			    children > 16) {
+				fprintf(stderr, "counter: -c takes 0 to 16, not '%s'\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			print_help(stdout);
@@ -166,11 +182,23 @@ int main(int argc, char **argv)
 	printf("counter: pid %d, %ld MiB at %p, checksum 0x%016llx\n",
 	       (int)getpid(), mib, (void *)mem, (unsigned long long)first);
 	fflush(stdout);
+	for (who = 1; who <= children; who++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			perror("counter: fork");
+			return 1;
+		}
+		if (!pid) {
+			snprintf(tag, sizeof(tag), "child %ld: ", who);
+			break;
+		}
+	}
 
 	deadline = now_ns();
 	for (count = 0;; count++) {
 		sum = checksum(mem, words);
-		printf("count %llu, memory checksum 0x%016llx\n", count,
+		printf("%scount %llu, memory checksum 0x%016llx\n", tag, count,
 		       (unsigned long long)sum);
 		if (fflush(stdout)) {
 			perror("counter: stdout");

@@ -1,0 +1,2105 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Checkpoint and restart of process trees: checkpoint(pid, fd,
+ * CR_CHECKPOINT_TREE) and restart(0, fd, CR_RESTART_TREE [|
+ * CR_RESTART_NEW_PIDS]).
+ *
+ * A test describes a tree in T[] (parent, process group, what the task
+ * does) and forks it.  Every task fills memory with its own pattern, names
+ * itself "t<index>", forks its children, notes its pid, parent, group and
+ * session, writes its pid to the file r<index> of the test directory
+ * ("ready"), closes its descriptors above 2 and stops itself with SIGSTOP
+ * (or blocks in wait(), or polls a marker file when the cgroup freezer
+ * stops it).  When it goes on - restarted, or continued after a refused
+ * checkpoint - it checks from the inside its memory, its pid, its parent,
+ * its group and session as the test expects (g_mode), reaps its children
+ * expecting EXIT_RESTARTED from each, and exits with EXIT_RESTARTED or the
+ * EXIT_CHECK code of its first failed check: the root's exit status sums
+ * up the whole tree.
+ */
+
+#include "cr_harness.h"
+
+#include <sys/ptrace.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC	0x63677270
+#endif
+#define CGROUP_ROOT		"/sys/fs/cgroup"
+
+#define MAXT		128	/* tasks of a test's tree */
+#define MEM_PAGES	8	/* pages of pattern per task */
+
+/* What a task expects to find when it goes on (g_mode) */
+enum mode {
+	MODE_ORIG,	/* the original tree, continued: all unchanged */
+	MODE_SAME,	/* restarted with its pids, in a new pid namespace */
+	MODE_NEW,	/* restarted with CR_RESTART_NEW_PIDS, same namespace */
+};
+
+/* Process group of a task (tnode.pg): these, or the index of a leader */
+#define PG_INHERIT	-1	/* its parent's */
+#define PG_OWN		-2	/* setpgid(0, 0) */
+#define PG_SETSID	-3	/* setsid() */
+#define PG_FOREIGN	-4	/* the group g_foreign, led outside the tree */
+
+/* What a task does (tnode.flags) */
+#define F_WAITER	0x01	/* blocks in waitpid() for its children */
+#define F_NOSTOP	0x02	/* sleeps instead of stopping, until SIGCONT */
+#define F_THREAD	0x04	/* has a second thread */
+#define F_ZOMBIE	0x08	/* exits at once, its parent reaps it later */
+#define F_CLONE_FILES	0x10	/* made with CLONE_FILES */
+#define F_MARKER	0x20	/* polls for the file "go" instead of stopping */
+#define F_STORM		0x40	/* forks children until "go" (a fork storm) */
+#define F_NEWPID	0x80	/* its children are in a new pid namespace */
+#define F_EXTSTOP	0x100	/* polls for "go", stopped by the test */
+#define F_REAPED	0x200	/* exits at once, reaped before the stop */
+#define F_EXITSIG	0x400	/* made with exit signal SIGUSR2 */
+#define F_THREAD_FS	0x800	/* has a second thread with its own fs_struct */
+#define F_PIPE		0x1000	/* reads from a pipe its parent wrote to */
+#define F_NEWUTS	0x2000	/* in a UTS namespace of its own */
+
+/* Bytes in flight in the pipe of F_PIPE */
+#define PIPE_BYTES	3000
+
+struct tnode {
+	int parent;		/* index of the parent, -1 for the root */
+	int pg;			/* PG_*, or index of the group leader */
+	unsigned int flags;
+};
+
+/* The tree and the test's settings, set before the root is forked */
+static struct tnode T[MAXT];
+static int nt;
+static enum mode g_mode;
+static pid_t g_root_ppid;	/* MODE_SAME: the root's parent, 0 or 1 */
+static char g_dir[64];		/* the test directory */
+static char g_cgroup[PATH_MAX];	/* the cgroup the root moves to, or "" */
+static uid_t g_uid;		/* the root becomes this user if not 0 */
+static pid_t g_foreign;		/* a process group led outside the tree */
+static char g_uts[16];		/* the root's own host name, or "" */
+static bool g_shm;		/* the root maps shared memory for all */
+static uint32_t *g_outside;	/* shared memory of the test, kept */
+
+/* The shared memory of g_shm: a pattern, then a word per task */
+#define SHM_LEN		(2 * 4096)
+#define SHM_PAT		4096
+static uint32_t *shm;
+
+/* In each task: the pids of the tasks it knows, from the forks */
+static pid_t g_pids[MAXT];
+/* In each task: its group, its session are led by a task of the tree */
+static bool g_pg_in_tree, g_sid_in_tree;
+
+/* The state of one task, noted before it stops */
+static struct {
+	int idx;
+	pid_t pid, ppid, pgid, sid;
+} me;
+
+static unsigned char mem[MEM_PAGES * 4096];
+static int pipe_rd = -1;		/* F_PIPE: the read end */
+static int new_rd = -1;			/* that of the child being forked */
+static int pipe_wr[MAXT];		/* the write ends to F_PIPE children */
+static int continued, usr2;	/* set by signal handlers */
+
+static void task_main(int i);
+
+static void add(int parent, int pg, unsigned int flags)
+{
+	T[nt].parent = parent;
+	T[nt].pg = pg;
+	T[nt].flags = flags;
+	nt++;
+}
+
+static void tname(int i, char *buf, size_t len)
+{
+	snprintf(buf, len, "t%d", i);
+}
+
+/* The command name of @pid in /proc, or "" */
+static void comm_of(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if (read_file(path, buf, len) < 0)
+		buf[0] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+static bool comm_is(pid_t pid, const char *name)
+{
+	char c[64];
+
+	comm_of(pid, c, sizeof(c));
+	return !strcmp(c, name);
+}
+
+/* The parent of @pid in /proc, or -1 */
+static pid_t ppid_of(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	int ppid;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+		return -1;
+	return ppid;
+}
+
+/* A zombie child of ours that is not another of our children, exited */
+static bool other_zombie(pid_t p, int c)
+{
+	char name[16];
+	int k;
+
+	if (proc_state(p) != 'Z')
+		return false;
+	for (k = 0; k < nt; k++) {
+		if (k == c || T[k].parent != me.idx || (T[k].flags & F_ZOMBIE))
+			continue;
+		tname(k, name, sizeof(name));
+		if (comm_is(p, name))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * MODE_NEW: the new pid of our child @c, found by its name (a zombie by
+ * its state: its name is not saved); or -1.
+ */
+static pid_t find_child(int c)
+{
+	bool zombie = T[c].flags & F_ZOMBIE;
+	char name[16];
+	struct dirent *e;
+	pid_t pid = -1;
+	DIR *d;
+
+	tname(c, name, sizeof(name));
+	d = opendir("/proc");
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		pid_t p = atoi(e->d_name);
+
+		if (p > 0 && ppid_of(p) == getpid() &&
+		    (zombie ? other_zombie(p, c) : comm_is(p, name))) {
+			pid = p;
+			break;
+		}
+	}
+	closedir(d);
+	return pid;
+}
+
+static void on_cont(int sig)
+{
+	__atomic_store_n(&continued, 1, __ATOMIC_RELAXED);
+}
+
+static void on_usr2(int sig)
+{
+	__atomic_add_fetch(&usr2, 1, __ATOMIC_RELAXED);
+}
+
+static int fs_unshared;
+
+/* A thread with a working directory of its own */
+static void *fs_thread(void *arg)
+{
+	if (unshare(CLONE_FS))
+		cr_log("unshare(CLONE_FS): %s", strerror(errno));
+	__atomic_store_n(&fs_unshared, 1, __ATOMIC_RELEASE);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* F_PIPE: what the parent left in the pipe, then its end */
+static void check_pipe(void)
+{
+	unsigned char buf[PIPE_BYTES + 1];
+	size_t n = 0;
+	ssize_t r;
+
+	if (!CHECKF(pipe_rd >= 0, "no pipe"))
+		return;
+	while (n < sizeof(buf)) {
+		r = read(pipe_rd, buf + n, sizeof(buf) - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (!CHECKF(r >= 0, "read from the pipe: %s", strerror(errno)))
+			return;
+		if (!r)
+			break;
+		n += r;
+	}
+	CHECKF(n == PIPE_BYTES, "%zu bytes in the pipe, not %d", n,
+	       PIPE_BYTES);
+	CHECK_PAT(buf, PIPE_BYTES, 2000 + me.idx, 0);
+	close(pipe_rd);
+}
+
+/* Make task @i its process group as T[i].pg says, in it */
+static void join_group(int i)
+{
+	int pg = T[i].pg;
+
+	if (pg == PG_SETSID && setsid() < 0)
+		CHECKF(false, "setsid: %s", strerror(errno));
+	else if (pg == PG_OWN && setpgid(0, 0))
+		CHECKF(false, "setpgid(0, 0): %s", strerror(errno));
+	else if (pg >= 0 && setpgid(0, g_pids[pg]))
+		CHECKF(false, "setpgid(0, %d): %s", g_pids[pg], strerror(errno));
+	else if (pg == PG_FOREIGN && setpgid(0, g_foreign))
+		CHECKF(false, "setpgid(0, %d): %s", g_foreign, strerror(errno));
+}
+
+static int clone_fn(void *arg)
+{
+	task_main((long)arg);
+	return 0;
+}
+
+/* Fork child @c of the caller, and put it in its group from here too */
+static pid_t fork_task(int c)
+{
+	unsigned char buf[PIPE_BYTES];
+	int p[2] = { -1, -1 };
+	pid_t pid;
+
+	if ((T[c].flags & F_PIPE) && pipe(p))
+		return -1;
+	if (p[0] >= 0) {
+		new_rd = p[0];
+		pipe_wr[c] = p[1];
+	}
+	if (T[c].flags & (F_CLONE_FILES | F_EXITSIG)) {
+		int fl = T[c].flags & F_EXITSIG ? SIGUSR2 : CLONE_FILES | SIGCHLD;
+		size_t sz = 256 * 1024;
+		char *stack = malloc(sz);
+
+		if (!stack)
+			return -1;
+		pid = clone(clone_fn, stack + sz, fl, (void *)(long)c);
+	} else {
+		pid = fork();
+		if (pid == 0)
+			task_main(c);
+	}
+	if (pid < 0)
+		return pid;
+	g_pids[c] = pid;
+	if (p[0] >= 0) {
+		/* Left in the pipe for the child to read after the restart */
+		close(p[0]);
+		new_rd = -1;
+		pat_fill(buf, sizeof(buf), 2000 + c, 0);
+		if (write(p[1], buf, sizeof(buf)) != sizeof(buf))
+			return -1;
+	}
+	/* As a shell does, so that the next child finds the group made */
+	if (T[c].pg == PG_OWN)
+		setpgid(pid, pid);
+	else if (T[c].pg >= 0)
+		setpgid(pid, g_pids[T[c].pg]);
+	return pid;
+}
+
+static bool have_go(void)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "%s/go", g_dir);
+	return !access(path, F_OK);
+}
+
+/* Tell the test we are ready: our pid, as /proc shows it, in r<idx> */
+static void say_ready(int i)
+{
+	char path[96], tmp[100], pid[32];
+	ssize_t n;
+
+	n = readlink("/proc/self", pid, sizeof(pid) - 1);
+	if (n <= 0) {
+		cr_log("readlink /proc/self: %s", strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+	pid[n] = 0;
+	snprintf(path, sizeof(path), "%s/r%d", g_dir, i);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (write_file(tmp, pid, n)) {
+		cr_log("%s: %s", tmp, strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+	/* Whole, or not there */
+	if (rename(tmp, path)) {
+		cr_log("rename %s: %s", path, strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+}
+
+/* The checks of a task that goes on, from the inside */
+static void verify(void)
+{
+	int i = me.idx, pg = T[i].pg;
+	pid_t ppid = getppid();
+	char pname[16];
+
+	CHECK_PAT(mem, sizeof(mem), 1000 + i, 0);
+	if (g_uts[0]) {
+		struct utsname u;
+
+		CHECK(uname(&u) == 0);
+		CHECKF(!strcmp(u.nodename, g_uts), "host name %s, not %s",
+		       u.nodename, g_uts);
+	}
+	if (g_mode == MODE_NEW) {
+		/* New pids: the relations, by the names of the tasks */
+		CHECKF(getpid() != me.pid, "pid %d, not a new one", getpid());
+		if (i)
+			tname(T[i].parent, pname, sizeof(pname));
+		else
+			snprintf(pname, sizeof(pname), "cr_restarter");
+		CHECKF(comm_is(ppid, pname), "parent %d is not %s", ppid,
+		       pname);
+		if (pg >= 0 && (T[pg].flags & F_REAPED)) {
+			int ms;
+
+			/* See ghost_left(): the kernel may not be done with it */
+			for (ms = 0; ms < 2000 && proc_state(getpgid(0)) != '?';
+			     ms += 10)
+				usleep(10000);
+			/* Led by a pid no process has any more */
+			CHECKF(getpgid(0) != getpid() &&
+			       proc_state(getpgid(0)) == '?',
+			       "process group %d: a process has its pid",
+			       getpgid(0));
+		} else if (pg >= 0) {
+			tname(pg, pname, sizeof(pname));
+			CHECKF(comm_is(getpgid(0), pname) && getpgid(0) != getpid(),
+			       "process group %d is not that of %s", getpgid(0),
+			       pname);
+		}
+	} else {
+		CHECKF(getpid() == me.pid, "pid %d, not %d", getpid(), me.pid);
+		if (g_mode == MODE_SAME && !i)
+			CHECKF(ppid == g_root_ppid, "root's parent %d, not %d",
+			       ppid, g_root_ppid);
+		else
+			CHECKF(ppid == me.ppid, "parent %d, not %d", ppid,
+			       me.ppid);
+		/*
+		 * Restarted in a new pid namespace, a group or session led
+		 * from outside the tree is the restarter's: not visible.
+		 */
+		pid_t pgid = me.pgid, sid = me.sid;
+
+		if (g_mode == MODE_SAME && !g_pg_in_tree)
+			pgid = 0;
+		if (g_mode == MODE_SAME && !g_sid_in_tree)
+			sid = 0;
+		CHECKF(getpgid(0) == pgid, "process group %d, not %d",
+		       getpgid(0), pgid);
+		CHECKF(getsid(0) == sid, "session %d, not %d", getsid(0), sid);
+	}
+	/* Relations that hold whatever the pids */
+	if (pg == PG_SETSID) {
+		CHECKF(getsid(0) == getpid() && getpgid(0) == getpid(),
+		       "session %d, group %d: not its own", getsid(0),
+		       getpgid(0));
+		return;
+	}
+	if (pg == PG_OWN)
+		CHECKF(getpgid(0) == getpid(), "process group %d, not its own",
+		       getpgid(0));
+	if (pg == PG_INHERIT)
+		CHECKF(getpgid(0) == (ppid ? getpgid(ppid) : 0),
+		       "process group %d, not its parent's %d", getpgid(0),
+		       ppid ? getpgid(ppid) : 0);
+	CHECKF(getsid(0) == (ppid ? getsid(ppid) : 0),
+	       "session %d, not its parent's %d", getsid(0),
+	       ppid ? getsid(ppid) : 0);
+}
+
+/* Reap child @c of the caller, which must exit with EXIT_RESTARTED */
+static void reap(int c)
+{
+	pid_t pid = g_pids[c], r;
+	int status;
+
+	if (T[c].flags & F_REAPED)
+		return;
+	if (g_mode == MODE_NEW) {
+		pid = find_child(c);
+		CHECKF(pid > 0, "no child named t%d", c);
+	}
+	if (pid <= 0)
+		pid = -1;
+	do {
+		r = waitpid(pid, &status, __WALL);
+	} while (r < 0 && errno == EINTR);
+	if (!CHECKF(r > 0, "waitpid(%d) for t%d: %s", pid, c, strerror(errno)))
+		return;
+	CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == EXIT_RESTARTED,
+	       "child t%d (pid %d) ended with wait status %#x", c, r, status);
+	if (T[c].flags & F_EXITSIG) {
+		/* Its exit signal came before waitpid() returned */
+		int n = __atomic_exchange_n(&usr2, 0, __ATOMIC_RELAXED);
+
+		CHECKF(n == 1, "%d SIGUSR2 from the exit of t%d, not 1", n, c);
+	}
+}
+
+/* Fork storm: fork children until "go"; exit with how many were reaped */
+static void __noreturn fork_storm(void)
+{
+	int n = 0, reaped = 0, status;
+	pid_t pid;
+
+	while (!have_go()) {
+		if (n < 60) {
+			pid = fork();
+			if (pid == 0) {
+				prctl(PR_SET_NAME, "storm");
+				while (!have_go())
+					usleep(20000);
+				_exit(EXIT_RESTARTED);
+			}
+			if (pid > 0)
+				n++;
+		}
+		usleep(500 + (n % 7) * 300);
+	}
+	while ((pid = waitpid(-1, &status, 0)) > 0 || errno == EINTR) {
+		if (pid < 0)
+			continue;
+		CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == EXIT_RESTARTED,
+		       "child %d of the storm: wait status %#x", pid, status);
+		reaped++;
+	}
+	cr_exit(reaped);
+}
+
+/*
+ * What the root does for the tree: cr_prepare() (descriptors above 2 and
+ * the harness's shared mappings), but for the mapping g_outside.
+ */
+static void prepare_root(void)
+{
+	static char buf[1 << 16];
+	char *line, *next;
+
+	if (!g_outside) {
+		cr_prepare(-1);
+		return;
+	}
+	if (read_file("/proc/self/maps", buf, sizeof(buf)) < 0 ||
+	    close_fds_except(-1)) {
+		cr_log("preparing the root: %s", strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+	for (line = buf; *line; line = next) {
+		unsigned long start, end;
+		char perms[5];
+
+		next = strchrnul(line, '\n');
+		if (*next)
+			next++;
+		if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3 &&
+		    perms[3] == 's' && (void *)start != g_outside)
+			munmap((void *)start, end - start);
+	}
+}
+
+/* g_shm: the pattern, and in the parent what its children wrote */
+static void check_shm(int i)
+{
+	int c;
+
+	if (!shm)
+		return;
+	CHECK_PAT(shm, SHM_PAT, 3000, 0);
+	for (c = i + 1; c < nt; c++)
+		if (T[c].parent == i)
+			CHECKF(shm[SHM_PAT / 4 + c] == 0xc0de0000U + c,
+			       "shared memory: t%d wrote %#x, read %#x", c,
+			       0xc0de0000U + c, shm[SHM_PAT / 4 + c]);
+	/* For the parent, which reads it once it reaped us */
+	shm[SHM_PAT / 4 + i] = 0xc0de0000U + i;
+}
+
+static void __noreturn task_main(int i)
+{
+	char name[16], path[PATH_MAX + 32];
+	int c;
+
+	cr_phase = "task";
+	me.idx = i;
+	if (T[i].flags & F_PIPE) {
+		pipe_rd = new_rd;
+		new_rd = -1;
+	}
+	if (!(T[i].flags & F_CLONE_FILES)) {
+		/* The write ends of pipes are their writer's alone */
+		for (c = 0; c < MAXT; c++)
+			if (pipe_wr[c] > 0)
+				close(pipe_wr[c]);
+		memset(pipe_wr, 0, sizeof(pipe_wr));
+	}
+	tname(i, name, sizeof(name));
+	prctl(PR_SET_NAME, name);
+	if (!i && g_cgroup[0]) {
+		snprintf(path, sizeof(path), "%s/cgroup.procs", g_cgroup);
+		if (write_file(path, "0", 1)) {
+			cr_log("%s: %s", path, strerror(errno));
+			_exit(EXIT_SETUP);
+		}
+	}
+	if (!i && g_uid &&
+	    (setgroups(0, NULL) || setresgid(g_uid, g_uid, g_uid) ||
+	     setresuid(g_uid, g_uid, g_uid) ||
+	     prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))) {
+		cr_log("becoming user %d: %s", g_uid, strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+	/*
+	 * The harness's shared mappings and descriptors cannot be saved:
+	 * the root drops them for the whole tree (a CLONE_FILES child must
+	 * not close what its parent is using).
+	 */
+	if (!i)
+		prepare_root();
+	if (!i && g_shm) {
+		shm = mmap(NULL, SHM_LEN, PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (shm == MAP_FAILED) {
+			cr_log("mmap: %s", strerror(errno));
+			_exit(EXIT_SETUP);
+		}
+		pat_fill(shm, SHM_PAT, 3000, 0);
+	}
+	if (((!i && g_uts[0]) || (T[i].flags & F_NEWUTS)) &&
+	    (unshare(CLONE_NEWUTS) ||
+	     sethostname(i ? "elsewhere" : g_uts, strlen(i ? "elsewhere" : g_uts)))) {
+		cr_log("a UTS namespace: %s", strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+	join_group(i);
+	g_pg_in_tree |= T[i].pg != PG_INHERIT;
+	g_sid_in_tree |= T[i].pg == PG_SETSID;
+	pat_fill(mem, sizeof(mem), 1000 + i, 0);
+	if (T[i].flags & (F_ZOMBIE | F_REAPED)) {
+		say_ready(i);
+		_exit(EXIT_RESTARTED);
+	}
+	signal(SIGUSR2, on_usr2);
+	if ((T[i].flags & F_NEWPID) && unshare(CLONE_NEWPID)) {
+		cr_log("unshare(CLONE_NEWPID): %s", strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+	for (c = i + 1; c < nt; c++) {
+		if (T[c].parent != i)
+			continue;
+		if (fork_task(c) < 0) {
+			cr_log("fork of t%d: %s", c, strerror(errno));
+			_exit(EXIT_SETUP);
+		}
+	}
+	for (c = i + 1; c < nt; c++)
+		if (T[c].parent == i && (T[c].flags & F_REAPED) &&
+		    waitpid(g_pids[c], NULL, 0) != g_pids[c]) {
+			cr_log("waitpid for t%d: %s", c, strerror(errno));
+			_exit(EXIT_SETUP);
+		}
+	if ((T[i].flags & F_THREAD) && thr_start()) {
+		cr_log("pthread_create: %s", strerror(errno));
+		_exit(EXIT_SETUP);
+	}
+	if (T[i].flags & F_THREAD_FS) {
+		pthread_t th;
+
+		errno = pthread_create(&th, NULL, fs_thread, NULL);
+		if (errno) {
+			cr_log("pthread_create: %s", strerror(errno));
+			_exit(EXIT_SETUP);
+		}
+		while (!__atomic_load_n(&fs_unshared, __ATOMIC_ACQUIRE))
+			usleep(1000);
+	}
+	if (T[i].flags & F_NOSTOP)
+		signal(SIGCONT, on_cont);
+	me.pid = getpid();
+	me.ppid = getppid();
+	me.pgid = getpgid(0);
+	me.sid = getsid(0);
+	say_ready(i);
+
+	if (T[i].flags & F_STORM)
+		fork_storm();
+	if (T[i].flags & F_WAITER) {
+		/* Stopped by the test in there; the children go on first */
+		for (c = i + 1; c < nt; c++)
+			if (T[c].parent == i)
+				reap(c);
+	} else if (T[i].flags & F_NOSTOP) {
+		while (!__atomic_load_n(&continued, __ATOMIC_RELAXED))
+			usleep(10000);
+	} else if (T[i].flags & (F_MARKER | F_EXTSTOP)) {
+		while (!have_go())
+			usleep(2000);
+	} else {
+		raise(SIGSTOP);
+	}
+
+	cr_phase = "going on";
+	verify();
+	if (T[i].flags & F_THREAD) {
+		CHECKF(nr_threads() == 2, "%d threads, not 2", nr_threads());
+		CHECKF(thr_alive() == 0, "the second thread does not run");
+	}
+	/* The pipes to the children: they read to the end */
+	for (c = i + 1; c < nt; c++)
+		if (pipe_wr[c] > 0)
+			close(pipe_wr[c]);
+	if (T[i].flags & F_PIPE)
+		check_pipe();
+	if (!(T[i].flags & F_WAITER))
+		for (c = nt - 1; c > i; c--)
+			if (T[c].parent == i)
+				reap(c);
+	if ((T[i].flags & F_THREAD) && thr_stop_join())
+		CHECKF(false, "joining the thread: %s", strerror(errno));
+	check_shm(i);
+	cr_exit(EXIT_RESTARTED);
+}
+
+/*
+ * The test's side
+ */
+
+/* The tree as the test sees it */
+struct tree {
+	pid_t pids[MAXT];	/* pids of the tasks, in the test's namespace */
+	pid_t root;		/* the root, our child or the manager's */
+	pid_t manager;		/* our child, parent of the root, or 0 */
+	int imgfd;
+};
+
+static void tree_reset(enum mode mode)
+{
+	memset(T, 0, sizeof(T));
+	nt = 0;
+	g_mode = mode;
+	g_root_ppid = 0;
+	g_cgroup[0] = 0;
+	g_uid = 0;
+	g_foreign = 0;
+	g_uts[0] = 0;
+	g_shm = false;
+	g_outside = NULL;
+}
+
+/* Wait until @path exists; its pid */
+static pid_t wait_ready_file(struct __test_metadata *_metadata,
+			     const char *path)
+{
+	char buf[32];
+	int ms;
+
+	for (ms = 0; ms < CHILD_TIMEOUT_MS; ms += 10) {
+		if (read_file(path, buf, sizeof(buf)) > 0)
+			return atoi(buf);
+		usleep(10000);
+	}
+	ASSERT_TRUE(false) TH_LOG("%s never came: a task did not start", path);
+	return -1;
+}
+
+/* The state of every thread of @pid is @state */
+static bool threads_in(pid_t pid, char state)
+{
+	char path[64], buf[1024], *p;
+	struct dirent *e;
+	bool all = true;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return false;
+	while (all && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid,
+			 atoi(e->d_name));
+		p = read_file(path, buf, sizeof(buf)) < 0 ? NULL :
+		    strrchr(buf, ')');
+		all = p && p[1] == ' ' && p[2] == state;
+	}
+	closedir(d);
+	return all;
+}
+
+/* Wait until the state of @pid, and of all its threads, is @state */
+static void wait_state(struct __test_metadata *_metadata, pid_t pid,
+		       char state)
+{
+	int ms;
+
+	for (ms = 0; ms < CHILD_TIMEOUT_MS; ms += 10) {
+		if (proc_state(pid) == state &&
+		    (state == 'Z' || threads_in(pid, state)))
+			return;
+		usleep(10000);
+	}
+	log_child(pid);
+	ASSERT_EQ(state, proc_state(pid)) TH_LOG("pid %d", pid);
+}
+
+/* Once every task is ready: stop the waiters, wait for all to be stopped */
+static void wait_tree(struct __test_metadata *_metadata, struct tree *t)
+{
+	char path[96];
+	int i, ms;
+
+	for (i = 0; i < nt; i++) {
+		snprintf(path, sizeof(path), "%s/r%d", g_dir, i);
+		t->pids[i] = wait_ready_file(_metadata, path);
+		ASSERT_LT(0, t->pids[i]);
+	}
+	for (i = 0; i < nt; i++) {
+		unsigned int f = T[i].flags;
+
+		if (f & F_ZOMBIE) {
+			wait_state(_metadata, t->pids[i], 'Z');
+		} else if (f & F_EXTSTOP) {
+			ASSERT_EQ(0, kill(t->pids[i], SIGSTOP));
+			wait_state(_metadata, t->pids[i], 'T');
+		} else if (f & F_WAITER) {
+			for (ms = 0; ms < CHILD_TIMEOUT_MS; ms += 10) {
+				if (proc_syscall(t->pids[i]) == __NR_wait4)
+					break;
+				usleep(10000);
+			}
+			ASSERT_EQ(__NR_wait4, proc_syscall(t->pids[i]));
+			ASSERT_EQ(0, kill(t->pids[i], SIGSTOP));
+			wait_state(_metadata, t->pids[i], 'T');
+		} else if (!(f & (F_NOSTOP | F_MARKER | F_STORM | F_REAPED))) {
+			wait_state(_metadata, t->pids[i], 'T');
+		}
+	}
+}
+
+/*
+ * Fork the tree of T[] and wait until it is stopped.  With @root1, a
+ * manager forks the root as pid 1 of a new pid namespace.
+ */
+static void tree_start(struct __test_metadata *_metadata, struct cr_dir *d,
+		       struct tree *t, bool root1)
+{
+	int i, status = 0;
+	char path[96];
+	pid_t pid;
+
+	memset(t, 0, sizeof(*t));
+	t->imgfd = d->imgfd;
+	snprintf(g_dir, sizeof(g_dir), "%s", d->dir);
+	/* What an earlier tree of the test left */
+	for (i = 0; i < MAXT; i++) {
+		snprintf(path, sizeof(path), "%s/r%d", g_dir, i);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/go", g_dir);
+	unlink(path);
+	/* A pid 1 ignores the SIGSTOP it sends itself: the test stops it */
+	if (root1)
+		T[0].flags |= F_WAITER;
+	if (g_uid)
+		ASSERT_EQ(0, chmod(g_dir, 0777));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (!root1)
+			task_main(0);
+		cr_phase = "manager";
+		prctl(PR_SET_NAME, "cr_manager");
+		if (unshare(CLONE_NEWPID)) {
+			cr_log("unshare(CLONE_NEWPID): %s", strerror(errno));
+			_exit(EXIT_SETUP);
+		}
+		pid = fork();
+		if (pid == 0)
+			task_main(0);
+		if (pid < 0)
+			_exit(EXIT_SETUP);
+		/* Until the root dies: then the namespace is gone */
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128);
+	}
+	kid_add(pid);
+	if (root1)
+		t->manager = pid;
+	wait_tree(_metadata, t);
+	t->root = t->pids[0];
+	if (!root1)
+		ASSERT_EQ(pid, t->root);
+}
+
+/*
+ * Kill the tasks of the tree and reap them: the test is their subreaper,
+ * so that their pids are free again when this returns.
+ */
+static void tree_kill(struct __test_metadata *_metadata, struct tree *t)
+{
+	int i;
+
+	for (i = 0; i < nt; i++)
+		if (t->pids[i] > 0 && !(T[i].flags & F_REAPED))
+			kill(t->pids[i], SIGKILL);
+	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
+		;
+	kid_del(t->manager);
+	kid_del(t->root);
+	t->root = 0;
+	t->manager = 0;
+}
+
+/* Continue every task (after a refused checkpoint); expect the root's OK */
+static void tree_continue(struct __test_metadata *_metadata, struct tree *t)
+{
+	char path[96];
+	int i;
+
+	snprintf(path, sizeof(path), "%s/go", g_dir);
+	ASSERT_EQ(0, write_file(path, "", 0));
+	for (i = 0; i < nt; i++)
+		if (!(T[i].flags & (F_ZOMBIE | F_REAPED)))
+			ASSERT_EQ(0, kill(t->pids[i], SIGCONT));
+	expect_exit(_metadata, t->manager ? t->manager : t->root,
+		    EXIT_RESTARTED, "continued tree");
+	t->root = 0;
+	t->manager = 0;
+}
+
+/* Checkpoint the stopped tree */
+static void tree_checkpoint(struct __test_metadata *_metadata,
+			    struct tree *t)
+{
+	long crid;
+
+	ASSERT_EQ(0, ftruncate(t->imgfd, 0));
+	ASSERT_EQ(0, lseek(t->imgfd, 0, SEEK_SET));
+	crid = sys_checkpoint(t->root, t->imgfd, CR_CHECKPOINT_TREE);
+	ASSERT_LT(0, crid) TH_LOG("checkpoint(%d, TREE): %s", t->root,
+				  strerror(errno));
+}
+
+/* The image in memory, to read or edit it */
+static unsigned char *img_load(struct __test_metadata *_metadata,
+			       const char *path, size_t *len)
+{
+	unsigned char *buf;
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fstat(fd, &st));
+	buf = malloc(st.st_size + 1);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(st.st_size, pread(fd, buf, st.st_size, 0));
+	close(fd);
+	*len = st.st_size;
+	return buf;
+}
+
+static void img_save(struct __test_metadata *_metadata, const char *path,
+		     unsigned char *buf, size_t len)
+{
+	cr_reseal(buf, len);
+	ASSERT_EQ(0, write_file(path, buf, len));
+}
+
+/* The CR_HDR_PROC record @n of an image in memory */
+static struct cr_hdr_proc *img_proc(struct __test_metadata *_metadata,
+				    unsigned char *buf, size_t len, int n)
+{
+	long off = cr_find_rec(buf, len, CR_HDR_PROC, n);
+
+	ASSERT_LE(0, off) TH_LOG("no CR_HDR_PROC record %d", n);
+	return (struct cr_hdr_proc *)(buf + off);
+}
+
+static struct cr_hdr_tree *img_tree(struct __test_metadata *_metadata,
+				    unsigned char *buf, size_t len)
+{
+	long off = cr_find_rec(buf, len, CR_HDR_TREE, 0);
+
+	ASSERT_LE(0, off) TH_LOG("no CR_HDR_TREE record");
+	return (struct cr_hdr_tree *)(buf + off);
+}
+
+/* Check the tree records against the tree: pids, parents, count */
+static void check_records(struct __test_metadata *_metadata, const char *img,
+			  const pid_t *pids)
+{
+	unsigned char *buf;
+	size_t len;
+	int i, p;
+
+	buf = img_load(_metadata, img, &len);
+	ASSERT_EQ(nt, img_tree(_metadata, buf, len)->nr_tasks);
+	for (i = 0; i < nt; i++) {
+		struct cr_hdr_proc *pr = img_proc(_metadata, buf, len, i);
+
+		p = T[i].parent;
+		EXPECT_EQ(pids[i], pr->pid) TH_LOG("record %d", i);
+		EXPECT_EQ(p < 0 ? 0 : pids[p], pr->ppid) TH_LOG("record %d", i);
+		EXPECT_EQ(T[i].flags & F_EXITSIG ? SIGUSR2 : SIGCHLD,
+			  pr->exit_signal) TH_LOG("record %d", i);
+		EXPECT_EQ(pids[i], pr->tgid) TH_LOG("record %d", i);
+	}
+	free(buf);
+}
+
+/* Wait for our child @pid, with the exit code of a restarted root */
+static int wait_code(pid_t pid, bool others)
+{
+	int status;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(others ? -1 : pid, &status, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return EXIT_SETUP;
+		if (r != pid)
+			continue;
+		if (WIFEXITED(status))
+			return WEXITSTATUS(status);
+		cr_log("pid %d: wait status %#x", pid, status);
+		return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	}
+}
+
+/*
+ * Exit status of a restarter whose tree went well, but that had another
+ * child than the root when restart returned: the kernel had not yet
+ * reaped a ghost (the leader of a group that exited) it made.
+ */
+#define EXIT_GHOST	12
+
+/*
+ * The pid of @p (as /proc shows it) at @level of the pid namespaces below
+ * /proc's (0 is /proc's; -1: the last), or -1; the number of levels in
+ * *@nr if not NULL.
+ */
+static pid_t ns_pid(const char *p, int level, int *nr)
+{
+	char path[64], buf[2048], *l, *end;
+	pid_t pid = -1, v;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%s/status", p);
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	l = strstr(buf, "\nNSpid:");
+	if (!l)
+		return -1;
+	l += 7;
+	end = strchrnul(l, '\n');
+	while (l < end) {
+		v = strtol(l, &l, 10);
+		if (n == level || level < 0)
+			pid = v;
+		n++;
+		while (l < end && (*l == ' ' || *l == '\t'))
+			l++;
+	}
+	if (nr)
+		*nr = n;
+	return pid;
+}
+
+/* Once restart returned: has the caller a child other than @root? */
+static bool ghost_left(pid_t root)
+{
+	char self[32] = "";
+	struct dirent *e;
+	bool found = false;
+	int level;
+	DIR *d;
+
+	/* Our pid as /proc sees it: we may be in a pid namespace of ours */
+	if (readlink("/proc/self", self, sizeof(self) - 1) <= 0 ||
+	    ns_pid(self, 0, &level) < 0)
+		return false;
+	d = opendir("/proc");
+	if (!d)
+		return false;
+	while ((e = readdir(d))) {
+		pid_t p = atoi(e->d_name);
+
+		/* @root is a pid in our namespace, at level - 1 */
+		if (p > 0 && ppid_of(p) == atoi(self) &&
+		    ns_pid(e->d_name, level - 1, NULL) != root) {
+			char comm[64];
+
+			comm_of(p, comm, sizeof(comm));
+			cr_log("restart returned, a child %d (%s, state %c) besides the root %d",
+			       p, comm, proc_state(p), root);
+			found = true;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * In a restarter: restart the tree from @fd with @flags; without
+ * CR_RESTART_NEW_PIDS in a new pid namespace, through a pid 1 that reaps
+ * if the image's root is not 1.  Exits with the root's exit code, or
+ * EXIT_RESTART_RETURNED if restart fails.
+ */
+static void __noreturn
+restarter_tree(int fd, unsigned long flags, pid_t img_root, int expect_err)
+{
+	bool init = false, ghost;
+	pid_t pid, root;
+	int code;
+
+	prctl(PR_SET_NAME, "cr_restarter");
+	if (!(flags & CR_RESTART_NEW_PIDS) && img_root > 0) {
+		if (unshare(CLONE_NEWPID)) {
+			cr_log("unshare(CLONE_NEWPID): %s", strerror(errno));
+			_exit(EXIT_SETUP);
+		}
+		if (img_root != 1) {
+			pid = fork();
+			if (pid < 0)
+				_exit(EXIT_SETUP);
+			if (pid > 0)
+				_exit(wait_code(pid, false));
+			init = true;
+			cr_phase = "init";
+			prctl(PR_SET_NAME, "cr_init");
+		}
+	}
+	root = sys_restart(0, fd, flags);
+	if (root < 0) {
+		int err = errno;
+
+		if (expect_err && err == expect_err) {
+			/* Nothing left behind */
+			CHECKF(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD,
+			       "a child is left after the failed restart");
+			cr_exit(0);
+		}
+		cr_log("restart(TREE %#lx) failed: %s (errno %d)", flags,
+		       strerror(err), err);
+		_exit(EXIT_RESTART_RETURNED);
+	}
+	if (expect_err) {
+		cr_log("restart(%#lx) succeeded (root %ld), expected errno %d",
+		       flags, (long)root, expect_err);
+		kill(root, SIGKILL);
+		wait_code(root, false);
+		_exit(EXIT_RESTART_RETURNED);
+	}
+	close(fd);
+	ghost = ghost_left(root);
+	code = wait_code(root, init);
+	_exit(code == EXIT_RESTARTED && ghost ? EXIT_GHOST : code);
+}
+
+/* Fork a restarter on @img; see restarter_tree() */
+static pid_t spawn_tree_restarter(struct __test_metadata *_metadata,
+				  const char *img, unsigned long flags,
+				  pid_t img_root, int expect_err, uid_t uid)
+{
+	pid_t pid;
+	int fd;
+
+	fd = open(img, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		cr_phase = "restarter";
+		if (uid && (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
+			    setresuid(uid, uid, uid))) {
+			cr_log("becoming user %d: %s", uid, strerror(errno));
+			_exit(EXIT_SETUP);
+		}
+		restarter_tree(fd, flags | CR_RESTART_TREE, img_root,
+			       expect_err);
+	}
+	kid_add(pid);
+	close(fd);
+	return pid;
+}
+
+/* Restart the tree image and expect every task to report OK */
+static void restart_ok(struct __test_metadata *_metadata, struct cr_dir *d,
+		       unsigned long flags, pid_t img_root)
+{
+	pid_t pid;
+
+	pid = spawn_tree_restarter(_metadata, d->img, flags, img_root, 0, 0);
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted tree's root");
+}
+
+/* Restart @img and expect @err, and nothing left behind */
+static void restart_err(struct __test_metadata *_metadata, const char *img,
+			unsigned long flags, pid_t img_root, int err,
+			const char *what)
+{
+	pid_t pid;
+
+	pid = spawn_tree_restarter(_metadata, img, flags, img_root, err, 0);
+	expect_exit(_metadata, pid, 0, what);
+}
+
+/* root, 2 children, 3 grandchildren */
+static void three_levels(void)
+{
+	add(-1, PG_INHERIT, 0);		/* 0 */
+	add(0, PG_INHERIT, 0);		/* 1 */
+	add(1, PG_INHERIT, 0);		/* 2 */
+	add(1, PG_INHERIT, 0);		/* 3 */
+	add(0, PG_INHERIT, 0);		/* 4 */
+	add(4, PG_INHERIT, 0);		/* 5 */
+}
+
+/* A session, a group of its own, a group of a sibling */
+static void groups_tree(void)
+{
+	add(-1, PG_INHERIT, 0);		/* 0 */
+	add(0, PG_SETSID, 0);		/* 1: a session */
+	add(1, PG_OWN, 0);		/* 2: its own group in it */
+	add(1, 2, 0);			/* 3: in the group of 2 */
+	add(1, PG_INHERIT, 0);		/* 4: in 1's group */
+	add(0, PG_OWN, 0);		/* 5: its own group, root's session */
+	add(5, PG_INHERIT, 0);		/* 6 */
+}
+
+FIXTURE(tree) {
+	struct cr_dir d;
+};
+
+FIXTURE_SETUP(tree)
+{
+	REQUIRE_CHECKPOINT();
+	cr_dir_setup(_metadata, &self->d);
+	/* Orphans of killed trees come back to be reaped */
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+}
+
+FIXTURE_TEARDOWN_PARENT(tree)
+{
+	cr_dir_teardown(_metadata, &self->d);
+}
+
+/*
+ * Three levels, the root pid 1 of a new pid namespace, restarted as pid 1
+ * of another: pids, parents, memory; the parents reap their children.
+ */
+TEST_F_TIMEOUT(tree, pidns_root1, TEST_TIMEOUT)
+{
+	struct tree t;
+
+	tree_reset(MODE_SAME);
+	three_levels();
+	tree_start(_metadata, &self->d, &t, true);
+	tree_checkpoint(_metadata, &t);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, &self->d, 0, 1);
+}
+
+/*
+ * The root with a pid other than 1: restarted under a pid 1 that reaps;
+ * the records hold the pids and parents of the tree.
+ */
+TEST_F_TIMEOUT(tree, pidns_init, TEST_TIMEOUT)
+{
+	struct tree t;
+
+	tree_reset(MODE_SAME);
+	g_root_ppid = 1;
+	three_levels();
+	tree_start(_metadata, &self->d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	check_records(_metadata, self->d.img, t.pids);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, &self->d, 0, t.pids[0]);
+}
+
+/* CR_RESTART_NEW_PIDS in the caller's namespace: new pids, same tree */
+TEST_F_TIMEOUT(tree, new_pids, TEST_TIMEOUT)
+{
+	struct tree t;
+
+	tree_reset(MODE_NEW);
+	three_levels();
+	tree_start(_metadata, &self->d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
+}
+
+/* Sessions and process groups, with the image's pids */
+TEST_F_TIMEOUT(tree, groups_same_pids, TEST_TIMEOUT)
+{
+	struct tree t;
+
+	tree_reset(MODE_SAME);
+	g_root_ppid = 1;
+	groups_tree();
+	tree_start(_metadata, &self->d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, &self->d, 0, t.pids[0]);
+}
+
+/* Sessions and process groups, with new pids */
+TEST_F_TIMEOUT(tree, groups_new_pids, TEST_TIMEOUT)
+{
+	unsigned char *buf;
+	struct tree t;
+	size_t len;
+
+	tree_reset(MODE_NEW);
+	groups_tree();
+	tree_start(_metadata, &self->d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	/* The records: groups and sessions led inside the tree by their pid */
+	buf = img_load(_metadata, self->d.img, &len);
+	EXPECT_EQ(0, img_proc(_metadata, buf, len, 0)->pgid);
+	EXPECT_EQ(0, img_proc(_metadata, buf, len, 0)->sid);
+	EXPECT_EQ(t.pids[1], img_proc(_metadata, buf, len, 1)->sid);
+	EXPECT_EQ(t.pids[1], img_proc(_metadata, buf, len, 1)->pgid);
+	EXPECT_EQ(t.pids[2], img_proc(_metadata, buf, len, 3)->pgid);
+	EXPECT_EQ(t.pids[1], img_proc(_metadata, buf, len, 3)->sid);
+	EXPECT_EQ(t.pids[5], img_proc(_metadata, buf, len, 6)->pgid);
+	EXPECT_EQ(0, img_proc(_metadata, buf, len, 6)->sid);
+	free(buf);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
+}
+
+/* Parents blocked in waitpid() for their children across the checkpoint */
+TEST_F_TIMEOUT(tree, waiting_parent, TEST_TIMEOUT)
+{
+	struct tree t;
+
+	tree_reset(MODE_SAME);
+	g_root_ppid = 1;
+	add(-1, PG_INHERIT, F_WAITER);	/* 0 */
+	add(0, PG_INHERIT, F_WAITER);	/* 1 */
+	add(1, PG_INHERIT, 0);		/* 2 */
+	add(0, PG_INHERIT, 0);		/* 3 */
+	tree_start(_metadata, &self->d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, &self->d, 0, t.pids[0]);
+}
+
+/* 100 processes: the root, 9 children with 10 children each */
+TEST_F_TIMEOUT(tree, hundred, 600)
+{
+	struct tree t;
+	int i, j, c;
+
+	tree_reset(MODE_SAME);
+	add(-1, PG_INHERIT, 0);
+	for (i = 0; i < 9; i++) {
+		c = nt;
+		add(0, PG_INHERIT, 0);
+		for (j = 0; j < 10; j++)
+			add(c, PG_INHERIT, 0);
+	}
+	ASSERT_EQ(100, nt);
+	tree_start(_metadata, &self->d, &t, true);
+	tree_checkpoint(_metadata, &t);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, &self->d, 0, 1);
+}
+
+/* One image restarted twice at the same time, in two pid namespaces */
+TEST_F_TIMEOUT(tree, twice, TEST_TIMEOUT)
+{
+	struct tree t;
+	pid_t r1, r2;
+
+	tree_reset(MODE_SAME);
+	three_levels();
+	tree_start(_metadata, &self->d, &t, true);
+	tree_checkpoint(_metadata, &t);
+	tree_kill(_metadata, &t);
+	r1 = spawn_tree_restarter(_metadata, self->d.img, 0, 1, 0, 0);
+	r2 = spawn_tree_restarter(_metadata, self->d.img, 0, 1, 0, 0);
+	expect_exit(_metadata, r1, EXIT_RESTARTED, "first restarted tree");
+	expect_exit(_metadata, r2, EXIT_RESTARTED, "second restarted tree");
+}
+
+/* A task traced by a process outside the tree */
+static void trace_t3(struct __test_metadata *_metadata, struct tree *t,
+		     bool after)
+{
+	if (!after) {
+		ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->pids[3], 0, 0));
+		return;
+	}
+	/* Let it go, back in its group stop */
+	ASSERT_EQ(0, ptrace(PTRACE_INTERRUPT, t->pids[3], 0, 0));
+	ASSERT_EQ(t->pids[3], waitpid(t->pids[3], NULL, __WALL));
+	ASSERT_EQ(0, ptrace(PTRACE_DETACH, t->pids[3], 0, 0));
+}
+
+/*
+ * Checkpoint refused with @err; the tree goes on unharmed.  @hook, if not
+ * NULL, runs before the checkpoint and after it.
+ */
+static void refused_hook(struct __test_metadata *_metadata, struct cr_dir *d,
+			 int err,
+			 void (*hook)(struct __test_metadata *_metadata,
+				      struct tree *t, bool after))
+{
+	struct tree t;
+	long r;
+	int e;
+
+	tree_start(_metadata, d, &t, false);
+	if (hook)
+		hook(_metadata, &t, false);
+	r = sys_checkpoint(t.root, t.imgfd, CR_CHECKPOINT_TREE);
+	e = errno;
+	if (hook)
+		hook(_metadata, &t, true);
+	tree_continue(_metadata, &t);
+	if (r >= 0 && hook == trace_t3)
+		SKIP(return, "%s (crid %ld)",
+		     "KERNEL BUG: a tree with a task traced from outside was saved, its tracer lost; expected EBUSY",
+		     r);
+	EXPECT_EQ(-1, r);
+	EXPECT_EQ(err, e) TH_LOG("checkpoint: %s", strerror(e));
+}
+
+static void refused(struct __test_metadata *_metadata, struct cr_dir *d,
+		    int err)
+{
+	refused_hook(_metadata, d, err, NULL);
+}
+
+TEST_F_TIMEOUT(tree, refuse_not_stopped, TEST_TIMEOUT)
+{
+	tree_reset(MODE_ORIG);
+	three_levels();
+	T[3].flags = F_NOSTOP;
+	refused(_metadata, &self->d, EBUSY);
+}
+
+/* A thread with a working directory of its own */
+TEST_F_TIMEOUT(tree, refuse_thread_fs, TEST_TIMEOUT)
+{
+	tree_reset(MODE_ORIG);
+	three_levels();
+	T[4].flags = F_THREAD_FS;
+	refused(_metadata, &self->d, EOPNOTSUPP);
+}
+
+/* Processes with two threads: both run after restart */
+TEST_F_TIMEOUT(tree, threads, TEST_TIMEOUT)
+{
+	struct tree t;
+
+	tree_reset(MODE_SAME);
+	g_root_ppid = 1;
+	three_levels();
+	T[0].flags = F_THREAD;
+	T[4].flags = F_THREAD;
+	T[5].flags = F_THREAD;
+	tree_start(_metadata, &self->d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, &self->d, 0, t.pids[0]);
+}
+
+/*
+ * Zombies, one with exit signal SIGUSR2: their parents reap them after
+ * restart with their exit status.
+ */
+static void zombies(struct __test_metadata *_metadata, struct cr_dir *d,
+		    enum mode mode)
+{
+	struct tree t;
+
+	tree_reset(mode);
+	g_root_ppid = 1;
+	three_levels();
+	T[3].flags = F_ZOMBIE;
+	T[5].flags = F_ZOMBIE | F_EXITSIG;
+	tree_start(_metadata, d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	check_records(_metadata, d->img, t.pids);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, d, mode == MODE_NEW ? CR_RESTART_NEW_PIDS : 0,
+		   t.pids[0]);
+}
+
+TEST_F_TIMEOUT(tree, zombies_same_pids, TEST_TIMEOUT)
+{
+	zombies(_metadata, &self->d, MODE_SAME);
+}
+
+TEST_F_TIMEOUT(tree, zombies_new_pids, TEST_TIMEOUT)
+{
+	zombies(_metadata, &self->d, MODE_NEW);
+}
+
+/* A zombie is refused with its parent still running, as any task */
+TEST_F_TIMEOUT(tree, refuse_zombie_parent_running, TEST_TIMEOUT)
+{
+	tree_reset(MODE_ORIG);
+	three_levels();
+	T[4].flags = F_NOSTOP;
+	T[5].flags = F_ZOMBIE;
+	refused(_metadata, &self->d, EBUSY);
+}
+
+/* Pipes from parents to children with data in flight */
+TEST_F_TIMEOUT(tree, pipes, TEST_TIMEOUT)
+{
+	struct tree t;
+
+	tree_reset(MODE_NEW);
+	three_levels();
+	T[1].flags = F_PIPE;
+	T[3].flags = F_PIPE;
+	T[5].flags = F_PIPE;
+	tree_start(_metadata, &self->d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
+}
+
+TEST_F_TIMEOUT(tree, refuse_clone_files, TEST_TIMEOUT)
+{
+	tree_reset(MODE_ORIG);
+	three_levels();
+	T[2].flags = F_CLONE_FILES;
+	refused(_metadata, &self->d, EBUSY);
+}
+
+TEST_F_TIMEOUT(tree, refuse_traced, TEST_TIMEOUT)
+{
+	tree_reset(MODE_ORIG);
+	three_levels();
+	refused_hook(_metadata, &self->d, EBUSY, trace_t3);
+}
+
+/* A process group led by a process outside the tree, not the root's */
+TEST_F_TIMEOUT(tree, refuse_foreign_group, TEST_TIMEOUT)
+{
+	pid_t leader;
+
+	leader = fork();
+	ASSERT_LE(0, leader);
+	if (leader == 0) {
+		setpgid(0, 0);
+		for (;;)
+			pause();
+	}
+	kid_add(leader);
+	ASSERT_EQ(0, setpgid(leader, leader));
+	tree_reset(MODE_ORIG);
+	g_foreign = leader;
+	three_levels();
+	T[3].pg = PG_FOREIGN;
+	refused(_metadata, &self->d, EBUSY);
+	kill_child(_metadata, leader);
+}
+
+/*
+ * A process group whose leader exited and was reaped: saved with a ghost
+ * record, and restored with its id, the image's or a new one.
+ */
+#define GHOST_BUG	"KERNEL BUG: restart(2) returned before the ghost of the group leader was gone: the caller had it as a child (tree otherwise restored right)"
+
+/* Return: true if only the kernel bug of GHOST_BUG showed */
+static bool leader_gone(struct __test_metadata *_metadata, struct cr_dir *d,
+			enum mode mode)
+{
+	struct cr_hdr_proc *pr;
+	unsigned char *buf;
+	struct tree t;
+	size_t len;
+	int status;
+	pid_t pid;
+
+	tree_reset(mode);
+	g_root_ppid = 1;
+	add(-1, PG_INHERIT, 0);		/* 0 */
+	add(0, PG_OWN, F_REAPED);	/* 1: exits, reaped */
+	add(0, 1, 0);			/* 2: in the group of 1 */
+	add(2, PG_INHERIT, 0);		/* 3 */
+	tree_start(_metadata, d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	buf = img_load(_metadata, d->img, &len);
+	ASSERT_EQ(4, img_tree(_metadata, buf, len)->nr_tasks);
+	pr = img_proc(_metadata, buf, len, 3);
+	EXPECT_EQ(t.pids[1], pr->pid);
+	EXPECT_EQ(0, pr->ppid);
+	EXPECT_EQ(t.pids[1], pr->pgid);
+	EXPECT_EQ(t.pids[1], pr->tgid);
+	EXPECT_EQ(0, pr->exit_signal);
+	EXPECT_EQ(t.pids[1], img_proc(_metadata, buf, len, 1)->pgid);
+	EXPECT_EQ(t.pids[1], img_proc(_metadata, buf, len, 2)->pgid);
+	free(buf);
+	tree_kill(_metadata, &t);
+	pid = spawn_tree_restarter(_metadata, d->img,
+				   mode == MODE_NEW ? CR_RESTART_NEW_PIDS : 0,
+				   t.pids[0], 0, 0);
+	status = wait_child(pid, CHILD_TIMEOUT_MS);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_GHOST)
+		return true;
+	EXPECT_TRUE(WIFEXITED(status) &&
+		    WEXITSTATUS(status) == EXIT_RESTARTED)
+		TH_LOG("restarted tree: wait status %#x", status);
+	return false;
+}
+
+TEST_F_TIMEOUT(tree, leader_gone_same_pids, TEST_TIMEOUT)
+{
+	if (leader_gone(_metadata, &self->d, MODE_SAME))
+		SKIP(return, "%s", GHOST_BUG);
+}
+
+TEST_F_TIMEOUT(tree, leader_gone_new_pids, TEST_TIMEOUT)
+{
+	if (leader_gone(_metadata, &self->d, MODE_NEW))
+		SKIP(return, "%s", GHOST_BUG);
+}
+
+/* Still refused: a group led by a task gone, and a task running */
+TEST_F_TIMEOUT(tree, refuse_leader_gone_running, TEST_TIMEOUT)
+{
+	tree_reset(MODE_ORIG);
+	add(-1, PG_INHERIT, 0);		/* 0 */
+	add(0, PG_OWN, F_REAPED);	/* 1: exits, reaped */
+	add(0, 1, F_NOSTOP);		/* 2: in the group of 1 */
+	refused(_metadata, &self->d, EBUSY);
+}
+
+/* A task in a pid namespace below the root's: EOPNOTSUPP */
+TEST_F_TIMEOUT(tree, refuse_nested_pidns, TEST_TIMEOUT)
+{
+	tree_reset(MODE_ORIG);
+	add(-1, PG_INHERIT, 0);		/* 0 */
+	add(0, PG_INHERIT, F_NEWPID);	/* 1 */
+	add(1, PG_INHERIT, F_EXTSTOP);	/* 2: pid 1 of a new namespace */
+	refused(_metadata, &self->d, EOPNOTSUPP);
+}
+
+/* Exit signals other than SIGCHLD, in the records and after restart */
+TEST_F_TIMEOUT(tree, exit_signal, TEST_TIMEOUT)
+{
+	struct tree t;
+
+	tree_reset(MODE_SAME);
+	g_root_ppid = 1;
+	three_levels();
+	T[2].flags = F_EXITSIG;
+	T[4].flags = F_EXITSIG;
+	tree_start(_metadata, &self->d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	check_records(_metadata, self->d.img, t.pids);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, &self->d, 0, t.pids[0]);
+}
+
+/* A tree in a UTS namespace of its own: restarted in a new one */
+TEST_F_TIMEOUT(tree, uts, TEST_TIMEOUT)
+{
+	struct utsname before, after;
+	unsigned char *buf;
+	struct tree t;
+	size_t len;
+
+	ASSERT_EQ(0, uname(&before));
+	tree_reset(MODE_SAME);
+	g_root_ppid = 1;
+	snprintf(g_uts, sizeof(g_uts), "cr-tree-uts");
+	three_levels();
+	tree_start(_metadata, &self->d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	buf = img_load(_metadata, self->d.img, &len);
+	EXPECT_EQ(CR_TREE_UTS, img_tree(_metadata, buf, len)->flags);
+	EXPECT_LE(0, cr_find_rec(buf, len, CR_HDR_UTS, 0));
+	free(buf);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, &self->d, 0, t.pids[0]);
+	/* Not the restarter's */
+	ASSERT_EQ(0, uname(&after));
+	EXPECT_STREQ(before.nodename, after.nodename);
+}
+
+/* A task in another UTS namespace than the root's: EOPNOTSUPP */
+TEST_F_TIMEOUT(tree, refuse_uts, TEST_TIMEOUT)
+{
+	tree_reset(MODE_ORIG);
+	three_levels();
+	T[4].flags = F_NEWUTS;
+	refused(_metadata, &self->d, EOPNOTSUPP);
+}
+
+/* Shared memory of the processes of a tree: still shared after restart */
+TEST_F_TIMEOUT(tree, shared_memory, TEST_TIMEOUT)
+{
+	struct tree t;
+
+	tree_reset(MODE_NEW);
+	g_shm = true;
+	three_levels();
+	tree_start(_metadata, &self->d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
+}
+
+/* Shared memory also mapped outside the tree: EBUSY */
+TEST_F_TIMEOUT(tree, refuse_shared_outside, TEST_TIMEOUT)
+{
+	tree_reset(MODE_ORIG);
+	g_outside = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, g_outside);
+	three_levels();
+	refused(_metadata, &self->d, EBUSY);
+	munmap(g_outside, 4096);
+	g_outside = NULL;
+}
+
+/* A tree of the caller itself, or of pid 0: EINVAL */
+TEST_F(tree, refuse_self)
+{
+	EXPECT_EQ(-1, sys_checkpoint(0, self->d.imgfd, CR_CHECKPOINT_TREE));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, sys_checkpoint(getpid(), self->d.imgfd,
+				     CR_CHECKPOINT_TREE));
+	EXPECT_EQ(EINVAL, errno);
+	/* Unknown flags */
+	EXPECT_EQ(-1, sys_checkpoint(getppid(), self->d.imgfd, 1U << 7));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* A tree for the bad images: two branches of two levels */
+static void bad_tree(struct __test_metadata *_metadata, struct cr_dir *d,
+		     struct tree *t)
+{
+	tree_reset(MODE_NEW);
+	add(-1, PG_INHERIT, 0);		/* 0 */
+	add(0, PG_INHERIT, 0);		/* 1 */
+	add(1, PG_INHERIT, 0);		/* 2 */
+	add(0, PG_OWN, 0);		/* 3 */
+	add(3, PG_INHERIT, 0);		/* 4 */
+	tree_start(_metadata, d, t, false);
+	tree_checkpoint(_metadata, t);
+	tree_kill(_metadata, t);
+}
+
+enum edit {
+	E_DUP_PID, E_PPID_AFTER, E_PPID_OFF_CHAIN, E_ROOT_PPID, E_PID_ZERO,
+	E_PID_NEG, E_PGID_OUT, E_SID_OUT, E_NR_ZERO, E_NR_BIG, E_EXIT_SIG,
+	E_TGID_OUT, E_TGID_LATER, E_TREE_FLAGS, E_TREE_UTS, E_NR,
+};
+
+static const char *const edit_names[E_NR] = {
+	"duplicate pid", "ppid of a later task", "ppid off the ancestor chain",
+	"root with a ppid", "pid 0", "pid -5", "pgid not in the tree",
+	"sid not in the tree", "nr_tasks 0", "nr_tasks too big",
+	"exit_signal 65", "tgid not in the tree", "tgid of a later task",
+	"unknown tree flag", "CR_TREE_UTS without its record",
+};
+
+static void edit_image(struct __test_metadata *_metadata, unsigned char *buf,
+		       size_t len, enum edit e)
+{
+	struct cr_hdr_tree *tr = img_tree(_metadata, buf, len);
+	struct cr_hdr_proc *p[5];
+	int i;
+
+	for (i = 0; i < 5; i++)
+		p[i] = img_proc(_metadata, buf, len, i);
+	switch (e) {
+	case E_DUP_PID:
+		p[4]->pid = p[2]->pid;
+		break;
+	case E_PPID_AFTER:
+		p[1]->ppid = p[2]->pid;
+		break;
+	case E_PPID_OFF_CHAIN:
+		p[4]->ppid = p[1]->pid;
+		break;
+	case E_ROOT_PPID:
+		p[0]->ppid = p[1]->pid;
+		break;
+	case E_PID_ZERO:
+		p[2]->pid = 0;
+		break;
+	case E_PID_NEG:
+		p[2]->pid = -5;
+		break;
+	case E_PGID_OUT:
+		p[2]->pgid = p[4]->pid + 1000;
+		break;
+	case E_SID_OUT:
+		p[2]->sid = p[4]->pid + 1000;
+		break;
+	case E_NR_ZERO:
+		tr->nr_tasks = 0;
+		break;
+	case E_NR_BIG:
+		tr->nr_tasks = CR_TREE_MAX_TASKS + 1;
+		break;
+	case E_EXIT_SIG:
+		p[3]->exit_signal = 65;
+		break;
+	case E_TGID_OUT:
+		p[2]->tgid = p[4]->pid + 1000;
+		break;
+	case E_TGID_LATER:
+		p[2]->tgid = p[4]->pid;
+		break;
+	case E_TREE_FLAGS:
+		tr->flags = 1U << 5;
+		break;
+	case E_TREE_UTS:
+		tr->flags = CR_TREE_UTS;
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Bad tree records: EINVAL each, with new pids and with the image's in a
+ * new pid namespace, and no task left behind.
+ */
+TEST_F_TIMEOUT(tree, bad_records, 300)
+{
+	unsigned char *orig, *buf;
+	char img[128], what[96];
+	struct tree t;
+	size_t len;
+	int e;
+
+	bad_tree(_metadata, &self->d, &t);
+	orig = img_load(_metadata, self->d.img, &len);
+	buf = malloc(len);
+	ASSERT_NE(NULL, buf);
+	cr_path(&self->d, "bad", img, sizeof(img));
+	/* The unedited image restarts: the edits are what is refused */
+	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
+	for (e = 0; e < E_NR; e++) {
+		memcpy(buf, orig, len);
+		edit_image(_metadata, buf, len, e);
+		img_save(_metadata, img, buf, len);
+		snprintf(what, sizeof(what), "%s, new pids", edit_names[e]);
+		restart_err(_metadata, img, CR_RESTART_NEW_PIDS, 0, EINVAL,
+			    what);
+		snprintf(what, sizeof(what), "%s, image's pids", edit_names[e]);
+		restart_err(_metadata, img, 0, t.pids[0], EINVAL, what);
+	}
+	free(buf);
+	free(orig);
+}
+
+/* restart(0, fd of @img, @flags) in a child: @err, and no child left */
+static void restart_raw_err(struct __test_metadata *_metadata,
+			    const char *img, unsigned long flags, int err,
+			    const char *what)
+{
+	pid_t pid;
+	long r;
+	int fd;
+
+	fd = open(img, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		cr_phase = what;
+		r = sys_restart(0, fd, flags);
+		CHECKF(r == -1 && errno == err,
+		       "restart(%#lx) returned %ld, errno %d (%s), expected %d",
+		       flags, r, errno, strerror(errno), err);
+		CHECKF(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD,
+		       "a child is left after the failed restart");
+		cr_exit(0);
+	}
+	close(fd);
+	expect_exit(_metadata, pid, 0, what);
+}
+
+static void single_body(int ready)
+{
+	if (drop_shared_mappings() || close_fds_except(ready) ||
+	    write(ready, "", 1) != 1)
+		_exit(EXIT_SETUP);
+	close(ready);
+	for (;;)
+		pause();
+}
+
+/* Flags that do not go with the image: EINVAL */
+TEST_F_TIMEOUT(tree, bad_flags, TEST_TIMEOUT)
+{
+	char single[128];
+	struct tree t;
+	pid_t pid, r;
+	int fd;
+
+	bad_tree(_metadata, &self->d, &t);
+
+	/* A tree image without CR_RESTART_TREE: restart replaces the caller */
+	restart_raw_err(_metadata, self->d.img, 0, EINVAL,
+			"tree image without TREE");
+
+	/* An image of one task */
+	cr_path(&self->d, "single", single, sizeof(single));
+	pid = start_child(_metadata, single_body);
+	stop_child(_metadata, pid);
+	fd = open(single, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, sys_checkpoint(pid, fd, 0));
+	kill_child(_metadata, pid);
+	close(fd);
+	restart_err(_metadata, single, CR_RESTART_NEW_PIDS, 0, EINVAL,
+		    "one task, TREE | NEW_PIDS");
+	restart_err(_metadata, single, 0, 2, EINVAL, "one task, TREE");
+
+	/* CR_RESTART_NEW_PIDS without CR_RESTART_TREE */
+	restart_raw_err(_metadata, self->d.img, CR_RESTART_NEW_PIDS, EINVAL,
+			"tree image, NEW_PIDS without TREE");
+	restart_raw_err(_metadata, single, CR_RESTART_NEW_PIDS, EINVAL,
+			"one task, NEW_PIDS without TREE");
+	r = waitpid(-1, NULL, WNOHANG);
+	EXPECT_EQ(-1, r);
+	EXPECT_EQ(ECHILD, errno);
+}
+
+/* The pids of the image in use: EEXIST; the original tree unharmed */
+TEST_F_TIMEOUT(tree, pid_taken, TEST_TIMEOUT)
+{
+	struct tree t;
+	pid_t pid;
+	int fd;
+
+	tree_reset(MODE_ORIG);
+	three_levels();
+	tree_start(_metadata, &self->d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	fd = open(self->d.img, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* In this namespace, where the pids are taken */
+		restarter_tree(fd, CR_RESTART_TREE, 0, EEXIST);
+	}
+	close(fd);
+	expect_exit(_metadata, pid, 0, "restarter over taken pids");
+	tree_continue(_metadata, &t);
+}
+
+/*
+ * A user without CAP_CHECKPOINT_RESTORE may not choose pids (EPERM), but
+ * may restart with new ones.
+ */
+TEST_F_TIMEOUT(tree, unprivileged, TEST_TIMEOUT)
+{
+	struct tree t;
+	pid_t pid;
+
+	tree_reset(MODE_NEW);
+	g_uid = 1000;
+	three_levels();
+	tree_start(_metadata, &self->d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	tree_kill(_metadata, &t);
+	pid = spawn_tree_restarter(_metadata, self->d.img, CR_RESTART_TREE, -1,
+				   EPERM, 1000);
+	expect_exit(_metadata, pid, 0, "unprivileged restarter, image's pids");
+	pid = spawn_tree_restarter(_metadata, self->d.img, CR_RESTART_NEW_PIDS,
+				   0, 0, 1000);
+	expect_exit(_metadata, pid, EXIT_RESTARTED,
+		    "unprivileged restarter, new pids");
+}
+
+/* A cgroup v2 for the tree; SKIP if there is none */
+static bool cgroup_make(struct __test_metadata *_metadata)
+{
+	struct statfs fs;
+
+	if (statfs(CGROUP_ROOT, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC)
+		return false;
+	snprintf(g_cgroup, sizeof(g_cgroup), "%s/cr_tree.%d", CGROUP_ROOT,
+		 getpid());
+	if (mkdir(g_cgroup, 0755) && errno != EEXIST)
+		return false;
+	return true;
+}
+
+static int cg_write(const char *file, const char *s)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/%s", g_cgroup, file);
+	return write_file(path, s, strlen(s));
+}
+
+/* The value of @key in cgroup.events */
+static int cg_event(const char *key)
+{
+	char path[PATH_MAX + 32], buf[256], *p;
+
+	snprintf(path, sizeof(path), "%s/cgroup.events", g_cgroup);
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	p = strstr(buf, key);
+	return p ? atoi(p + strlen(key) + 1) : -1;
+}
+
+static void cg_wait(struct __test_metadata *_metadata, const char *key,
+		    int val)
+{
+	int ms;
+
+	for (ms = 0; ms < CHILD_TIMEOUT_MS; ms += 5) {
+		if (cg_event(key) == val)
+			return;
+		usleep(5000);
+	}
+	ASSERT_EQ(val, cg_event(key)) TH_LOG("%s of %s", key, g_cgroup);
+}
+
+/* Freeze, kill and remove the cgroup of the tree */
+static void cg_destroy(struct __test_metadata *_metadata, struct tree *t)
+{
+	cg_write("cgroup.kill", "1");
+	cg_write("cgroup.freeze", "0");
+	tree_kill(_metadata, t);
+	cg_wait(_metadata, "populated", 0);
+	ASSERT_EQ(0, rmdir(g_cgroup));
+}
+
+static void release_tree(struct __test_metadata *_metadata)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "%s/go", g_dir);
+	ASSERT_EQ(0, write_file(path, "", 0));
+}
+
+/* A tree frozen by the cgroup v2 freezer, not stopped */
+TEST_F_TIMEOUT(tree, cgroup_freezer, TEST_TIMEOUT)
+{
+	struct tree t;
+
+	tree_reset(MODE_NEW);
+	if (!cgroup_make(_metadata))
+		SKIP(return, "no cgroup v2 at %s to make a cgroup in",
+		     CGROUP_ROOT);
+	three_levels();
+	for (int i = 0; i < nt; i++)
+		T[i].flags = F_MARKER;
+	tree_start(_metadata, &self->d, &t, false);
+	ASSERT_EQ(0, cg_write("cgroup.freeze", "1"));
+	cg_wait(_metadata, "frozen", 1);
+	tree_checkpoint(_metadata, &t);
+	check_records(_metadata, self->d.img, t.pids);
+	cg_destroy(_metadata, &t);
+	release_tree(_metadata);
+	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
+}
+
+/*
+ * A root forking continuously, frozen at some point: checkpoint saves a
+ * consistent tree, whose root reaps as many children as the image holds,
+ * or fails with EBUSY.
+ */
+TEST_F_TIMEOUT(tree, cgroup_fork_storm, 600)
+{
+	int round, ok = 0, busy = 0, status;
+	unsigned char *buf;
+	struct tree t;
+	size_t len;
+	pid_t pid;
+	long r;
+
+	for (round = 0; round < 8; round++) {
+		tree_reset(MODE_NEW);
+		if (!cgroup_make(_metadata))
+			SKIP(return, "no cgroup v2 at %s to make a cgroup in",
+			     CGROUP_ROOT);
+		add(-1, PG_INHERIT, F_STORM);
+		tree_start(_metadata, &self->d, &t, false);
+		usleep(round * 7000);
+		ASSERT_EQ(0, cg_write("cgroup.freeze", "1"));
+		cg_wait(_metadata, "frozen", 1);
+		ASSERT_EQ(0, ftruncate(t.imgfd, 0));
+		ASSERT_EQ(0, lseek(t.imgfd, 0, SEEK_SET));
+		r = sys_checkpoint(t.root, t.imgfd, CR_CHECKPOINT_TREE);
+		if (r < 0) {
+			ASSERT_EQ(EBUSY, errno) TH_LOG("round %d: %s", round,
+						       strerror(errno));
+			busy++;
+			cg_destroy(_metadata, &t);
+			continue;
+		}
+		ok++;
+		buf = img_load(_metadata, self->d.img, &len);
+		nt = img_tree(_metadata, buf, len)->nr_tasks;
+		free(buf);
+		TH_LOG("round %d: %d tasks saved", round, nt);
+		ASSERT_LE(1, nt);
+		ASSERT_GE(61, nt);
+		cg_destroy(_metadata, &t);
+		release_tree(_metadata);
+		pid = spawn_tree_restarter(_metadata, self->d.img,
+					   CR_RESTART_NEW_PIDS, 0, 0, 0);
+		/*
+		 * The root exits with the number of children it reaped: those
+		 * of the image, and one more if it was saved between its look
+		 * for "go" and its fork(), which it then makes after restart.
+		 */
+		status = wait_child(pid, CHILD_TIMEOUT_MS);
+		ASSERT_TRUE(WIFEXITED(status) &&
+			    (WEXITSTATUS(status) == nt - 1 ||
+			     WEXITSTATUS(status) == nt))
+			TH_LOG("restarted tree of %d: wait status %#x, expected exit %d (or %d)",
+			       nt, status, nt - 1, nt);
+	}
+	TH_LOG("%d checkpoints, %d refused with EBUSY", ok, busy);
+}
+
+TEST_HARNESS_MAIN
