@@ -1058,7 +1058,7 @@ static bool hdr_tree(const struct image *im)
  * often with CR_RESTART_NEW_PIDS (for nobody, who may not choose pids,
  * one in two); one in 32 not those, on purpose.
  */
-static uint32_t pick_flags(const struct image *im, bool nobody)
+static uint32_t pick_flags(const struct image *im, void (*nobody)(void))
 {
 	uint32_t f = hdr_tree(im) ? CR_RESTART_TREE : 0;
 
@@ -2152,6 +2152,9 @@ static void __noreturn restarter_loop(void (*prep)(void), bool tree)
 
 	if (prep)
 		prep();
+	/* Its tasks die with it, and it with the worker (after prep()) */
+	if (tree)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (i = 0; i < sizeof(canary); i++)
@@ -2203,9 +2206,6 @@ static struct restarter *restarter(void (*prep)(void), bool tree)
 		die("%s: %s", tree ? "clone(CLONE_NEWPID)" : "fork",
 		    strerror(errno));
 	if (!r->pid) {
-		/* Its tasks die with it, and it with the worker */
-		if (tree)
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (!opt.verbose) {
 			dup2(null_fd, 0);
 			dup2(null_fd, 1);
@@ -2643,12 +2643,15 @@ static void report(double secs)
 			       (unsigned long long)st.restored_sig[i]);
 	printf("), still running after %ld ms: %llu\n", opt.timeout_ms,
 	       (unsigned long long)st.timeout_restored);
-	printf("# with CR_RESTART_TREE: %llu (%llu with CR_RESTART_NEW_PIDS, %llu with wrong flags on purpose), trees restored: %llu (root still running after %ld ms: %llu), refusals that left tasks: %llu, tasks SIGKILL did not end in 5 s: %llu\n",
+	printf("# with CR_RESTART_TREE: %llu (with CR_RESTART_NEW_PIDS: %llu)\n",
 	       (unsigned long long)st.tree_images,
-	       (unsigned long long)st.tree_new_pids,
-	       (unsigned long long)st.tree_wrong_flags,
+	       (unsigned long long)st.tree_new_pids);
+	printf("# wrong restart flags on purpose: %llu\n",
+	       (unsigned long long)st.tree_wrong_flags);
+	printf("# trees restored: %llu (root still running after %ld ms: %llu)\n",
 	       (unsigned long long)st.tree_restored, tree_ms(),
-	       (unsigned long long)st.tree_timeout,
+	       (unsigned long long)st.tree_timeout);
+	printf("# tree refusals that left tasks: %llu, tasks SIGKILL did not end in 5 s: %llu\n",
 	       (unsigned long long)st.tree_left,
 	       (unsigned long long)st.tree_unkillable);
 	printf("# time per image: %.1f ms to make it, %.1f ms in the child, %.1f ms after\n",
@@ -2705,7 +2708,7 @@ static void worker(int w)
 		t = now();
 		prep = s->prep ?: rnd(16) ? NULL : become_nobody;
 		sealed = mutate(&im, it);
-		flags = pick_flags(&im, prep != NULL);
+		flags = pick_flags(&im, prep);
 		st.sealed += sealed;
 		fd = put_image(n, &im);
 		st.us_prepare += (now() - t) * 1e6;
@@ -2811,7 +2814,7 @@ static int fuzz(void)
 		       st.tried ? "" : "not ", (unsigned long long)st.tried);
 		printf("# %sok 2 crfuzz: no kernel report\n",
 		       st.reports ? "not " : "");
-		printf("# %sok 3 crfuzz: no hang, no refusal that changed the caller or left tasks\n",
+		printf("# %sok 3 crfuzz: no hang, no bad refusal (caller changed, task left)\n",
 		       st.hangs || st.changed || st.tree_left ? "not " : "");
 		printf("# %sok 4 crfuzz: seeds restored unmodified\n",
 		       st.restored_exit[EXIT_RESTORED] ? "" : "not ");
