@@ -196,6 +196,7 @@ struct stats {
 	uint64_t tree_timeout;		/* the root still ran, killed */
 	uint64_t tree_left;		/* refusals that left tasks */
 	uint64_t tree_unkillable;
+	uint64_t seed_failures;		/* unmodified seeds not restored */
 	uint64_t ops[32];
 	uint64_t us_prepare;
 	uint64_t us_child;
@@ -2651,6 +2652,8 @@ static void report(double secs)
 	printf("# trees restored: %llu (root still running after %ld ms: %llu)\n",
 	       (unsigned long long)st.tree_restored, tree_ms(),
 	       (unsigned long long)st.tree_timeout);
+	printf("# unmodified seeds not restored: %llu\n",
+	       (unsigned long long)st.seed_failures);
 	printf("# tree refusals that left tasks: %llu, tasks SIGKILL did not end in 5 s: %llu\n",
 	       (unsigned long long)st.tree_left,
 	       (unsigned long long)st.tree_unkillable);
@@ -2675,6 +2678,44 @@ static void report(double secs)
 	       (unsigned long long)st.findings);
 }
 
+/*
+ * Each seed restarted as it is (a tree also with CR_RESTART_NEW_PIDS): it
+ * must be restored and exit with EXIT_RESTORED, after the checks of its
+ * tasks.
+ */
+static void check_seeds(void)
+{
+	const struct seed *s;
+	enum outcome o;
+	uint32_t flags;
+	int n, k;
+
+	for (n = 0; n < nseeds; n++) {
+		s = &seeds[n];
+		if (s->make == make_notask)
+			continue;
+		for (k = 0; k < (hdr_tree(&s->img) ? 2 : 1); k++) {
+			flags = hdr_tree(&s->img) ? CR_RESTART_TREE : 0;
+			if (k)
+				flags |= CR_RESTART_NEW_PIDS;
+			snprintf(oplog, sizeof(oplog),
+				 "seed as it is, restart flags %#x", flags);
+			last_status = -1;
+			o = run_one(IMAGE_FD + n, s, s->prep, flags,
+				    ~0ULL - 1 - n, &s->img, true);
+			if (o == O_RESTORED && WIFEXITED(last_status) &&
+			    WEXITSTATUS(last_status) == EXIT_RESTORED)
+				continue;
+			st.seed_failures++;
+			printf("# seed %s, restart flags %#x: %s, status %#x\n",
+			       s->name, flags,
+			       o == O_ERRNO ? errname(last_err) :
+			       o == O_RESTORED ? "restored" : "not restored",
+			       last_status);
+		}
+	}
+}
+
 /* Iterations @w, @w + jobs, ... */
 static void worker(int w)
 {
@@ -2691,6 +2732,8 @@ static void worker(int w)
 	image_fds();
 	for (n = 0; n < nseeds; n++)
 		write_image(IMAGE_FD + n, &seeds[n].img);
+	if (!w && opt.only < 0)
+		check_seeds();
 	if (opt.only >= 0) {
 		first = opt.only;
 		end = first + 1;
@@ -2817,10 +2860,11 @@ static int fuzz(void)
 		printf("# %sok 3 crfuzz: no hang, no bad refusal (caller changed, task left)\n",
 		       st.hangs || st.changed || st.tree_left ? "not " : "");
 		printf("# %sok 4 crfuzz: seeds restored unmodified\n",
-		       st.restored_exit[EXIT_RESTORED] ? "" : "not ");
+		       st.restored_exit[EXIT_RESTORED] && !st.seed_failures ?
+		       "" : "not ");
 	}
 	return rc || st.reports || st.hangs || st.changed || st.tree_left ||
-	       st.findings ? 1 : 0;
+	       st.findings || st.seed_failures ? 1 : 0;
 }
 
 /* Restart the image in @path in a child: its errno, or 0 */
