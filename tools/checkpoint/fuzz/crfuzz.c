@@ -6,19 +6,35 @@
  * functions of this one (a process with open files and file mappings, one
  * with signal handlers, pending and queued signals and interval timers, one
  * with shared and locked memory, one checkpointed while in nanosleep, one
- * of an unprivileged user, an image without a task).  Each seed program
- * checkpoints itself (or is checkpointed stopped) and, once restored,
- * exits at once with status EXIT_RESTORED.
+ * of an unprivileged user, an image without a task) and images of
+ * process trees (CR_CHECKPOINT_TREE of stopped tasks: a parent with
+ * children and a grandchild in their own session and process group, a
+ * process of three threads, one in a futex wait, a parent with a pipe
+ * holding data to a child, a file they share and a zombie).  Each seed
+ * program checkpoints itself (or is checkpointed stopped) and, once
+ * restored, exits at once with status EXIT_RESTORED; the tasks of a tree
+ * see they were restored by the file "restored" of the work directory,
+ * made once all the seeds are, check what they share and exit.
  *
  * Each iteration takes a seed, applies a few mutations - bit flips, byte
  * sets, truncation, records dropped, duplicated, swapped or spliced in
  * from other seeds, and record-aware edits of the header and of every
  * u32/u64 field of a record body (0, all ones, maximum, off by one, page
- * and address boundaries, values of other fields) - then recomputes the
+ * and address boundaries, values of other fields), and edits aware of
+ * the records of trees (each field of the tree, process, pipe and zombie
+ * records and the object id of a file: 0, maximum, negative, off by one,
+ * the pid of another task, the id of another object; process records
+ * dropped, duplicated or swapped with the count of tasks kept right; the
+ * tree flag of the header) - then recomputes the
  * checksum, length and record count of the tail (most of the time: some
  * images keep a stale tail to exercise the checksum check), and gives the
  * image to restart(2) in a forked child.  The kernel has no backdoor: the
- * re-sealing is done here.
+ * re-sealing is done here.  An image whose header has CR_CHECKPOINT_TREE
+ * is restarted with CR_RESTART_TREE (sometimes with CR_RESTART_NEW_PIDS;
+ * one in 32 with the wrong flags on purpose) by a child that is the init
+ * of a pid namespace of its own: it waits for the root restart(2)
+ * returned, then kills every task of the namespace and reaps them; a
+ * refused tree restart must have left no task behind.
  *
  * The parent records what became of the child (errno, restored program
  * exited or killed, hang), the kernel's reason (CR_LOGFD) and watches
@@ -30,7 +46,7 @@
  * Usage: crfuzz [-n ITER] [-s SEED] [-t TIMEOUT_MS] [-T SECONDS] [-o DIR]
  *               [-w WORKDIR] [-i ITER] [-j JOBS] [--tap] [-v]
  *        crfuzz -s SEED -i ITER -e ERRNO
- *        crfuzz -x IMAGE [-e ERRNO]
+ *        crfuzz -x IMAGE [-e ERRNO] [-f FLAGS]
  *
  * -n images to try, -s seed of the mutations, -t time after which a child
  * not done is a hang (in restart) or a restored program killed, -T stop
@@ -40,15 +56,19 @@
  * workers (a kernel report is then blamed on the images of every worker
  * that sees it), --tap kselftest output, -v one line per image.  -e: the
  * image must be refused with that errno (EINVAL...), a regression test.
- * -x restarts the image in the file IMAGE.
+ * -x restarts the image in the file IMAGE, -f with those flags of restart(2)
+ * (by default CR_RESTART_TREE if the header has CR_CHECKPOINT_TREE).
  */
 
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -71,6 +91,7 @@
 #include <unistd.h>
 
 #include <linux/checkpoint_hdr.h>
+#include <linux/futex.h>
 
 #include "../cr-tools.h"
 
@@ -120,7 +141,15 @@ struct slot {
 	int64_t ret;
 	int32_t err;
 	int32_t changed;	/* a refused restart changed the caller */
+	/* A tree restart (CR_RESTART_TREE), see tree_after() */
+	int32_t root;		/* TREE_* */
+	int32_t root_status;	/* wait status of the root */
+	int32_t left;		/* tasks a refused restart left behind */
+	int32_t unkillable;	/* tasks SIGKILL did not end in time */
 };
+
+/* What became of the root of a restored tree */
+enum { TREE_NONE, TREE_EXITED, TREE_TIMEOUT, TREE_NOT_CHILD };
 
 static struct {
 	uint64_t iters;
@@ -129,6 +158,7 @@ static struct {
 	const char *outdir;
 	const char *workdir;
 	int64_t only;
+	int64_t flags;
 	int jobs;
 	long max_secs;
 	bool tap;
@@ -136,7 +166,7 @@ static struct {
 } opt = {
 	.jobs = 1,
 	.iters = 20000, .seed = 1, .timeout_ms = 5000, .workdir = "/tmp/crfuzz",
-	.only = -1,
+	.only = -1, .flags = -1,
 };
 
 static struct seed seeds[MAX_SEEDS];
@@ -159,6 +189,14 @@ struct stats {
 	uint64_t changed;
 	uint64_t reports;
 	uint64_t findings;
+	uint64_t tree_images;		/* restarted with CR_RESTART_TREE */
+	uint64_t tree_wrong_flags;	/* flags not those of the header */
+	uint64_t tree_new_pids;
+	uint64_t tree_restored;		/* restart(2) returned a root */
+	uint64_t tree_timeout;		/* the root still ran, killed */
+	uint64_t tree_left;		/* refusals that left tasks */
+	uint64_t tree_unkillable;
+	uint64_t seed_failures;		/* unmodified seeds not restored */
 	uint64_t ops[32];
 	uint64_t us_prepare;
 	uint64_t us_child;
@@ -372,6 +410,9 @@ static uint32_t body_len(const struct image *im, const struct rec *r)
 		if (sizeof(struct cr_hdr_pages) + 8ULL * nr + 8 < len)
 			len = sizeof(struct cr_hdr_pages) + 8 * nr + 8;
 	}
+	/* Of a pipe, the fixed part and the first bytes it holds */
+	if (r->type == CR_HDR_PIPE && len > sizeof(struct cr_hdr_pipe) + 8)
+		len = sizeof(struct cr_hdr_pipe) + 8;
 	return len;
 }
 
@@ -380,18 +421,18 @@ static uint32_t body_len(const struct image *im, const struct rec *r)
 enum {
 	OP_BITFLIP, OP_BYTESET, OP_FIELD32, OP_FIELD64, OP_ARITH, OP_COPY,
 	OP_HDRLEN, OP_HDRTYPE, OP_TRUNCATE, OP_CUT, OP_DROP, OP_DUP, OP_SWAP,
-	OP_SPLICE, OP_REPLACE, NR_OPS
+	OP_SPLICE, OP_REPLACE, OP_TREE, NR_OPS
 };
 
 static const char *const op_names[NR_OPS] = {
 	"bitflip", "byteset", "field32", "field64", "arith", "copy", "hdrlen",
 	"hdrtype", "truncate", "cut+tail", "drop", "dup", "swap", "splice",
-	"replace",
+	"replace", "tree",
 };
 
 /* Weights of the operations, out of their sum */
 static const uint8_t op_weight[NR_OPS] = {
-	10, 6, 16, 16, 8, 6, 6, 3, 2, 3, 4, 3, 3, 5, 6,
+	10, 6, 16, 16, 8, 6, 6, 3, 2, 3, 4, 3, 3, 5, 6, 14,
 };
 
 static const char *type_name(uint32_t t)
@@ -409,6 +450,9 @@ static const char *type_name(uint32_t t)
 		[CR_HDR_SIGINFO] = "siginfo",
 		[CR_HDR_RESTART_BLOCK] = "restart_block",
 		[CR_HDR_SHMEM] = "shmem", [CR_HDR_SHMEM_PAGES] = "shmem_pages",
+		[CR_HDR_ROOT] = "root", [CR_HDR_TREE] = "tree",
+		[CR_HDR_PROC] = "proc", [CR_HDR_PIPE] = "pipe",
+		[CR_HDR_ZOMBIE] = "zombie",
 	};
 
 	if (t < ARRAY_SIZE(names) && names[t])
@@ -416,7 +460,7 @@ static const char *type_name(uint32_t t)
 	return "?";
 }
 
-#define NR_TYPES	(CR_HDR_SHMEM_PAGES + 1)
+#define NR_TYPES	(CR_HDR_ZOMBIE + 1)
 
 static void __printf(1, 2) note(const char *fmt, ...)
 {
@@ -726,6 +770,223 @@ static bool mut_struct(struct image *im, int nr, int op, bool *cut)
 	return true;
 }
 
+/* Record-aware edits of the records of trees */
+
+enum { TF_COUNT, TF_PID, TF_SIG, TF_OBJ, TF_SIZE, TF_CODE, TF_KIND, TF_RSVD };
+
+/* The fields of the records of trees, and the object id of a file */
+static const struct tfield {
+	uint32_t type;
+	uint8_t off;
+	uint8_t kind;
+	const char *name;
+} tfields[] = {
+#define TF(t, s, f, k) { t, offsetof(struct s, f), k, #f }
+	TF(CR_HDR_TREE, cr_hdr_tree, nr_tasks, TF_COUNT),
+	TF(CR_HDR_TREE, cr_hdr_tree, reserved, TF_RSVD),
+	TF(CR_HDR_PROC, cr_hdr_proc, pid, TF_PID),
+	TF(CR_HDR_PROC, cr_hdr_proc, ppid, TF_PID),
+	TF(CR_HDR_PROC, cr_hdr_proc, pgid, TF_PID),
+	TF(CR_HDR_PROC, cr_hdr_proc, sid, TF_PID),
+	TF(CR_HDR_PROC, cr_hdr_proc, exit_signal, TF_SIG),
+	TF(CR_HDR_PROC, cr_hdr_proc, tgid, TF_PID),
+	TF(CR_HDR_PIPE, cr_hdr_pipe, obj, TF_OBJ),
+	TF(CR_HDR_PIPE, cr_hdr_pipe, size, TF_SIZE),
+	TF(CR_HDR_PIPE, cr_hdr_pipe, nr_bytes, TF_SIZE),
+	TF(CR_HDR_PIPE, cr_hdr_pipe, reserved, TF_RSVD),
+	TF(CR_HDR_ZOMBIE, cr_hdr_zombie, exit_code, TF_CODE),
+	TF(CR_HDR_ZOMBIE, cr_hdr_zombie, reserved, TF_RSVD),
+	TF(CR_HDR_FILE, cr_hdr_file, kind, TF_KIND),
+	TF(CR_HDR_FILE, cr_hdr_file, obj, TF_OBJ),
+	TF(CR_HDR_FILE, cr_hdr_file, reserved, TF_RSVD),
+#undef TF
+};
+
+static bool tree_rec(uint32_t type)
+{
+	return type == CR_HDR_TREE || type == CR_HDR_PROC ||
+	       type == CR_HDR_PIPE || type == CR_HDR_ZOMBIE ||
+	       type == CR_HDR_FILE;
+}
+
+/* The record length a field of @t needs */
+static uint32_t tree_rec_len(uint32_t t)
+{
+	switch (t) {
+	case CR_HDR_TREE:
+		return sizeof(struct cr_hdr_tree);
+	case CR_HDR_PROC:
+		return sizeof(struct cr_hdr_proc);
+	case CR_HDR_PIPE:
+		return sizeof(struct cr_hdr_pipe);
+	case CR_HDR_ZOMBIE:
+		return sizeof(struct cr_hdr_zombie);
+	default:
+		return sizeof(struct cr_hdr_file);
+	}
+}
+
+/* A value of one of the fields of kind @kind of @im (a pid, an object) */
+static uint32_t pool_value(const struct image *im, int nr, int kind)
+{
+	uint32_t vals[64];
+	int n = 0, i;
+	size_t k;
+
+	for (i = 0; i < nr && n < (int)ARRAY_SIZE(vals); i++) {
+		if (recs[i].len < tree_rec_len(recs[i].type) ||
+		    !tree_rec(recs[i].type))
+			continue;
+		for (k = 0; k < ARRAY_SIZE(tfields) && n < (int)ARRAY_SIZE(vals); k++)
+			if (tfields[k].type == recs[i].type &&
+			    tfields[k].kind == kind)
+				vals[n++] = get32(im, recs[i].off + tfields[k].off);
+	}
+	return n ? vals[rnd(n)] : 0;
+}
+
+static uint32_t tree_value(uint32_t old, int kind, const struct image *im,
+			   int nr)
+{
+	static const uint32_t sizes[] = {
+		0, 1, 4095, 4096, 4097, 65536, CR_PIPE_MAX_SIZE,
+		CR_PIPE_MAX_SIZE + 1, 1U << 20,
+	};
+	static const uint32_t codes[] = {
+		0, 9, 0x7f, 0x80 | 11, 0xff00, 0x137f, 0xffff, 0x10000,
+		0x700, 0x80000000,
+	};
+
+	switch (rnd(14)) {
+	case 0:
+		return 0;
+	case 1:
+		return ~0U;
+	case 2:
+		return 0x7fffffff;
+	case 3:
+		return 0x80000000;
+	case 4:
+		return old + 1;
+	case 5:
+		return old - 1;
+	case 6:
+	case 7:
+		/* The same kind of value elsewhere: another pid, object */
+		return pool_value(im, nr, kind);
+	case 8:
+		return pool_value(im, nr, kind == TF_PID ? TF_OBJ : TF_PID);
+	}
+	switch (kind) {
+	case TF_COUNT:
+		return rnd(2) ? CR_TREE_MAX_TASKS + rnd(2) : old + rnd(3) - 1;
+	case TF_PID:
+		return rnd(2) ? 1 + rnd(3) : rnd(2) ? 4194304U : 0U - old;
+	case TF_SIG:
+		return rnd(2) ? 64 + rnd(2) : rnd(2) ? SIGCHLD : rnd(70);
+	case TF_OBJ:
+		return rnd(2) ? 1 + rnd(8) : old + 2;
+	case TF_SIZE:
+		return sizes[rnd(ARRAY_SIZE(sizes))];
+	case TF_CODE:
+		return codes[rnd(ARRAY_SIZE(codes))];
+	case TF_KIND:
+		return rnd(2) ? rnd(7) : rnd(2) ? CR_FILE_OBJ : CR_FILE_PIPE;
+	default:
+		return 1U << rnd(32);
+	}
+}
+
+/* The tree record of @im and its number of tasks, by process records */
+static const struct rec *tree_of(const struct image *im, int nr)
+{
+	int i;
+
+	(void)im;
+	for (i = 0; i < nr; i++)
+		if (recs[i].type == CR_HDR_TREE &&
+		    recs[i].len >= sizeof(struct cr_hdr_tree))
+			return &recs[i];
+	return NULL;
+}
+
+/* Drop, duplicate or swap process records; the count follows */
+static bool mut_procs(struct image *im, int nr)
+{
+	const struct rec *t = tree_of(im, nr);
+	int procs[64], n = 0, i, a, b;
+	size_t cnt, len;
+	uint8_t tmp[64];
+
+	for (i = 0; i < nr && n < (int)ARRAY_SIZE(procs); i++)
+		if (recs[i].type == CR_HDR_PROC &&
+		    recs[i].len == sizeof(struct cr_hdr_proc))
+			procs[n++] = i;
+	if (!t || !n)
+		return false;
+	cnt = t->off + offsetof(struct cr_hdr_tree, nr_tasks);
+	a = procs[rnd(n)];
+	len = align8(recs[a].len);
+	switch (rnd(3)) {
+	case 0:
+		put32(im, cnt, get32(im, cnt) - 1);
+		img_splice(im, recs[a].off, len, NULL, 0);
+		note("tree: drop proc@%zu, nr_tasks - 1", recs[a].off);
+		return true;
+	case 1:
+		memcpy(tmp, im->b + recs[a].off, len);
+		put32(im, cnt, get32(im, cnt) + 1);
+		img_splice(im, recs[procs[rnd(n)]].off, 0, tmp, len);
+		note("tree: dup proc@%zu, nr_tasks + 1", recs[a].off);
+		return true;
+	default:
+		b = procs[rnd(n)];
+		memcpy(tmp, im->b + recs[a].off, len);
+		memcpy(im->b + recs[a].off, im->b + recs[b].off, len);
+		memcpy(im->b + recs[b].off, tmp, len);
+		note("tree: swap proc@%zu and proc@%zu", recs[a].off,
+		     recs[b].off);
+		return true;
+	}
+}
+
+static void mut_tree(struct image *im, int nr)
+{
+	const struct rec *cand[MAX_RECS / 4], *r;
+	const struct tfield *f[8];
+	int n = 0, nf = 0, i;
+	size_t k, at;
+	uint32_t old, v;
+
+	if (!rnd(8) && im->n >= sizeof(struct cr_hdr_header)) {
+		at = offsetof(struct cr_hdr_header, flags);
+		put32(im, at, get32(im, at) ^ CR_CHECKPOINT_TREE);
+		note("tree: header flags ^ CR_CHECKPOINT_TREE");
+		return;
+	}
+	if (!rnd(5) && mut_procs(im, nr))
+		return;
+	for (i = 0; i < nr && n < (int)ARRAY_SIZE(cand); i++)
+		if (tree_rec(recs[i].type) &&
+		    recs[i].len >= tree_rec_len(recs[i].type))
+			cand[n++] = &recs[i];
+	if (!n) {
+		mut_field(im, nr, OP_FIELD32);
+		return;
+	}
+	r = cand[rnd(n)];
+	for (k = 0; k < ARRAY_SIZE(tfields); k++)
+		if (tfields[k].type == r->type)
+			f[nf++] = &tfields[k];
+	k = rnd(nf);
+	at = r->off + f[k]->off;
+	old = get32(im, at);
+	v = tree_value(old, f[k]->kind, im, nr);
+	put32(im, at, v);
+	note("tree: %s@%zu %s %#x -> %#x", type_name(r->type), r->off,
+	     f[k]->name, old, v);
+}
+
 static int pick_op(void)
 {
 	static int sum;
@@ -772,6 +1033,9 @@ static bool mutate(struct image *im, uint64_t iter)
 		case OP_HDRTYPE:
 			mut_hdr(im, nr, op);
 			break;
+		case OP_TREE:
+			mut_tree(im, nr);
+			break;
 		default:
 			mut_struct(im, nr, op, &cut);
 		}
@@ -780,6 +1044,37 @@ static bool mutate(struct image *im, uint64_t iter)
 		return false;
 	seal(im);
 	return true;
+}
+
+/* Whether the header of @im says it is an image of a tree */
+static bool hdr_tree(const struct image *im)
+{
+	size_t at = offsetof(struct cr_hdr_header, flags);
+
+	return im->n >= at + 4 && (get32(im, at) & CR_CHECKPOINT_TREE);
+}
+
+/*
+ * The flags to restart @im with: CR_RESTART_TREE for an image of a tree,
+ * often with CR_RESTART_NEW_PIDS (for nobody, who may not choose pids,
+ * one in two); one in 32 not those, on purpose.
+ */
+static uint32_t pick_flags(const struct image *im, void (*nobody)(void))
+{
+	uint32_t f = hdr_tree(im) ? CR_RESTART_TREE : 0;
+
+	if (f && !rnd(nobody ? 2 : 4))
+		f |= CR_RESTART_NEW_PIDS;
+	if (!rnd(32)) {
+		f ^= rnd(3) ? CR_RESTART_TREE : CR_RESTART_NEW_PIDS;
+		st.tree_wrong_flags++;
+		note("wrong flags on purpose");
+	}
+	if (f & CR_RESTART_NEW_PIDS)
+		st.tree_new_pids++;
+	if (f)
+		note("restart flags %#x", f);
+	return f;
 }
 
 /* Seed programs */
@@ -1087,6 +1382,277 @@ static int make_notask(struct seed *s, const char *path)
 	return 0;
 }
 
+/*
+ * Seeds of trees.  The fuzzer forks the root of the tree, which makes its
+ * tasks; each task writes its pid (minus it, for one about to exit and stay
+ * a zombie) on the descriptor @wfd and closes it, then waits in a loop for
+ * the file restored_path to exist, which it does once all the seeds are
+ * made: only a restored task sees it.  The fuzzer stops every task with
+ * SIGSTOP and checkpoints the tree.
+ */
+
+static char restored_path[256];
+
+static void wait_restored(void)
+{
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+	while (access(restored_path, F_OK))
+		nanosleep(&ts, NULL);
+}
+
+static void tell(int wfd, pid_t pid)
+{
+	if (write(wfd, &pid, sizeof(pid)) != sizeof(pid))
+		_exit(1);
+}
+
+/* Reap @n children; whether they all exited with EXIT_RESTORED */
+static bool reap_restored(int n)
+{
+	int status, ok = 0, i;
+
+	for (i = 0; i < n; i++)
+		if (wait(&status) > 0 && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == EXIT_RESTORED)
+			ok++;
+	return ok == n;
+}
+
+/*
+ * A parent; a child in a session of its own; a child leading a process
+ * group with its child.  Each checks its session and group once restored.
+ */
+static void __noreturn family_root(int wfd)
+{
+	if (!fork()) {
+		if (setsid() < 0)
+			_exit(1);
+		tell(wfd, getpid());
+		close(wfd);
+		wait_restored();
+		_exit(getsid(0) == getpid() && getpgid(0) == getpid() ?
+		      EXIT_RESTORED : 101);
+	}
+	if (!fork()) {
+		if (setpgid(0, 0))
+			_exit(1);
+		if (!fork()) {
+			tell(wfd, getpid());
+			close(wfd);
+			wait_restored();
+			_exit(getpgid(0) == getpgid(getppid()) ?
+			      EXIT_RESTORED : 102);
+		}
+		tell(wfd, getpid());
+		close(wfd);
+		wait_restored();
+		_exit(reap_restored(1) && getpgid(0) == getpid() ?
+		      EXIT_RESTORED : 103);
+	}
+	tell(wfd, getpid());
+	close(wfd);
+	wait_restored();
+	if (!reap_restored(2))
+		_exit(104);
+	/* Its session was the fuzzer's: once restored, its restarter's */
+	_exit(getsid(0) != getpid() ? EXIT_RESTORED : 110);
+}
+
+static uint32_t futex_word;
+
+static long futex(uint32_t *w, int op, uint32_t val)
+{
+	return syscall(SYS_futex, w, op, val, NULL, NULL, 0);
+}
+
+static void *futex_thread(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&futex_word, __ATOMIC_ACQUIRE))
+		futex(&futex_word, FUTEX_WAIT_PRIVATE, 0);
+	return (void *)(long)futex_word;
+}
+
+static void *sleep_thread(void *arg)
+{
+	(void)arg;
+	wait_restored();
+	return (void *)2L;
+}
+
+/* Three threads: this one and a sleeper wait for the restart, one a futex */
+static void __noreturn threads_root(int wfd)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	pthread_t a, b;
+	void *ra, *rb;
+
+	if (pthread_create(&a, NULL, futex_thread, NULL) ||
+	    pthread_create(&b, NULL, sleep_thread, NULL))
+		_exit(1);
+	nanosleep(&ts, NULL);
+	tell(wfd, getpid());
+	close(wfd);
+	wait_restored();
+	__atomic_store_n(&futex_word, 7, __ATOMIC_RELEASE);
+	futex(&futex_word, FUTEX_WAKE_PRIVATE, 1);
+	if (pthread_join(a, &ra) || pthread_join(b, &rb))
+		_exit(105);
+	_exit(ra == (void *)7L && rb == (void *)2L ? EXIT_RESTORED : 106);
+}
+
+static const char pipe_msg[] = "bytes in flight through the pipe";
+
+/*
+ * A parent with a file it shares with a child, a pipe to the child with
+ * bytes in it, and a child that exited with status 7, not reaped.
+ */
+static void __noreturn pipes_root(int wfd)
+{
+	int fd = open(data_path, O_RDWR), p[2], status, ok = 0, i;
+	char buf[sizeof(pipe_msg)];
+
+	if (fd < 0 || lseek(fd, 1234, SEEK_SET) != 1234 || pipe(p))
+		_exit(1);
+	if (!fork()) {
+		tell(wfd, -getpid());
+		_exit(7);
+	}
+	if (!fork()) {
+		close(p[1]);
+		tell(wfd, getpid());
+		close(wfd);
+		wait_restored();
+		/* The offset is the parent's: it sees the 5 bytes read */
+		if (lseek(fd, 0, SEEK_CUR) != 1234 || read(fd, buf, 5) != 5)
+			_exit(107);
+		if (read(p[0], buf, sizeof(buf)) != sizeof(buf) ||
+		    memcmp(buf, pipe_msg, sizeof(buf)))
+			_exit(108);
+		_exit(EXIT_RESTORED);
+	}
+	close(p[0]);
+	if (write(p[1], pipe_msg, sizeof(pipe_msg)) != sizeof(pipe_msg))
+		_exit(1);
+	tell(wfd, getpid());
+	close(wfd);
+	wait_restored();
+	for (i = 0; i < 2; i++) {
+		if (wait(&status) <= 0 || !WIFEXITED(status))
+			continue;
+		ok += WEXITSTATUS(status) == 7 ? 1 :
+		      WEXITSTATUS(status) == EXIT_RESTORED ? 2 : 0;
+	}
+	_exit(ok == 3 && lseek(fd, 0, SEEK_CUR) == 1239 ? EXIT_RESTORED : 109);
+}
+
+/* Whether every thread of @pid is in one of @states, within @ms */
+static bool in_state(pid_t pid, const char *states, long ms)
+{
+	double end = now() + ms / 1e3;
+	char path[320], buf[512], *p;
+	struct dirent *e;
+	bool all;
+	DIR *d;
+	FILE *f;
+
+	do {
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+		d = opendir(path);
+		if (!d)
+			return false;
+		all = true;
+		while (all && (e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/task/%s/stat",
+				 pid, e->d_name);
+			f = fopen(path, "r");
+			buf[0] = 0;
+			if (f) {
+				if (!fgets(buf, sizeof(buf), f))
+					buf[0] = 0;
+				fclose(f);
+			}
+			p = strrchr(buf, ')');
+			all = p && p[1] == ' ' && strchr(states, p[2]);
+		}
+		closedir(d);
+		if (all)
+			return true;
+		usleep(1000);
+	} while (now() < end);
+	return false;
+}
+
+#define TREE_MAX	8
+
+/* Make the tree of @root, stop it and checkpoint it into @path */
+static int tree_seed(const char *path, void (*root)(int wfd))
+{
+	pid_t pids[TREE_MAX], pid, top;
+	int p[2], fd, n = 0, i, status;
+	long r = -1;
+
+	if (pipe(p))
+		die("pipe: %s", strerror(errno));
+	top = fork();
+	if (top < 0)
+		die("fork: %s", strerror(errno));
+	if (!top) {
+		seed_child_clean(p[1]);
+		root(p[1]);
+	}
+	close(p[1]);
+	while (n < TREE_MAX && read(p[0], &pid, sizeof(pid)) == sizeof(pid))
+		pids[n++] = pid;
+	close(p[0]);
+	/* In their loops, zombies dead */
+	usleep(30000);
+	for (i = 0; i < n; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGSTOP);
+	for (i = 0; i < n; i++)
+		if (!in_state(abs(pids[i]), pids[i] > 0 ? "tT" : "Z", 5000)) {
+			fprintf(stderr, PROG ": task %d of a seed tree: not %s\n",
+				abs(pids[i]), pids[i] > 0 ? "stopped" : "a zombie");
+			goto out;
+		}
+	fd = open_image(path);
+	r = sys_checkpoint(top, fd, CR_CHECKPOINT_TREE | CR_LOGFD(2));
+	if (r < 0)
+		fprintf(stderr, PROG ": checkpoint of a seed tree: %s\n",
+			strerror(errno));
+	close(fd);
+out:
+	for (i = 0; i < n; i++)
+		kill(abs(pids[i]), SIGKILL);
+	kill(top, SIGKILL);
+	/* This process is their subreaper (make_seeds()) */
+	while (waitpid(-1, &status, __WALL) > 0)
+		;
+	return r > 0 ? 0 : -1;
+}
+
+static int make_family(struct seed *s, const char *path)
+{
+	(void)s;
+	return tree_seed(path, family_root);
+}
+
+static int make_threads(struct seed *s, const char *path)
+{
+	(void)s;
+	return tree_seed(path, threads_root);
+}
+
+static int make_pipes(struct seed *s, const char *path)
+{
+	(void)s;
+	return tree_seed(path, pipes_root);
+}
+
 #define SEED(n, w, m, p) { .name = n, .what = w, .make = m, .prep = p }
 
 static const struct seed seed_table[] = {
@@ -1104,6 +1670,14 @@ static const struct seed seed_table[] = {
 	     make_sleep, NULL),
 	SEED("nobody", "an unprivileged process, restarted by nobody",
 	     make_nobody, become_nobody),
+	SEED("family",
+	     "tree: children and a grandchild, a session, a process group",
+	     make_family, NULL),
+	SEED("threads", "tree: a process of 3 threads, one in a futex wait",
+	     make_threads, NULL),
+	SEED("pipes",
+	     "tree: a pipe with bytes in flight, a shared file, a zombie",
+	     make_pipes, NULL),
 };
 
 static bool load(const char *path, struct image *im)
@@ -1132,6 +1706,9 @@ static void make_files_of_seeds(void)
 	chmod(opt.workdir, 0777);
 	snprintf(data_path, sizeof(data_path), "%s/data", opt.workdir);
 	snprintf(dir_path, sizeof(dir_path), "%s/dir", opt.workdir);
+	snprintf(restored_path, sizeof(restored_path), "%s/restored",
+		 opt.workdir);
+	unlink(restored_path);
 	mkdir(dir_path, 0755);
 	for (i = 0; i < (int)sizeof(buf); i++)
 		buf[i] = i * 7;
@@ -1151,6 +1728,8 @@ static void make_seeds(void)
 
 	make_files_of_seeds();
 	n = ARRAY_SIZE(seed_table);
+	/* The tasks of the seed trees are reaped by this process */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	/*
 	 * All the seed programs first, forked while this process holds no
 	 * image: an image holds the memory of its program.  The image
@@ -1162,6 +1741,12 @@ static void make_seeds(void)
 		made[i] = seed_table[i].make != make_notask &&
 			  !seed_table[i].make(&seeds[0], path[i]);
 	}
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	/* From now on, a task of a tree that runs was restored */
+	i = open(restored_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (i < 0)
+		die("%s: %s", restored_path, strerror(errno));
+	close(i);
 	for (i = 0; i < n; i++) {
 		s = &seeds[nseeds];
 		*s = seed_table[i];
@@ -1444,9 +2029,11 @@ struct restarter {
 	int cmd;		/* the number of the image to restart */
 	int res;		/* the number back once it is done */
 	void (*prep)(void);
+	bool tree;		/* restarts with CR_RESTART_TREE */
 };
 
-static struct restarter restarters[2];
+/* For root, nobody, root with CR_RESTART_TREE, nobody with it */
+static struct restarter restarters[4];
 
 /*
  * Descriptors of a restarter; the images are in IMAGE_FD + n, for seed n
@@ -1460,7 +2047,7 @@ enum { R_LOG = 3, R_CMD, R_RES, R_FIRST_FREE };
 struct cmd {
 	uint64_t iter;
 	int32_t fd;
-	int32_t pad;
+	uint32_t flags;		/* of restart(2), besides CR_LOGFD */
 };
 
 #ifndef __NR_close_range
@@ -1487,7 +2074,73 @@ static bool unchanged(uid_t uid, gid_t gid, pid_t pid, const char *cwd)
 	       fcntl(IMAGE_FD + MAX_SEEDS, F_GETFD) >= 0;
 }
 
-static void __noreturn restarter_loop(void (*prep)(void))
+/* Time a restored tree has to end by itself, in milliseconds */
+static long tree_ms(void)
+{
+	return opt.timeout_ms / 2;
+}
+
+/*
+ * Kill every task of the pid namespace of this process, its init, and
+ * reap them all: 0, or 1 if some are still there after 5 seconds.
+ */
+static int kill_all(void)
+{
+	double end = now() + 5;
+	int status;
+	pid_t p;
+
+	kill(-1, SIGKILL);
+	for (;;) {
+		p = waitpid(-1, &status, WNOHANG | __WALL);
+		if (p < 0 && errno == ECHILD)
+			return 0;
+		if (p > 0)
+			continue;
+		if (now() > end)
+			return 1;
+		kill(-1, SIGKILL);
+		usleep(1000);
+	}
+}
+
+/*
+ * After restart(2) with CR_RESTART_TREE: wait for the root it returned
+ * (up to tree_ms()), or check that a refusal left no task; then kill and
+ * reap every task of the namespace.
+ */
+static void tree_after(long ret)
+{
+	double end = now() + tree_ms() / 1e3;
+	int status;
+	pid_t p;
+
+	if (ret > 0) {
+		slot->root = TREE_TIMEOUT;
+		for (;;) {
+			p = waitpid(ret, &status, WNOHANG | __WALL);
+			if (p == ret) {
+				slot->root = TREE_EXITED;
+				slot->root_status = status;
+				break;
+			}
+			if (p < 0) {
+				slot->root = TREE_NOT_CHILD;
+				break;
+			}
+			if (now() > end)
+				break;
+			usleep(1000);
+		}
+	} else {
+		/* Not even a zombie: the kernel reaps what it created */
+		p = waitpid(-1, &status, WNOHANG | __WALL);
+		slot->left = !(p < 0 && errno == ECHILD);
+	}
+	slot->unkillable = kill_all();
+}
+
+static void __noreturn restarter_loop(void (*prep)(void), bool tree)
 {
 	unsigned long flags = CR_LOGFD(R_LOG);
 	char cwd[512];
@@ -1500,6 +2153,9 @@ static void __noreturn restarter_loop(void (*prep)(void))
 
 	if (prep)
 		prep();
+	/* Its tasks die with it, and it with the worker (after prep()) */
+	if (tree)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (i = 0; i < sizeof(canary); i++)
@@ -1511,8 +2167,13 @@ static void __noreturn restarter_loop(void (*prep)(void))
 		_exit(1);
 	while (read(R_CMD, &c, sizeof(c)) == sizeof(c)) {
 		lseek(c.fd, 0, SEEK_SET);
-		slot->ret = sys_restart(0, c.fd, flags);
+		slot->root = TREE_NONE;
+		slot->left = 0;
+		slot->unkillable = 0;
+		slot->ret = sys_restart(0, c.fd, flags | c.flags);
 		slot->err = errno;
+		if (tree)
+			tree_after(slot->ret);
 		slot->changed = !unchanged(uid, gid, pid, cwd);
 		slot->iter = c.iter;
 		if (write(R_RES, &c.iter, sizeof(c.iter)) != sizeof(c.iter))
@@ -1521,10 +2182,14 @@ static void __noreturn restarter_loop(void (*prep)(void))
 	_exit(0);
 }
 
-/* The restarter of @prep, forked if there is none */
-static struct restarter *restarter(void (*prep)(void))
+/*
+ * The restarter of @prep, forked if there is none; for @tree, the init of
+ * a new pid namespace.  (A raw clone: nothing of glibc that knows the tid
+ * is used in it.)
+ */
+static struct restarter *restarter(void (*prep)(void), bool tree)
 {
-	struct restarter *r = &restarters[prep ? 1 : 0];
+	struct restarter *r = &restarters[(prep ? 1 : 0) + (tree ? 2 : 0)];
 	int cmd[2], res[2];
 
 	if (r->pid)
@@ -1532,9 +2197,15 @@ static struct restarter *restarter(void (*prep)(void))
 	if (pipe2(cmd, O_CLOEXEC) || pipe2(res, O_CLOEXEC))
 		die("pipe: %s", strerror(errno));
 	r->prep = prep;
-	r->pid = fork();
+	r->tree = tree;
+	if (tree)
+		r->pid = syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, NULL,
+				 NULL, 0);
+	else
+		r->pid = fork();
 	if (r->pid < 0)
-		die("fork: %s", strerror(errno));
+		die("%s: %s", tree ? "clone(CLONE_NEWPID)" : "fork",
+		    strerror(errno));
 	if (!r->pid) {
 		if (!opt.verbose) {
 			dup2(null_fd, 0);
@@ -1549,7 +2220,7 @@ static struct restarter *restarter(void (*prep)(void))
 			_exit(1);
 		syscall(__NR_close_range, R_FIRST_FREE, IMAGE_FD - 1, 0);
 		syscall(__NR_close_range, IMAGE_FD + MAX_SEEDS + 1, ~0U, 0);
-		restarter_loop(prep);
+		restarter_loop(prep, tree);
 	}
 	close(cmd[0]);
 	close(res[1]);
@@ -1585,6 +2256,8 @@ static char info[16384], reason[512], stack[4096];
 
 /* The errno of the last image, 0 if restart(2) did not fail */
 static int last_err;
+/* The wait status of the last restored program (of the root of a tree) */
+static int last_status;
 
 /* A child that does not end: in restart(2), a hang of the kernel */
 static enum outcome timed_out(struct restarter *r, const struct seed *s,
@@ -1630,6 +2303,7 @@ static enum outcome ended(struct restarter *r, const struct seed *s,
 		return O_KILLED;
 	}
 	st.restored++;
+	last_status = status;
 	if (WIFEXITED(status))
 		st.restored_exit[WEXITSTATUS(status)]++;
 	else
@@ -1638,19 +2312,76 @@ static enum outcome ended(struct restarter *r, const struct seed *s,
 }
 
 /* Run one image, already in @fd; record what happened */
-static enum outcome run_one(int fd, const struct seed *s, void (*prep)(void),
-			    uint64_t iter, const struct image *im, bool sealed)
+/* What became of a tree restarted by @r (restart(2) returned) */
+static enum outcome tree_outcome(struct restarter *r, const struct seed *s,
+				 uint64_t iter, const struct image *im,
+				 bool sealed, enum outcome o)
 {
-	struct restarter *r = restarter(prep);
-	struct cmd c = { .iter = iter, .fd = fd };
+	int status;
+
+	if (slot->left) {
+		st.tree_left++;
+		snprintf(info, sizeof(info),
+			 "restart(2) with CR_RESTART_TREE failed with %s but left tasks behind: %s",
+			 errname(slot->err), reason);
+		save_finding("left", iter, s->name, im, sealed, info);
+	}
+	if (slot->ret > 0) {
+		st.tree_restored++;
+		if (slot->root == TREE_EXITED) {
+			st.restored++;
+			status = slot->root_status;
+			last_status = status;
+			if (WIFEXITED(status))
+				st.restored_exit[WEXITSTATUS(status)]++;
+			else
+				st.restored_sig[WTERMSIG(status) & 63]++;
+			o = O_RESTORED;
+		} else if (slot->root == TREE_TIMEOUT) {
+			st.tree_timeout++;
+			st.timeout_restored++;
+			o = O_TIMEOUT;
+		} else {
+			snprintf(info, sizeof(info),
+				 "restart(2) with CR_RESTART_TREE returned %lld, not a child of the caller",
+				 (long long)slot->ret);
+			save_finding("root", iter, s->name, im, sealed, info);
+			o = O_RESTORED;
+		}
+	}
+	if (!slot->unkillable)
+		return o;
+	/* Tasks SIGKILL did not end in 5 s: the end of the namespace must */
+	st.tree_unkillable++;
+	kill(r->pid, SIGKILL);
+	if (!wait_child(r->pid, &status, 20000)) {
+		st.hangs++;
+		snprintf(info, sizeof(info),
+			 "tasks of a restored tree survive SIGKILL, and the end of their pid namespace");
+		save_finding("hang", iter, s->name, im, sealed, info);
+		die("restarter %d cannot be killed: giving up", r->pid);
+	}
+	restarter_gone(r);
+	return o;
+}
+
+static enum outcome run_one(int fd, const struct seed *s, void (*prep)(void),
+			    uint32_t flags, uint64_t iter,
+			    const struct image *im, bool sealed)
+{
+	bool tree = flags & CR_RESTART_TREE;
+	struct restarter *r = restarter(prep, tree);
+	struct cmd c = { .iter = iter, .fd = fd, .flags = flags };
+	long ms = opt.timeout_ms + (tree ? tree_ms() + 6000 : 0);
 	double t = now();
 	enum outcome o;
 	uint64_t back;
 
 	slot->iter = ~0ULL;
+	st.tree_images += tree;
 	if (write(r->cmd, &c, sizeof(c)) != sizeof(c))
 		die("restarter: %s", strerror(errno));
-	if (!wait_readable(r->res, opt.timeout_ms))
+	if (!wait_readable(r->res, ms))
 		o = timed_out(r, s, iter, im, sealed);
 	else if (read(r->res, &back, sizeof(back)) != sizeof(back))
 		o = ended(r, s, iter, im, sealed);
@@ -1667,16 +2398,20 @@ static enum outcome run_one(int fd, const struct seed *s, void (*prep)(void),
 		drain_log(reason, sizeof(reason));
 		if (o == O_ERRNO)
 			st.errs[slot->err & 511]++;
-		else
+		else if (!slot->ret)
 			st.returned0++;
 		if (slot->changed) {
 			st.changed++;
 			snprintf(info, sizeof(info),
-				 "restart(2) failed with %s but changed its caller: %s",
-				 errname(slot->err), reason);
+				 "restart(2) %s%s but changed its caller: %s",
+				 o == O_ERRNO ? "failed with " : "returned",
+				 o == O_ERRNO ? errname(slot->err) : "",
+				 reason);
 			save_finding("changed", iter, s->name, im, sealed,
 				     info);
 		}
+		if (tree)
+			o = tree_outcome(r, s, iter, im, sealed, o);
 	}
 	if (read_kmsg(info, sizeof(info))) {
 		st.reports++;
@@ -1699,7 +2434,7 @@ static void restarters_end(void)
 {
 	int i, status;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < (int)ARRAY_SIZE(restarters); i++) {
 		if (!restarters[i].pid)
 			continue;
 		close(restarters[i].cmd);
@@ -1909,6 +2644,19 @@ static void report(double secs)
 			       (unsigned long long)st.restored_sig[i]);
 	printf("), still running after %ld ms: %llu\n", opt.timeout_ms,
 	       (unsigned long long)st.timeout_restored);
+	printf("# with CR_RESTART_TREE: %llu (with CR_RESTART_NEW_PIDS: %llu)\n",
+	       (unsigned long long)st.tree_images,
+	       (unsigned long long)st.tree_new_pids);
+	printf("# wrong restart flags on purpose: %llu\n",
+	       (unsigned long long)st.tree_wrong_flags);
+	printf("# trees restored: %llu (root still running after %ld ms: %llu)\n",
+	       (unsigned long long)st.tree_restored, tree_ms(),
+	       (unsigned long long)st.tree_timeout);
+	printf("# unmodified seeds not restored: %llu\n",
+	       (unsigned long long)st.seed_failures);
+	printf("# tree refusals that left tasks: %llu, tasks SIGKILL did not end in 5 s: %llu\n",
+	       (unsigned long long)st.tree_left,
+	       (unsigned long long)st.tree_unkillable);
 	printf("# time per image: %.1f ms to make it, %.1f ms in the child, %.1f ms after\n",
 	       st.us_prepare / 1e3 / (st.tried ?: 1),
 	       st.us_child / 1e3 / (st.tried ?: 1),
@@ -1930,6 +2678,44 @@ static void report(double secs)
 	       (unsigned long long)st.findings);
 }
 
+/*
+ * Each seed restarted as it is (a tree also with CR_RESTART_NEW_PIDS): it
+ * must be restored and exit with EXIT_RESTORED, after the checks of its
+ * tasks.
+ */
+static void check_seeds(void)
+{
+	const struct seed *s;
+	enum outcome o;
+	uint32_t flags;
+	int n, k;
+
+	for (n = 0; n < nseeds; n++) {
+		s = &seeds[n];
+		if (s->make == make_notask)
+			continue;
+		for (k = 0; k < (hdr_tree(&s->img) ? 2 : 1); k++) {
+			flags = hdr_tree(&s->img) ? CR_RESTART_TREE : 0;
+			if (k)
+				flags |= CR_RESTART_NEW_PIDS;
+			snprintf(oplog, sizeof(oplog),
+				 "seed as it is, restart flags %#x", flags);
+			last_status = -1;
+			o = run_one(IMAGE_FD + n, s, s->prep, flags,
+				    ~0ULL - 1 - n, &s->img, true);
+			if (o == O_RESTORED && WIFEXITED(last_status) &&
+			    WEXITSTATUS(last_status) == EXIT_RESTORED)
+				continue;
+			st.seed_failures++;
+			printf("# seed %s, restart flags %#x: %s, status %#x\n",
+			       s->name, flags,
+			       o == O_ERRNO ? errname(last_err) :
+			       o == O_RESTORED ? "restored" : "not restored",
+			       last_status);
+		}
+	}
+}
+
 /* Iterations @w, @w + jobs, ... */
 static void worker(int w)
 {
@@ -1938,6 +2724,7 @@ static void worker(int w)
 	uint64_t it, first = 0, end = opt.iters;
 	const struct seed *s;
 	void (*prep)(void);
+	uint32_t flags;
 	bool sealed;
 	int fd, n;
 
@@ -1945,6 +2732,8 @@ static void worker(int w)
 	image_fds();
 	for (n = 0; n < nseeds; n++)
 		write_image(IMAGE_FD + n, &seeds[n].img);
+	if (!w && opt.only < 0)
+		check_seeds();
 	if (opt.only >= 0) {
 		first = opt.only;
 		end = first + 1;
@@ -1962,10 +2751,11 @@ static void worker(int w)
 		t = now();
 		prep = s->prep ?: rnd(16) ? NULL : become_nobody;
 		sealed = mutate(&im, it);
+		flags = pick_flags(&im, prep);
 		st.sealed += sealed;
 		fd = put_image(n, &im);
 		st.us_prepare += (now() - t) * 1e6;
-		run_one(fd, s, prep, it, &im, sealed);
+		run_one(fd, s, prep, flags, it, &im, sealed);
 		put_back(n, fd);
 		st.tried++;
 		if (!w && now() - last > 60) {
@@ -2067,12 +2857,14 @@ static int fuzz(void)
 		       st.tried ? "" : "not ", (unsigned long long)st.tried);
 		printf("# %sok 2 crfuzz: no kernel report\n",
 		       st.reports ? "not " : "");
-		printf("# %sok 3 crfuzz: no hang, no refusal that changed the caller\n",
-		       st.hangs || st.changed ? "not " : "");
+		printf("# %sok 3 crfuzz: no hang, no bad refusal (caller changed, task left)\n",
+		       st.hangs || st.changed || st.tree_left ? "not " : "");
 		printf("# %sok 4 crfuzz: seeds restored unmodified\n",
-		       st.restored_exit[EXIT_RESTORED] ? "" : "not ");
+		       st.restored_exit[EXIT_RESTORED] && !st.seed_failures ?
+		       "" : "not ");
 	}
-	return rc || st.reports || st.hangs || st.changed ? 1 : 0;
+	return rc || st.reports || st.hangs || st.changed || st.tree_left ||
+	       st.findings || st.seed_failures ? 1 : 0;
 }
 
 /* Restart the image in @path in a child: its errno, or 0 */
@@ -2092,6 +2884,7 @@ static int replay(const char *path, int want)
 {
 	static struct seed s = { .name = "replay" };
 	enum outcome o;
+	uint32_t flags;
 
 	if (!load(path, &s.img))
 		die("%s: %s", path, strerror(errno));
@@ -2100,14 +2893,23 @@ static int replay(const char *path, int want)
 	image_fds();
 	write_image(IMAGE_FD + MAX_SEEDS, &s.img);
 	oplog[0] = 0;
-	o = run_one(IMAGE_FD + MAX_SEEDS, &s, NULL, 0, &s.img, true);
+	if (opt.flags >= 0)
+		flags = opt.flags;
+	else
+		flags = hdr_tree(&s.img) ? CR_RESTART_TREE : 0;
+	o = run_one(IMAGE_FD + MAX_SEEDS, &s, NULL, flags, 0, &s.img, true);
 	restarters_end();
-	printf("%s: %s\n", path,
+	printf("%s: %s", path,
 	       o == O_ERRNO ? errname(last_err) :
 	       o == O_RESTORED ? "restored" : o == O_KILLED ?
 	       "killed after the point of no return" :
 	       o == O_RETURNED ? "returned 0" : "timeout or hang");
-	if (st.reports)
+	if (o == O_RESTORED && WIFEXITED(last_status))
+		printf(", exit status %d", WEXITSTATUS(last_status));
+	else if (o == O_RESTORED)
+		printf(", killed by signal %d", WTERMSIG(last_status));
+	printf("\n");
+	if (st.reports || st.findings)
 		return 1;
 	return want && last_err != want;
 }
@@ -2124,7 +2926,7 @@ int main(int argc, char **argv)
 	int want = 0;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "n:s:t:T:o:w:i:j:x:e:vh", longopts,
+	while ((c = getopt_long(argc, argv, "n:s:t:T:o:w:i:j:x:e:f:vh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'n':
@@ -2157,6 +2959,9 @@ int main(int argc, char **argv)
 		case 'e':
 			want = errno_of(optarg);
 			break;
+		case 'f':
+			opt.flags = strtoul(optarg, NULL, 0);
+			break;
 		case 256:
 			opt.tap = true;
 			break;
@@ -2166,7 +2971,7 @@ int main(int argc, char **argv)
 		default:
 			printf("usage: %s [-n ITER] [-s SEED] [-t TIMEOUT_MS] [-T SECONDS]\n"
 			       "              [-o DIR] [-w WORKDIR] [-i ITER] [-j JOBS] [--tap] [-v]\n"
-			       "       %s -x IMAGE [-e ERRNO-NAME]\n"
+			       "       %s -x IMAGE [-e ERRNO-NAME] [-f FLAGS]\n"
 			       "       %s -s SEED -i ITER [-e ERRNO-NAME]\n",
 			       PROG, PROG, PROG);
 			return c == 'h' ? 0 : 2;
