@@ -930,7 +930,8 @@ static int check_file_rec(struct cr_ctx *ctx, const struct cr_hdr_file *fh,
 	if (fh->kind == CR_FILE_OBJ)
 		return 0;
 	if (fh->kind == CR_FILE_PIPE &&
-	    ((flags & ~PIPE_FLAGS) || (flags & O_ACCMODE) == O_RDWR ||
+	    ((flags & ~PIPE_FLAGS) || ((flags & O_ACCMODE) != O_RDONLY &&
+				       (flags & O_ACCMODE) != O_WRONLY) ||
 	     fh->pos || fh->rdev_major || fh->rdev_minor))
 		return cr_err(ctx, -EINVAL, "file %u: bad pipe flags %#x", i,
 			      flags);
