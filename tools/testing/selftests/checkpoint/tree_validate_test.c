@@ -49,7 +49,7 @@ static char g_dir[64];		/* the test directory, for the shared file */
 
 /* The tree */
 
-static void __attribute__((noreturn)) setup_fail(const char *what)
+static void __noreturn setup_fail(const char *what)
 {
 	cr_log("setup: %s: %s", what, strerror(errno));
 	_exit(EXIT_SETUP);
@@ -81,7 +81,7 @@ static void wait_stopped(pid_t pid)
 }
 
 /* A: leads its group, reads the pipe to its end, moves the shared offset */
-static void __attribute__((noreturn)) task_a(int rd, int shared)
+static void __noreturn task_a(int rd, int shared)
 {
 	static unsigned char buf[PIPE_BYTES + 1];
 	ssize_t n = 0, r;
@@ -106,7 +106,7 @@ static void __attribute__((noreturn)) task_a(int rd, int shared)
 }
 
 /* B and M: in the group @pgid, stopped; restarted, they exit 0 */
-static void __attribute__((noreturn)) task_member(const char *name,
+static void __noreturn task_member(const char *name,
 						  pid_t pgid)
 {
 	cr_phase = name;
@@ -192,7 +192,7 @@ static void reap(pid_t pid, int code)
 }
 
 /* The restarted root checks the tree and reaps it */
-static void __attribute__((noreturn))
+static void __noreturn
 restarted_root(int shared, int wr, const struct kids *before, pid_t self)
 {
 	struct utsname u;
@@ -232,7 +232,7 @@ restarted_root(int shared, int wr, const struct kids *before, pid_t self)
 	cr_exit(EXIT_RESTARTED);
 }
 
-static void __attribute__((noreturn)) tree_root(void)
+static void __noreturn tree_root(void)
 {
 	static unsigned char data[PIPE_BYTES];
 	pid_t l, self = getpid();
@@ -303,7 +303,7 @@ static void __attribute__((noreturn)) tree_root(void)
  * pid 1 of a pid namespace of its own: forks the tree, checkpoints it
  * once stopped, and exits, which kills it
  */
-static void __attribute__((noreturn)) checkpointer(int imgfd)
+static void __noreturn checkpointer(int imgfd)
 {
 	int status;
 	pid_t root;
@@ -388,13 +388,13 @@ struct edit {
 	__s64 val;
 };
 
-#define FSIZE(s, f)	sizeof(((struct s *)0)->f)
-#define ED(t, n, p, s, f, o, v)						\
-	{ t, n, p, offsetof(struct s, f), FSIZE(s, f), o, v }
+/* Every field edited is 4 bytes long, but the offset of a file (8) */
+#define ED(t, n, p, s, f, o, v)	{ t, n, p, offsetof(struct s, f), 4, o, v }
 #define PROC(n, f, o, v)	ED(CR_HDR_PROC, n, ANY, cr_hdr_proc, f, o, v)
 #define TREE(f, o, v)		ED(CR_HDR_TREE, 0, ANY, cr_hdr_tree, f, o, v)
-#define UTS(f, o, v)		ED(CR_HDR_UTS, 0, ANY, cr_hdr_uts, f, o, v)
 #define FILEREC(p, f, o, v)	ED(CR_HDR_FILE, 0, p, cr_hdr_file, f, o, v)
+#define FILEPOS(p, v)							\
+	{ CR_HDR_FILE, 0, p, offsetof(struct cr_hdr_file, pos), 8, SET, v }
 #define PIPEREC(n, f, o, v)	ED(CR_HDR_PIPE, n, ANY, cr_hdr_pipe, f, o, v)
 #define ZOMBIE(f, o, v)		ED(CR_HDR_ZOMBIE, 0, ANY, cr_hdr_zombie, f, o, v)
 #define RECTYPE(t, n, v)	ED(t, n, ANY, cr_hdr, type, SET, v)
@@ -546,6 +546,7 @@ enum cut {
 	CUT_SECTION,	/* inside A's task record */
 	CUT_TAIL,	/* the tail is missing */
 	CUT_MOVE_TAIL,	/* cut inside A's task record, the tail after */
+	CUT_APPEND,	/* not a cut: 8 bytes more after the tail */
 };
 
 static size_t cut(unsigned char *buf, size_t len, enum cut how)
@@ -561,6 +562,9 @@ static size_t cut(unsigned char *buf, size_t len, enum cut how)
 	case CUT_MOVE_TAIL:
 		memmove(buf + a + 64, buf + tail, sizeof(struct cr_hdr_tail));
 		return a + 64 + sizeof(struct cr_hdr_tail);
+	case CUT_APPEND:
+		memset(buf + len, 0, 8);
+		return len + 8;
 	default:
 		return len;
 	}
@@ -676,7 +680,7 @@ struct restarter_args {
 	int out;
 };
 
-static void __attribute__((noreturn))
+static void __noreturn
 restarter(const struct restarter_args *a, int fd)
 {
 	unsigned long tree = CR_RESTART_TREE;
@@ -789,6 +793,20 @@ FIXTURE_VARIANT_ADD(tree_validate, pid_taken) {
 
 FIXTURE_VARIANT_ADD(tree_validate, pidns_without_init) {
 	.err = EINVAL, .mode = PIDNS_NO_INIT, .why = "creating task",
+};
+
+/* Records longer than this kernel knows: only zero bytes past the end */
+FIXTURE_VARIANT_ADD(tree_validate, proc_longer_zero) {
+	.err = 0,
+	.edit = { { CR_HDR_PROC, P_B, ANY, 0, 0, GROW, 8 } },
+};
+
+FIXTURE_VARIANT_ADD(tree_validate, proc_longer_nonzero) {
+	.err = E2BIG, .why = "unknown fields",
+	.edit = {
+		{ CR_HDR_PROC, P_B, ANY, 0, 0, GROW, 8 },
+		{ CR_HDR_PROC, P_B, ANY, sizeof(struct cr_hdr_proc), 4, SET, 1 },
+	},
 };
 
 /* The tree record */
@@ -1082,7 +1100,7 @@ FIXTURE_VARIANT_ADD(tree_validate, file_ref_flags) {
 
 FIXTURE_VARIANT_ADD(tree_validate, file_ref_pos) {
 	.err = EINVAL, .why = "fields set for object",
-	.edit = { FILEREC(F_OBJ, pos, SET, FILE_POS) },
+	.edit = { FILEPOS(F_OBJ, FILE_POS) },
 };
 
 FIXTURE_VARIANT_ADD(tree_validate, file_ref_rdev_major) {
@@ -1134,7 +1152,8 @@ FIXTURE_VARIANT_ADD(tree_validate, pipe_flags_rdwr) {
 
 FIXTURE_VARIANT_ADD(tree_validate, pipe_flags_accmode) {
 	.err = EINVAL, .why = "bad pipe flags",
-	.bug = "check_file_rec() refuses O_RDWR but not O_ACCMODE (3) for a pipe end; image-format.rst: O_RDONLY or O_WRONLY only",
+	.bug = "check_file_rec() refuses O_RDWR but not O_ACCMODE (3) for "
+	       "a pipe end; image-format.rst: O_RDONLY or O_WRONLY only",
 	.edit = { FILEREC(F_PIPE_R, flags, SET, O_ACCMODE) },
 };
 
@@ -1150,7 +1169,7 @@ FIXTURE_VARIANT_ADD(tree_validate, pipe_flags_high_bit) {
 
 FIXTURE_VARIANT_ADD(tree_validate, pipe_pos) {
 	.err = EINVAL, .why = "bad pipe flags",
-	.edit = { FILEREC(F_PIPE_W, pos, SET, 1) },
+	.edit = { FILEPOS(F_PIPE_W, 1) },
 };
 
 FIXTURE_VARIANT_ADD(tree_validate, pipe_rdev) {
@@ -1345,6 +1364,21 @@ FIXTURE_VARIANT_ADD(tree_validate, stream_truncated_in_section) {
 
 FIXTURE_VARIANT_ADD(tree_validate, stream_tail_missing) {
 	.err = EINVAL, .why = "image truncated", .cut = CUT_TAIL,
+	.stream = true,
+};
+
+/* Checked once every task is created */
+FIXTURE_VARIANT_ADD(tree_validate, tail_nr_records) {
+	.err = EINVAL, .why = "tail counts",
+	.edit = { ED(CR_HDR_TAIL, 0, ANY, cr_hdr_tail, nr_records, ADD, 1) },
+};
+
+FIXTURE_VARIANT_ADD(tree_validate, data_after_tail) {
+	.err = EINVAL, .why = "image truncated", .cut = CUT_APPEND,
+};
+
+FIXTURE_VARIANT_ADD(tree_validate, stream_data_after_tail) {
+	.err = EINVAL, .why = "data after the tail", .cut = CUT_APPEND,
 	.stream = true,
 };
 
