@@ -743,6 +743,11 @@ int cr_scan_maps(struct cr_ctx *ctx)
 			obj->users++;
 	}
 	mmap_read_unlock(mm);
+	/* For the shared memory of the tree (see snap_shmem()) */
+	if (!cr_obj_track(ctx, mm, NULL, CR_OBJ_MM)) {
+		mmput(mm);
+		return -ENOMEM;
+	}
 	mmput(mm);
 	return 0;
 }

@@ -80,9 +80,10 @@
  * @kind: CR_VMA_* kind.
  * @flags: CR_VMA_* flag bits.
  * @objref: the shared memory object, for %CR_VMA_SHMEM.
+ * @obj: its id among the objects of a tree, or 0.
  * @has_anon: the area may hold anonymous pages (checkpoint).
- * @obj_first: first area of its shared memory object, which writes or
- *             reads its pages.
+ * @obj_first: first area of its shared memory object (in the image, for a
+ *             tree), which writes or reads its pages.
  */
 struct cr_vma {
 	unsigned long start;
@@ -94,6 +95,7 @@ struct cr_vma {
 	u32 kind;
 	u32 flags;
 	u32 objref;
+	u32 obj;
 	bool has_anon;
 	bool obj_first;
 };
@@ -292,9 +294,29 @@ static const char *vma_kind(struct vm_area_struct *vma, u32 *kind)
 }
 
 /*
- * The object of a shared anonymous area, mapped by the task only: its
- * objref, the same as an earlier area's of the same object.  Called with
- * mmap_lock held.
+ * In a tree, the object of the first area of a shared memory object of
+ * the task: its pages go with the first process that maps it.  Numbered
+ * as the areas are snapped, just before they are written.
+ */
+static int tree_shmem(struct cr_ctx *ctx, struct cr_vma *v,
+		      const struct inode *inode)
+{
+	struct cr_obj *obj = cr_obj_track(ctx, inode, NULL, CR_OBJ_SHMEM);
+
+	if (!obj)
+		return -ENOMEM;
+	if (!obj->id)
+		cr_obj_number(ctx, obj);
+	else
+		v->obj_first = false;
+	v->obj = obj->id;
+	return 0;
+}
+
+/*
+ * The object of a shared anonymous area, mapped by the task only (or, in
+ * a tree, by its processes): its objref, the same as an earlier area's of
+ * the same object.  Called with mmap_lock held.
  */
 static int snap_shmem(struct cr_ctx *ctx, struct mm_snap *s,
 		      struct vm_area_struct *vma, struct cr_vma *v)
@@ -304,16 +326,20 @@ static int snap_shmem(struct cr_ctx *ctx, struct mm_snap *s,
 	unsigned int i;
 	bool shared = false;
 
+	/* In a tree, by its processes only (their mms are its objects) */
 	i_mmap_lock_read(mapping);
 	vma_interval_tree_foreach(other, &mapping->i_mmap, 0, ULONG_MAX) {
-		if (other->vm_mm != vma->vm_mm)
+		if (other->vm_mm != vma->vm_mm &&
+		    (!ctx->tree || !cr_obj_find(ctx, other->vm_mm)))
 			shared = true;
 	}
 	i_mmap_unlock_read(mapping);
 	if (shared)
 		return cr_err(ctx, -EBUSY,
-			      "task %d: shared anonymous memory at %#lx-%#lx is mapped by another process",
-			      s->pid, vma->vm_start, vma->vm_end);
+			      "task %d: shared anonymous memory at %#lx-%#lx is mapped by %s",
+			      s->pid, vma->vm_start, vma->vm_end,
+			      ctx->tree ? "a process outside the tree" :
+			      "another process");
 	v->file_size = i_size_read(file_inode(vma->vm_file));
 	if (v->pgoff + vma_pages(vma) > v->file_size >> PAGE_SHIFT)
 		return cr_err(ctx, -EOPNOTSUPP,
@@ -323,12 +349,13 @@ static int snap_shmem(struct cr_ctx *ctx, struct mm_snap *s,
 		if (s->vmas[i].kind == CR_VMA_SHMEM &&
 		    file_inode(s->vmas[i].file) == file_inode(vma->vm_file)) {
 			v->objref = s->vmas[i].objref;
+			v->obj = s->vmas[i].obj;
 			return 0;
 		}
 	}
 	v->objref = ++s->nr_objs;
 	v->obj_first = true;
-	return 0;
+	return ctx->tree ? tree_shmem(ctx, v, file_inode(vma->vm_file)) : 0;
 }
 
 static int snap_vma(struct cr_ctx *ctx, struct mm_snap *s,
@@ -668,6 +695,7 @@ static int write_shmem(struct cr_ctx *ctx, struct mm_snap *s,
 	if (!sh)
 		return -ENOMEM;
 	sh->objref = v->objref;
+	sh->obj = v->obj;
 	sh->size = v->file_size;
 	sh->nr_pages = nr;
 	ret = cr_write_rec(ctx, sh, CR_HDR_SHMEM, sizeof(*sh));
@@ -1212,6 +1240,45 @@ static int new_shmem(struct cr_ctx *ctx, struct cr_mm_state *st,
 	return fill_shmem(ctx, f, sh->nr_pages);
 }
 
+/*
+ * In a tree, the first area of an object in the task: a new object of the
+ * image, or one an earlier process described, whose file it maps again
+ */
+static int tree_shmem_obj(struct cr_ctx *ctx, struct cr_mm_state *st,
+			  struct cr_vma *v, const struct cr_hdr_shmem *sh)
+{
+	struct cr_obj *obj;
+	int ret;
+
+	if (cr_obj_is_new(ctx, sh->obj)) {
+		obj = cr_obj_define(ctx, sh->obj, CR_OBJ_SHMEM);
+		if (IS_ERR(obj))
+			return PTR_ERR(obj);
+		ret = new_shmem(ctx, st, v, sh);
+		if (!ret) {
+			obj->file = get_file(v->file);
+			obj->size = sh->size;
+		}
+		return ret;
+	}
+	obj = cr_obj_get(ctx, sh->obj, CR_OBJ_SHMEM);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	if (sh->nr_pages || sh->size != obj->size || !obj->file)
+		return cr_err(ctx, -EINVAL,
+			      "shared memory at %#lx: object %u is not the one described before",
+			      v->start, sh->obj);
+	if (!st->objs) {
+		st->objs = kvcalloc(st->nr_vmas, sizeof(*st->objs), GFP_KERNEL);
+		if (!st->objs)
+			return -ENOMEM;
+	}
+	v->file = get_file(obj->file);
+	v->obj_first = true;
+	st->objs[st->nr_objs++] = v;
+	return 0;
+}
+
 /* The CR_HDR_SHMEM record after the area @v, and its object */
 static int read_shmem(struct cr_ctx *ctx, struct cr_mm_state *st,
 		      struct cr_vma *v)
@@ -1223,23 +1290,25 @@ static int read_shmem(struct cr_ctx *ctx, struct cr_mm_state *st,
 	ret = cr_read_rec(ctx, &sh, CR_HDR_SHMEM, sizeof(sh));
 	if (ret)
 		return ret;
-	if (sh.reserved || !sh.size || !PAGE_ALIGNED(sh.size) ||
+	if (!ctx->tree != !sh.obj || !sh.size || !PAGE_ALIGNED(sh.size) ||
 	    sh.size > MAX_LFS_FILESIZE || !sh.objref ||
 	    sh.objref > st->nr_objs + 1)
 		return cr_err(ctx, -EINVAL,
-			      "shared memory at %#lx: bad object %u of %llu bytes",
-			      v->start, sh.objref, sh.size);
+			      "shared memory at %#lx: bad object %u (%u) of %llu bytes",
+			      v->start, sh.objref, sh.obj, sh.size);
 	if (v->pgoff + ((v->end - v->start) >> PAGE_SHIFT) >
 	    sh.size >> PAGE_SHIFT)
 		return cr_err(ctx, -EINVAL,
 			      "shared memory at %#lx goes beyond its object",
 			      v->start);
 	v->objref = sh.objref;
+	v->obj = sh.obj;
 	v->file_size = sh.size;
 	if (sh.objref > st->nr_objs)
-		return new_shmem(ctx, st, v, &sh);
+		return ctx->tree ? tree_shmem_obj(ctx, st, v, &sh) :
+				   new_shmem(ctx, st, v, &sh);
 	first = st->objs[sh.objref - 1];
-	if (sh.nr_pages || sh.size != first->file_size)
+	if (sh.nr_pages || sh.size != first->file_size || sh.obj != first->obj)
 		return cr_err(ctx, -EINVAL,
 			      "shared memory at %#lx: object %u is not the one at %#lx",
 			      v->start, sh.objref, first->start);

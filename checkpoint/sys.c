@@ -109,7 +109,7 @@ static void cr_build_check_abi(void)
 	BUILD_BUG_ON(sizeof(struct cr_hdr_pipe) != 24);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_zombie) != 16);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_uts) != 144);
-	BUILD_BUG_ON(CR_UTS_LEN != __NEW_UTS_LEN + 1);
+	BUILD_BUG_ON(__NEW_UTS_LEN + 1 != CR_UTS_LEN);
 
 	BUILD_BUG_ON(sizeof(struct cr_hdr_header) % CR_HDR_ALIGN);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_tail) % CR_HDR_ALIGN);

@@ -374,7 +374,7 @@ static struct cr_tree *list_tasks(struct cr_ctx *ctx)
 {
 	struct task_struct **tasks = NULL;
 	struct cr_tree *tree;
-	unsigned int n, i;
+	unsigned int n, i, tries = 0;
 
 	read_lock(&tasklist_lock);
 	n = walk_tree(ctx->task, NULL, 0);
@@ -398,11 +398,13 @@ static struct cr_tree *list_tasks(struct cr_ctx *ctx)
 			break;
 		}
 		read_unlock(&tasklist_lock);
-		/* It grew or shrank meanwhile: stopped tasks cannot fork */
+		/* It grew or shrank meanwhile: tasks that run fork and exit */
 		n = i;
-		if (fatal_signal_pending(current)) {
+		if (++tries == 8 || fatal_signal_pending(current)) {
 			kvfree(tasks);
-			return ERR_PTR(-EINTR);
+			return ERR_PTR(cr_err(ctx, tries == 8 ? -EBUSY : -EINTR,
+					      "the tree of task %d keeps changing: stop or freeze it",
+					      task_pid_vnr(ctx->task)));
 		}
 	}
 	tree = tree_alloc(ctx, n);
@@ -644,26 +646,33 @@ static int check_ns(struct cr_ctx *ctx, struct cr_tree *tree,
 static int write_uts(struct cr_ctx *ctx, struct cr_tree *tree)
 {
 	struct task_struct *root = tree->procs[0].task;
+	struct uts_namespace *uts = NULL;
 	struct cr_hdr_uts *uh;
-	int ret = 0;
+	int ret;
 
 	if (!(tree->flags & CR_TREE_UTS))
 		return 0;
-	uh = cr_hbuf_get(ctx, sizeof(*uh));
-	if (!uh)
-		return -ENOMEM;
+	/* uts_sem may sleep: not under the task lock */
 	task_lock(root);
 	if (root->nsproxy) {
-		down_read(&uts_sem);
-		strscpy_pad(uh->nodename, root->nsproxy->uts_ns->name.nodename);
-		strscpy_pad(uh->domainname, root->nsproxy->uts_ns->name.domainname);
-		up_read(&uts_sem);
-	} else {
-		ret = cr_err(ctx, -ESRCH, "task %d is exiting",
-			     task_pid_vnr(root));
+		uts = root->nsproxy->uts_ns;
+		get_uts_ns(uts);
 	}
 	task_unlock(root);
-	ret = ret ?: cr_write_rec(ctx, uh, CR_HDR_UTS, sizeof(*uh));
+	if (!uts)
+		return cr_err(ctx, -ESRCH, "task %d is exiting",
+			      task_pid_vnr(root));
+	uh = cr_hbuf_get(ctx, sizeof(*uh));
+	if (!uh) {
+		put_uts_ns(uts);
+		return -ENOMEM;
+	}
+	down_read(&uts_sem);
+	strscpy_pad(uh->nodename, uts->name.nodename);
+	strscpy_pad(uh->domainname, uts->name.domainname);
+	up_read(&uts_sem);
+	put_uts_ns(uts);
+	ret = cr_write_rec(ctx, uh, CR_HDR_UTS, sizeof(*uh));
 	cr_hbuf_put(ctx, uh);
 	return ret;
 }

@@ -174,18 +174,21 @@ long cr_restart_tree(struct cr_ctx *ctx);
 /* Types of the objects the tasks of a tree share */
 #define CR_OBJ_FILE	1	/* an open file */
 #define CR_OBJ_PIPE	2	/* a pipe */
+#define CR_OBJ_SHMEM	3	/* a shared anonymous memory object */
+#define CR_OBJ_MM	4	/* an address space (checkpoint) */
 
 /**
  * struct cr_obj - an object the tasks of a tree share
  * @node: in the hash of the objects of a checkpoint, by @ptr.
  * @ptr: the object (checkpoint): a struct file or a struct pipe_inode_info.
- * @file: the file, with a reference; on restart, the read end of a pipe.
+ * @file: the file, with a reference; on restart, the read end of a pipe,
+ *        the file of shared memory.
  * @wend: the write end of a pipe, with a reference (restart).
  * @type: CR_OBJ_*.
  * @id: its id in the image; 0 until it is written (checkpoint).
  * @users: what holds it in the tree (checkpoint): descriptors and memory
  *         areas for a file, files for a pipe.
- * @size: the capacity of a pipe (restart).
+ * @size: the capacity of a pipe, the size of shared memory (restart).
  * @ends: the ends of a pipe given to a file so far, as bits 0 (read) and
  *        1 (write) (restart).
  */
@@ -197,7 +200,7 @@ struct cr_obj {
 	u32 type;
 	u32 id;
 	u32 users;
-	u32 size;
+	u64 size;
 	u32 ends;
 };
 

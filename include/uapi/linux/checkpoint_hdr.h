@@ -479,12 +479,15 @@ struct cr_hdr_vma {
  *     of kind %CR_VMA_SHMEM.
  * @objref: the object, numbered from 1 in the order of first appearance:
  *          the areas of one object have the same @objref.
- * @reserved: must be zero.
+ * @obj: 0 in an image of one task.  In an image of a tree, the id of the
+ *       object among the objects of the image (see &struct cr_hdr_file):
+ *       an object several processes of the tree map is described by the
+ *       first, with its pages, and mapped again by the others.
  * @size: size of the object in bytes, page aligned; the same in every
  *        record of the object.
  * @nr_pages: number of pages of the object saved in the
  *            %CR_HDR_SHMEM_PAGES records that follow this record; zero
- *            but in the first record of the object.
+ *            but in the first record of the object in the image.
  *
  * A %CR_HDR_SHMEM_PAGES record has the layout of &struct cr_hdr_pages,
  * but its addresses are byte offsets in the object, increasing across the
@@ -493,7 +496,7 @@ struct cr_hdr_vma {
 struct cr_hdr_shmem {
 	struct cr_hdr h;
 	__u32 objref;
-	__u32 reserved;
+	__u32 obj;
 	__u64 size;
 	__u64 nr_pages;
 };

@@ -799,11 +799,12 @@ static bool e_pgoff(struct image *img)
 	return v && v->pgoff == 4 && (v->pgoff = 5);
 }
 
-static bool e_shmem_reserved(struct image *img)
+/* An object id is for an image of a tree */
+static bool e_shmem_obj(struct image *img)
 {
 	struct cr_hdr_shmem *s = SHMEM(img, 0);
 
-	return s && (s->reserved = 1);
+	return s && (s->obj = 1);
 }
 
 static bool e_size_unaligned(struct image *img)
@@ -1165,8 +1166,8 @@ FIXTURE_VARIANT_ADD(edit, shmem_pgoff_beyond_object) {
 	.edit = e_pgoff, .err = EINVAL,
 };
 
-FIXTURE_VARIANT_ADD(edit, shmem_reserved) {
-	.edit = e_shmem_reserved, .err = EINVAL,
+FIXTURE_VARIANT_ADD(edit, shmem_obj) {
+	.edit = e_shmem_obj, .err = EINVAL,
 };
 
 FIXTURE_VARIANT_ADD(edit, shmem_size_unaligned) {
