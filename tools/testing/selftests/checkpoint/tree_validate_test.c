@@ -15,8 +15,9 @@
  * small and known):
  *
  *   R	the root, in a UTS namespace of its own, a subreaper; a second
- *	thread; a regular file opened before fork (shared with A) and the
- *	write end of a pipe holding PIPE_BYTES bytes
+ *	thread; a regular file opened before fork (shared with A), the
+ *	write end of a pipe holding PIPE_BYTES bytes, and shared anonymous
+ *	memory (shared with A) in three areas, the middle one read-only
  *   A	child of R, leads its process group; the read end of the pipe
  *   B	child of R, in A's group
  *   Z	child of R that exited with status 3, not reaped (a zombie)
@@ -39,6 +40,9 @@
 #define FILE_POS	7		/* offset of the shared file */
 #define FILE_POS_AFTER	100		/* A moves it there after restart */
 #define ZOMBIE_STATUS	3
+#define SHM_PAGES	3		/* shared memory of R and A */
+#define SEED_SHM	0x5a3e
+#define SHM_MARK	"written by A"
 
 /* Index of each task's process record */
 enum { P_R, P_THR, P_A, P_B, P_Z, P_M, P_L, NR_PROCS };
@@ -46,6 +50,7 @@ enum { P_R, P_THR, P_A, P_B, P_Z, P_M, P_L, NR_PROCS };
 enum { T_R, T_THR, T_A, T_B, T_M };
 
 static char g_dir[64];		/* the test directory, for the shared file */
+static char *g_shm;		/* the shared memory of R and A */
 
 /* The tree */
 
@@ -102,6 +107,8 @@ static void __noreturn task_a(int rd, int shared)
 	CHECK_PAT(buf, PIPE_BYTES, SEED_PIPE, 0);
 	CHECK(lseek(shared, 0, SEEK_CUR) == FILE_POS);
 	CHECK(lseek(shared, FILE_POS_AFTER, SEEK_SET) == FILE_POS_AFTER);
+	CHECK_PAT(g_shm, SHM_PAGES * pg(), SEED_SHM, 0);
+	memcpy(g_shm, SHM_MARK, sizeof(SHM_MARK));
 	cr_exit(0);
 }
 
@@ -111,6 +118,7 @@ static void __noreturn task_member(const char *name, pid_t pgid)
 	cr_phase = name;
 	prctl(PR_SET_NAME, name);
 	close_from(3);
+	munmap(g_shm, SHM_PAGES * pg());
 	if (setpgid(0, pgid))
 		setup_fail("setpgid");
 	raise(SIGSTOP);
@@ -225,8 +233,11 @@ restarted_root(int shared, int wr, const struct kids *before, pid_t self)
 	reap(k.b, 0);
 	reap(k.m, 0);
 	reap(k.z, ZOMBIE_STATUS);
-	/* A moved the offset of the file they share */
+	/* A moved the offset of the file they share, wrote to the memory */
 	CHECK(lseek(shared, 0, SEEK_CUR) == FILE_POS_AFTER);
+	CHECK(!memcmp(g_shm, SHM_MARK, sizeof(SHM_MARK)));
+	CHECK_PAT(g_shm + sizeof(SHM_MARK), SHM_PAGES * pg() - sizeof(SHM_MARK),
+		  SEED_SHM, sizeof(SHM_MARK));
 	CHECK(waitpid(-1, NULL, WNOHANG | __WALL) < 0 && errno == ECHILD);
 	cr_exit(EXIT_RESTARTED);
 }
@@ -256,6 +267,13 @@ static void __noreturn tree_root(void)
 	pat_fill(data, PIPE_BYTES, SEED_PIPE, 0);
 	if (write(p[1], data, PIPE_BYTES) != PIPE_BYTES)
 		setup_fail("pipe write");
+	g_shm = mmap(NULL, SHM_PAGES * pg(), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (g_shm == MAP_FAILED)
+		setup_fail("shared memory");
+	pat_fill(g_shm, SHM_PAGES * pg(), SEED_SHM, 0);
+	if (mprotect(g_shm + pg(), pg(), PROT_READ))
+		setup_fail("mprotect");
 
 	k.a = fork_task();
 	if (!k.a) {
@@ -274,6 +292,7 @@ static void __noreturn tree_root(void)
 	l = fork_task();
 	if (!l) {
 		close_from(3);
+		munmap(g_shm, SHM_PAGES * pg());
 		setpgid(0, 0);
 		for (;;)
 			pause();
@@ -365,6 +384,7 @@ enum op {
 	PID,		/* it becomes the pid of process record @val */
 	PIPE_ID,	/* the object id of the pipe plus @val */
 	FILE_ID,	/* the object id of the regular file plus @val */
+	RD_ID,		/* that of the read end of the pipe plus @val */
 	GROW,		/* @val zero bytes are added at the end of the record */
 };
 
@@ -396,6 +416,7 @@ struct edit {
 	{ CR_HDR_FILE, 0, p, offsetof(struct cr_hdr_file, pos), 8, SET, v }
 #define PIPEREC(n, f, o, v)	ED(CR_HDR_PIPE, n, ANY, cr_hdr_pipe, f, o, v)
 #define ZOMBIE(f, o, v)		ED(CR_HDR_ZOMBIE, 0, ANY, cr_hdr_zombie, f, o, v)
+#define SHMEM(n, f, o, v)	ED(CR_HDR_SHMEM, n, ANY, cr_hdr_shmem, f, o, v)
 #define RECTYPE(t, n, v)	ED(t, n, ANY, cr_hdr, type, SET, v)
 #define UTS_BYTE(f, i, v)						\
 	{ CR_HDR_UTS, 0, ANY, offsetof(struct cr_hdr_uts, f) + (i), 1, SET, v }
@@ -516,6 +537,10 @@ static bool apply(struct __test_metadata *_metadata, unsigned char *buf,
 		break;
 	case FILE_ID:
 		v = field32(_metadata, buf, *len, CR_HDR_FILE, 0, F_REG,
+			    offsetof(struct cr_hdr_file, obj)) + e->val;
+		break;
+	case RD_ID:
+		v = field32(_metadata, buf, *len, CR_HDR_FILE, 0, F_PIPE_R,
 			    offsetof(struct cr_hdr_file, obj)) + e->val;
 		break;
 	default:
@@ -1120,7 +1145,7 @@ FIXTURE_VARIANT_ADD(tree_validate, file_ref_undefined) {
 /* Object ids are defined in order: the read end's is not yet */
 FIXTURE_VARIANT_ADD(tree_validate, file_ref_later_object) {
 	.err = EINVAL, .why = "used before it is defined",
-	.edit = { FILEREC(F_OBJ, obj, PIPE_ID, 1) },
+	.edit = { FILEREC(F_OBJ, obj, RD_ID, 0) },
 };
 
 FIXTURE_VARIANT_ADD(tree_validate, file_ref_a_pipe) {
@@ -1275,6 +1300,56 @@ FIXTURE_VARIANT_ADD(tree_validate, pipe2_undefined) {
 FIXTURE_VARIANT_ADD(tree_validate, pipe2_a_file) {
 	.err = EINVAL, .why = "is of type",
 	.edit = { PIPEREC(1, obj, FILE_ID, 0) },
+};
+
+/*
+ * Shared memory: R's three areas are SHMEM records 0 to 2, the first with
+ * the pages of the object; A's are 3 to 5
+ */
+FIXTURE_VARIANT_ADD(tree_validate, shmem_obj_zero) {
+	.err = EINVAL, .why = "bad object",
+	.edit = { SHMEM(0, obj, SET, 0) },
+};
+
+FIXTURE_VARIANT_ADD(tree_validate, shmem2_obj_zero) {
+	.err = EINVAL, .why = "bad object",
+	.edit = { SHMEM(3, obj, SET, 0) },
+};
+
+FIXTURE_VARIANT_ADD(tree_validate, shmem_id_skipped) {
+	.err = EINVAL, .why = "used before it is defined",
+	.edit = { SHMEM(0, obj, ADD, 1) },
+};
+
+FIXTURE_VARIANT_ADD(tree_validate, shmem_id_of_a_file) {
+	.err = EINVAL, .why = "is of type",
+	.edit = { SHMEM(0, obj, FILE_ID, 0) },
+};
+
+/* R's second area of the object names another */
+FIXTURE_VARIANT_ADD(tree_validate, shmem_area_other_obj) {
+	.err = EINVAL, .why = "is not the one at",
+	.edit = { SHMEM(1, obj, ADD, 1) },
+};
+
+FIXTURE_VARIANT_ADD(tree_validate, shmem2_undefined) {
+	.err = EINVAL, .why = "used before it is defined",
+	.edit = { SHMEM(3, obj, SET, 1000) },
+};
+
+FIXTURE_VARIANT_ADD(tree_validate, shmem2_a_pipe) {
+	.err = EINVAL, .why = "is of type",
+	.edit = { SHMEM(3, obj, PIPE_ID, 0) },
+};
+
+FIXTURE_VARIANT_ADD(tree_validate, shmem2_pages) {
+	.err = EINVAL, .why = "is not the one described before",
+	.edit = { SHMEM(3, nr_pages, SET, 1) },
+};
+
+FIXTURE_VARIANT_ADD(tree_validate, shmem2_other_size) {
+	.err = EINVAL, .why = "is not the one described before",
+	.edit = { SHMEM(3, size, ADD, 4096) },
 };
 
 /* Zombies */
