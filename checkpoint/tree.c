@@ -1467,7 +1467,9 @@ static void reap(struct task_struct *t)
 {
 	bool mine;
 
-	while (!READ_ONCE(t->exit_state)) {
+	/* A process is reapable once its other threads are gone too */
+	while (!READ_ONCE(t->exit_state) ||
+	       (thread_group_leader(t) && !thread_group_empty(t))) {
 		if (fatal_signal_pending(current))
 			return;
 		schedule_timeout_killable(1);

@@ -452,7 +452,7 @@ static const char *type_name(uint32_t t)
 		[CR_HDR_SHMEM] = "shmem", [CR_HDR_SHMEM_PAGES] = "shmem_pages",
 		[CR_HDR_ROOT] = "root", [CR_HDR_TREE] = "tree",
 		[CR_HDR_PROC] = "proc", [CR_HDR_PIPE] = "pipe",
-		[CR_HDR_ZOMBIE] = "zombie",
+		[CR_HDR_ZOMBIE] = "zombie", [CR_HDR_UTS] = "uts",
 	};
 
 	if (t < ARRAY_SIZE(names) && names[t])
@@ -460,7 +460,7 @@ static const char *type_name(uint32_t t)
 	return "?";
 }
 
-#define NR_TYPES	(CR_HDR_ZOMBIE + 1)
+#define NR_TYPES	(CR_HDR_UTS + 1)
 
 static void __printf(1, 2) note(const char *fmt, ...)
 {
@@ -783,7 +783,7 @@ static const struct tfield {
 } tfields[] = {
 #define TF(t, s, f, k) { t, offsetof(struct s, f), k, #f }
 	TF(CR_HDR_TREE, cr_hdr_tree, nr_tasks, TF_COUNT),
-	TF(CR_HDR_TREE, cr_hdr_tree, reserved, TF_RSVD),
+	TF(CR_HDR_TREE, cr_hdr_tree, flags, TF_RSVD),
 	TF(CR_HDR_PROC, cr_hdr_proc, pid, TF_PID),
 	TF(CR_HDR_PROC, cr_hdr_proc, ppid, TF_PID),
 	TF(CR_HDR_PROC, cr_hdr_proc, pgid, TF_PID),
@@ -798,6 +798,7 @@ static const struct tfield {
 	TF(CR_HDR_ZOMBIE, cr_hdr_zombie, reserved, TF_RSVD),
 	TF(CR_HDR_FILE, cr_hdr_file, kind, TF_KIND),
 	TF(CR_HDR_FILE, cr_hdr_file, obj, TF_OBJ),
+	TF(CR_HDR_SHMEM, cr_hdr_shmem, obj, TF_OBJ),
 	TF(CR_HDR_FILE, cr_hdr_file, reserved, TF_RSVD),
 #undef TF
 };
