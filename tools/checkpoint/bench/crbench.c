@@ -449,6 +449,9 @@ static void warm_up(unsigned long mib)
 	fflush(stdout);
 }
 
+/* The fixed cost, for the per-task costs of trees and threads */
+static double fixed_ck, fixed_rs;
+
 static void fixed_cost(int reps)
 {
 	double ck[MAX_REPS], rs[MAX_REPS];
@@ -465,8 +468,10 @@ static void fixed_cost(int reps)
 	unlink(img_path);
 	printf("fixed cost: process with %lu KiB of memory, image %.1f KiB, median of %d:\n",
 	       TINY_BYTES / 1024, c.image / 1024.0, reps);
+	fixed_ck = median(ck, reps);
+	fixed_rs = median(rs, reps);
 	printf("  checkpoint %.2f ms, restart %.2f ms (until it runs)\n",
-	       median(ck, reps) * 1e3, median(rs, reps) * 1e3);
+	       fixed_ck * 1e3, fixed_rs * 1e3);
 	fflush(stdout);
 }
 
@@ -1030,12 +1035,15 @@ static struct group_row measure_group(bool threads, int n, int reps,
 	return row;
 }
 
+/* A line: total, per task, over @ref (write or read) and over one process */
 static void print_group_line(const char *what, double secs, int n,
-			     double ref, const char *refname)
+			     double ref, double one)
 {
 	printf("  %-22s %8.3f %9.2f", what, secs, secs * 1e3 / n);
 	if (ref > 0)
-		printf(" %7.2f x %s", secs / ref, refname);
+		printf(" %8.2f", secs / ref);
+	if (one > 0)
+		printf(" %10.2f", secs / n / one);
 	printf("\n");
 }
 
@@ -1050,15 +1058,16 @@ static void print_group(const struct group_row *r, bool threads)
 		       TREE_BRANCHES, TINY_BYTES / 1024);
 	printf("image %.2f MiB (%.1f KiB a task), median of %d:\n",
 	       r->image / (double)MIB, r->image / 1024.0 / r->n, r->reps);
-	printf("  %-22s %8s %9s   ratio\n", "", "total s", "ms/task");
-	print_group_line("checkpoint", r->ck, r->n, r->wr, "write(2)");
-	print_group_line("restart, same pids", r->rs, r->n, r->rd, "read(2)");
-	print_group_line("  +all verified", r->vf, r->n, 0, NULL);
+	printf("  %-22s %8s %9s %8s %10s\n", "", "total s", "ms/task",
+	       "/io", fixed_ck > 0 ? "/1 process" : "");
+	print_group_line("checkpoint", r->ck, r->n, r->wr, fixed_ck);
+	print_group_line("restart, same pids", r->rs, r->n, r->rd, fixed_rs);
+	print_group_line("  +all verified", r->vf, r->n, 0, 0);
 	print_group_line("restart, new pids", r->rs_new, r->n, r->rd,
-			 "read(2)");
-	print_group_line("  +all verified", r->vf_new, r->n, 0, NULL);
-	print_group_line("write(2) of the image", r->wr, r->n, 0, NULL);
-	print_group_line("read(2) of the image", r->rd, r->n, 0, NULL);
+			 fixed_rs);
+	print_group_line("  +all verified", r->vf_new, r->n, 0, 0);
+	print_group_line("write(2) of the image", r->wr, r->n, 0, 0);
+	print_group_line("read(2) of the image", r->rd, r->n, 0, 0);
 	fflush(stdout);
 }
 
@@ -1189,11 +1198,13 @@ int main(int argc, char **argv)
 	}
 	if (tree_n || threads_n)
 		printf("\ncheckpoint: checkpoint(CR_CHECKPOINT_TREE) of the root, every task stopped by\n"
-		       "SIGSTOP; ratio: over write(2) of as many bytes as the image.  restart:\n"
+		       "SIGSTOP; /io: its time over write(2) of as many bytes as the image.  restart:\n"
 		       "restart(CR_RESTART_TREE) until it returns, every task restored and running,\n"
-		       "same pids as the pid 1 of a new pid namespace, or CR_RESTART_NEW_PIDS; ratio:\n"
-		       "over read(2) of the image into fresh memory.  +all verified: until every task\n"
-		       "has checked its memory and pids.  ms/task: the total over the tasks.\n");
+		       "with the same pids (as the pid 1 of a new pid namespace) or new ones\n"
+		       "(CR_RESTART_NEW_PIDS); /io: its time over read(2) of the image into fresh\n"
+		       "memory.  +all verified: until every task has checked its memory and pids.\n"
+		       "ms/task: the total over the tasks; /1 process: the time per task over the\n"
+		       "fixed cost of one process above.  Medians.\n");
 	printf("crbench: done in %.0f s\n", now() - t0);
 	return 0;
 }
