@@ -573,15 +573,20 @@ struct note {
 #define NOTE_PID	2	/* its pid is the one it had */
 #define NOTE_PPID	4	/* its parent's pid is the one it had */
 
+/* Processes of each chain under the root of a tree of @n */
+static int tree_chain_len(int n)
+{
+	int b = n - 1 < TREE_BRANCHES ? n - 1 : TREE_BRANCHES;
+
+	return b ? (n - 1 + b - 1) / b : 0;
+}
+
 /* Parent of task @i of a tree of @n: the root fans out to chains */
 static int tree_parent(int i, int n)
 {
-	int b = n - 1 < TREE_BRANCHES ? n - 1 : TREE_BRANCHES;
-	int per = (n - 1 + b - 1) / b;
-
 	if (!i)
 		return -1;
-	return (i - 1) % per ? i - 1 : 0;
+	return (i - 1) % tree_chain_len(n) ? i - 1 : 0;
 }
 
 static void send_note(char kind, int idx, int flags, pid_t pid)
@@ -970,7 +975,7 @@ static struct rst_tree group_restart(struct group *g, bool new_pids)
 		      strerror(tt->err));
 	}
 	if (got < g->n || bad || !WIFEXITED(status) || WEXITSTATUS(status))
-		fatal("restart of the %s of %d tasks%s failed: %d of them verified, %d wrong, the restarter's %s",
+		fatal("restart of the %s of %d tasks%s failed: %d verified, %d wrong, restarter %s",
 		      g->what, g->n, new_pids ? " with new pids" : "", got,
 		      bad, desc);
 	res.restart = tt->t1 - tt->t0;
@@ -1020,10 +1025,11 @@ static struct group_row measure_group(bool threads, int n, int reps,
 		row.image = c.image;
 		if (!count)
 			continue;
-		fprintf(stderr, "  %d %s #%d: checkpoint %.3f restart %.3f (+verify %.3f) new pids %.3f (+verify %.3f) write %.3f read %.3f s\n",
+		fprintf(stderr, "  %d %s #%d: checkpoint %.3f restart %.3f (+verify %.3f) ",
 			n, threads ? "threads" : "processes", i + 1, c.secs,
-			r.restart, r.verified, rn.restart, rn.verified, io.wr,
-			io.rd);
+			r.restart, r.verified);
+		fprintf(stderr, "new pids %.3f (+verify %.3f) write %.3f read %.3f s\n",
+			rn.restart, rn.verified, io.wr, io.rd);
 	}
 	row.ck = median(ck, reps);
 	row.rs = median(rs, reps);
@@ -1053,9 +1059,9 @@ static void print_group(const struct group_row *r, bool threads)
 		printf("\nprocess of %d threads, %lu KiB touched by each, ",
 		       r->n, TINY_BYTES / 1024);
 	else
-		printf("\ntree of %d processes (a root, %d chains under it), %lu KiB touched by each,\n",
-		       r->n, r->n - 1 < TREE_BRANCHES ? r->n - 1 :
-		       TREE_BRANCHES, TINY_BYTES / 1024);
+		printf("\ntree of %d processes (a root, %d chains under it), %lu KiB %s\n",
+		       r->n, r->n > 1 ? (r->n - 2) / tree_chain_len(r->n) + 1 :
+		       0, TINY_BYTES / 1024, "touched by each,");
 	printf("image %.2f MiB (%.1f KiB a task), median of %d:\n",
 	       r->image / (double)MIB, r->image / 1024.0 / r->n, r->reps);
 	printf("  %-22s %8s %9s %8s %10s\n", "", "total s", "ms/task",
@@ -1069,6 +1075,29 @@ static void print_group(const struct group_row *r, bool threads)
 	print_group_line("write(2) of the image", r->wr, r->n, 0, 0);
 	print_group_line("read(2) of the image", r->rd, r->n, 0, 0);
 	fflush(stdout);
+}
+
+static void print_notes(void)
+{
+	printf("\nckpt s: checkpoint(2) of the stopped process into a file; /write: its\n"
+	       "time over write(2) of as many bytes of touched memory.  restart s: restart(2)\n"
+	       "in a forked process until the restored process runs; /read: its time over\n"
+	       "read(2) of as many bytes into fresh memory.  +verify s: until the restored\n"
+	       "process has also checked all its memory.  Medians; MiB/s counts the process's\n"
+	       "memory.\n");
+}
+
+static void print_group_notes(void)
+{
+	printf("\ncheckpoint: checkpoint(CR_CHECKPOINT_TREE) of the root, every task\n"
+	       "stopped by SIGSTOP; /io: its time over write(2) of as many bytes as the\n"
+	       "image.  restart: restart(CR_RESTART_TREE) until it returns, every task\n"
+	       "restored and running, with the same pids (as the pid 1 of a new pid\n"
+	       "namespace) or new ones (CR_RESTART_NEW_PIDS); /io: its time over read(2)\n"
+	       "of the image into fresh memory.  +all verified: until every task has\n"
+	       "checked its memory and pids.  ms/task: the total over the tasks;\n"
+	       "/1 process: the time per task over the fixed cost of one process above.\n"
+	       "Medians.\n");
 }
 
 static int parse(const char *s, long min, long max, const char *what)
@@ -1179,11 +1208,7 @@ int main(int argc, char **argv)
 					  big_reps : reps);
 		unlink(img_path);
 		print_table(rows, n);
-		printf("\nckpt s: checkpoint(2) of the stopped process into a file; /write: its time over\n"
-		       "write(2) of as many bytes of touched memory.  restart s: restart(2) in a forked\n"
-		       "process until the restored process runs; /read: its time over read(2) of as\n"
-		       "many bytes into fresh memory.  +verify s: until the restored process has also\n"
-		       "checked all its memory.  Medians; MiB/s counts the process's memory.\n");
+		print_notes();
 		fflush(stdout);
 	}
 	if (tree_n) {
@@ -1197,14 +1222,7 @@ int main(int argc, char **argv)
 		print_group(&threads_row, true);
 	}
 	if (tree_n || threads_n)
-		printf("\ncheckpoint: checkpoint(CR_CHECKPOINT_TREE) of the root, every task stopped by\n"
-		       "SIGSTOP; /io: its time over write(2) of as many bytes as the image.  restart:\n"
-		       "restart(CR_RESTART_TREE) until it returns, every task restored and running,\n"
-		       "with the same pids (as the pid 1 of a new pid namespace) or new ones\n"
-		       "(CR_RESTART_NEW_PIDS); /io: its time over read(2) of the image into fresh\n"
-		       "memory.  +all verified: until every task has checked its memory and pids.\n"
-		       "ms/task: the total over the tasks; /1 process: the time per task over the\n"
-		       "fixed cost of one process above.  Medians.\n");
+		print_group_notes();
 	printf("crbench: done in %.0f s\n", now() - t0);
 	return 0;
 }
