@@ -101,6 +101,12 @@ static const struct rec_type rec_types[] = {
 		.name = "pipe", .min_len = sizeof(struct cr_hdr_pipe),
 		.max_len = sizeof(struct cr_hdr_pipe) + CR_PIPE_MAX_SIZE
 	},
+	[CR_HDR_COW_PAGES] = {
+		.name = "cow pages",
+		.min_len = sizeof(struct cr_hdr_pages) + sizeof(u64),
+		.max_len = sizeof(struct cr_hdr_pages) +
+			   CR_PAGES_MAX * sizeof(u64),
+	},
 };
 
 static const struct rec_type *rec_type(u32 type)

@@ -59,7 +59,11 @@
 			 CR_VMA_DONTDUMP | CR_VMA_WIPEONFORK |		\
 			 CR_VMA_NORESERVE | CR_VMA_SHARED |		\
 			 CR_VMA_MAYWRITE | CR_VMA_LOCKED |		\
-			 CR_VMA_LOCKONFAULT)
+			 CR_VMA_LOCKONFAULT | CR_VMA_INHERIT)
+/* What an area inherited from the parent cannot be */
+#define CR_VMA_NOINHERIT (CR_VMA_DONTFORK | CR_VMA_WIPEONFORK |		\
+			  CR_VMA_SHARED | CR_VMA_MAYWRITE |		\
+			  CR_VMA_LOCKED | CR_VMA_LOCKONFAULT)
 #define CR_MM_FLAGS	(CR_MM_LOCK_FUTURE | CR_MM_LOCK_ONFAULT)
 
 /* Name of the file of a shared anonymous object, as shmem_zero_setup() */

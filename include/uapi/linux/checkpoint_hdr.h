@@ -93,6 +93,7 @@
 #define CR_HDR_PIPE		27	/* &struct cr_hdr_pipe, then its data */
 #define CR_HDR_ZOMBIE		28	/* &struct cr_hdr_zombie */
 #define CR_HDR_UTS		29	/* &struct cr_hdr_uts */
+#define CR_HDR_COW_PAGES	32	/* &struct cr_hdr_pages, addresses */
 
 /*
  * Longest path in a path record (CR_HDR_ROOT, CR_HDR_CWD, CR_HDR_EXE,
@@ -445,6 +446,7 @@ struct cr_hdr_mm {
 #define CR_VMA_MAYWRITE		(1 << 6)	/* the shared file is writable */
 #define CR_VMA_LOCKED		(1 << 7)	/* mlock(2) */
 #define CR_VMA_LOCKONFAULT	(1 << 8)	/* MLOCK_ONFAULT, with the above */
+#define CR_VMA_INHERIT		(1 << 9)	/* kept from the parent: see below */
 
 /**
  * struct cr_hdr_vma - one virtual memory area
@@ -460,6 +462,16 @@ struct cr_hdr_mm {
  * @kind: CR_VMA_*.
  * @flags: CR_VMA_* flag bits.
  * @reserved: must be zero.
+ *
+ * %CR_VMA_INHERIT, only in the section of a process of a tree whose
+ * parent is in the tree, marks a private anonymous area its parent had
+ * too, at the same addresses and with the same @prot and @flags (but
+ * %CR_VMA_INHERIT), neither locked nor %CR_VMA_DONTFORK nor
+ * %CR_VMA_WIPEONFORK.  Restart keeps the copy of the parent's area the
+ * process gets when its restored parent creates it, so that the pages the
+ * two still shared copy-on-write at checkpoint (listed in
+ * %CR_HDR_COW_PAGES records) are shared again; the other pages of the
+ * area are dropped, then filled from the %CR_HDR_PAGES records.
  */
 struct cr_hdr_vma {
 	struct cr_hdr h;
@@ -515,6 +527,14 @@ struct cr_hdr_shmem {
  * Only pages whose contents differ from what mapping the area again gives
  * are saved: anonymous pages that were touched, and the pages of a private
  * file mapping that were written to.
+ *
+ * A %CR_HDR_COW_PAGES record has the layout of &struct cr_hdr_pages but
+ * for the pages: it lists, after its header, @nr_pages addresses in
+ * %CR_VMA_INHERIT areas where the process had the very page its parent
+ * had (copy-on-write shared since a fork), whose contents are in the
+ * parent's section.  In the section of a process with %CR_VMA_INHERIT
+ * areas, the addresses of its %CR_HDR_PAGES and %CR_HDR_COW_PAGES records
+ * increase across the records, which come in address order.
  */
 struct cr_hdr_pages {
 	struct cr_hdr h;
