@@ -115,6 +115,11 @@ struct cr_vma {
  * @objs: the first area of each shared memory object, by objref - 1.
  * @nr_objs: number of shared memory objects.
  * @locked: bytes of the areas locked in memory.
+ * @nr_inherit: number of areas kept from the parent (%CR_VMA_INHERIT).
+ * @next: lowest address the next page may have, when @nr_inherit: the
+ *        pages of the inherited areas below it are decided.
+ * @drop: index of the first inherited area that may still hold pages of
+ *        the parent's below @next.
  * @restored: the areas were mapped, pages may be written into them.
  */
 struct cr_mm_state {
@@ -127,6 +132,9 @@ struct cr_mm_state {
 	const struct cr_vma **objs;
 	unsigned int nr_objs;
 	u64 locked;
+	unsigned int nr_inherit;
+	u64 next;
+	unsigned int drop;
 	bool restored;
 };
 
@@ -142,10 +150,13 @@ struct cr_mm_state {
  * @vvar: the vDSO data among @vmas, or %NULL.
  * @nr_objs: number of shared memory objects among @vmas.
  * @buf: room for path names.
+ * @pmm: the address space of the parent in the tree, with a reference,
+ *       whose pages the task may share; or %NULL.
  */
 struct mm_snap {
 	pid_t pid;
 	struct mm_struct *mm;
+	struct mm_struct *pmm;
 	struct cr_hdr_mm *hdr;
 	struct file *exe;
 	struct cr_vma *vmas;
@@ -160,11 +171,16 @@ struct mm_snap {
  * struct page_batch - pages read under mmap_lock, written without it
  * @addrs: their addresses.
  * @data: their contents, %CR_PAGES_MAX pages of room.
+ * @pages: the pages of an inherited area, with a reference, until they
+ *         are compared with the parent's.
+ * @cow: which are the parent's: their contents are not saved.
  * @nr: how many.
  */
 struct page_batch {
 	u64 *addrs;
 	void *data;
+	struct page **pages;
+	DECLARE_BITMAP(cow, CR_PAGES_MAX);
 	unsigned int nr;
 };
 
@@ -490,6 +506,42 @@ static int check_vdso(struct cr_ctx *ctx, struct mm_snap *s)
 	return 0;
 }
 
+/*
+ * Mark the private anonymous areas the parent has too, at the same
+ * addresses and with the same protection and flags: restart keeps the
+ * copy of the parent's a child gets from fork, and with it the pages the
+ * two still share.
+ */
+static int mark_inherited(struct cr_ctx *ctx, struct mm_snap *s)
+{
+	struct vm_area_struct *vma;
+	unsigned int i;
+	u32 kind;
+
+	if (!s->pmm)
+		return 0;
+	if (mmap_read_lock_killable(s->pmm))
+		return cr_err(ctx, -EINTR, "killed while saving memory");
+	for (i = 0; i < s->nr_vmas; i++) {
+		struct cr_vma *v = &s->vmas[i];
+
+		if (v->kind != CR_VMA_ANON || !v->has_anon ||
+		    (v->flags & CR_VMA_NOINHERIT))
+			continue;
+		vma = vma_lookup(s->pmm, v->start);
+		if (!vma || vma->vm_start != v->start ||
+		    vma->vm_end != v->end || !vma->anon_vma ||
+		    vma_kind(vma, &kind) || kind != CR_VMA_ANON ||
+		    vma_prot(vma->vm_flags) != v->prot ||
+		    (vma_flags(vma->vm_flags) |
+		     vma_share_flags(vma->vm_flags)) != v->flags)
+			continue;
+		v->flags |= CR_VMA_INHERIT;
+	}
+	mmap_read_unlock(s->pmm);
+	return 0;
+}
+
 static int snap_mm(struct cr_ctx *ctx, struct mm_snap *s)
 {
 	int ret;
@@ -506,6 +558,9 @@ static int snap_mm(struct cr_ctx *ctx, struct mm_snap *s)
 	if (ret)
 		return ret;
 	ret = check_vdso(ctx, s);
+	if (ret)
+		return ret;
+	ret = mark_inherited(ctx, s);
 	if (ret)
 		return ret;
 	s->hdr->vdso = s->vdso ? s->vdso->start : 0;
@@ -566,38 +621,66 @@ static int write_exe(struct cr_ctx *ctx, struct mm_snap *s)
 static int alloc_batch(struct page_batch *b)
 {
 	b->nr = 0;
+	bitmap_zero(b->cow, CR_PAGES_MAX);
 	b->addrs = kmalloc_array(CR_PAGES_MAX, sizeof(*b->addrs), GFP_KERNEL);
+	b->pages = kcalloc(CR_PAGES_MAX, sizeof(*b->pages), GFP_KERNEL);
 	b->data = kvmalloc(CR_PAGES_MAX * PAGE_SIZE, GFP_KERNEL);
-	return b->addrs && b->data ? 0 : -ENOMEM;
+	return b->addrs && b->pages && b->data ? 0 : -ENOMEM;
 }
 
 static void free_batch(struct page_batch *b)
 {
 	kvfree(b->data);
+	kfree(b->pages);
 	kfree(b->addrs);
 }
 
-/* A CR_HDR_PAGES or CR_HDR_SHMEM_PAGES record of the pages of @b */
-static int write_batch(struct cr_ctx *ctx, struct page_batch *b, u32 type)
+/*
+ * One record of @type of the @n pages of @b from the @i-th; one of
+ * CR_HDR_COW_PAGES has their addresses only
+ */
+static int write_run(struct cr_ctx *ctx, struct page_batch *b,
+		     unsigned int i, unsigned int n, u32 type)
 {
+	size_t size = type == CR_HDR_COW_PAGES ? 0 : PAGE_SIZE;
+	u32 extra = n * (sizeof(u64) + size);
 	struct cr_hdr_pages *ph;
-	u32 extra = b->nr * (sizeof(u64) + PAGE_SIZE);
 	int ret;
 
-	if (!b->nr)
-		return 0;
 	ph = cr_hbuf_get(ctx, sizeof(*ph));
 	if (!ph)
 		return -ENOMEM;
-	ph->nr_pages = b->nr;
+	ph->nr_pages = n;
 	ret = cr_write_rec_begin(ctx, ph, type, sizeof(*ph), extra);
 	if (!ret)
-		ret = cr_write(ctx, b->addrs, b->nr * sizeof(u64));
-	if (!ret)
-		ret = cr_write(ctx, b->data, (size_t)b->nr * PAGE_SIZE);
+		ret = cr_write(ctx, b->addrs + i, n * sizeof(u64));
+	if (!ret && size)
+		ret = cr_write(ctx, b->data + i * size, n * size);
 	if (!ret)
 		ret = cr_write_rec_end(ctx, sizeof(*ph) + extra);
 	cr_hbuf_put(ctx, ph);
+	return ret;
+}
+
+/*
+ * CR_HDR_PAGES or CR_HDR_SHMEM_PAGES (@type) records of the pages of @b,
+ * in address order: a run of pages the parent has is a CR_HDR_COW_PAGES
+ * record.
+ */
+static int write_batch(struct cr_ctx *ctx, struct page_batch *b, u32 type)
+{
+	unsigned int i = 0, n;
+	bool cow;
+	int ret = 0;
+
+	while (i < b->nr && !ret) {
+		cow = test_bit(i, b->cow);
+		for (n = 1; i + n < b->nr && test_bit(i + n, b->cow) == cow; n++)
+			;
+		ret = write_run(ctx, b, i, n, cow ? CR_HDR_COW_PAGES : type);
+		i += n;
+	}
+	bitmap_zero(b->cow, CR_PAGES_MAX);
 	b->nr = 0;
 	return ret;
 }
@@ -809,10 +892,11 @@ static unsigned long next_mapped(struct mm_struct *mm, unsigned long addr,
 /*
  * Add the page at @addr to @b if it is anonymous: any page of an anonymous
  * area, the pages of a file area that were written to.  Holes, the zero
- * page and pages of the file are left out.  Called with mmap_lock held.
+ * page and pages of the file are left out.  The page itself is kept, for
+ * cow_pages(), if @keep.  Called with mmap_lock held.
  */
 static int read_page(struct cr_ctx *ctx, struct mm_struct *mm,
-		     unsigned long addr, struct page_batch *b)
+		     unsigned long addr, struct page_batch *b, bool keep)
 {
 	struct page *page;
 	long got;
@@ -831,12 +915,18 @@ static int read_page(struct cr_ctx *ctx, struct mm_struct *mm,
 		return cr_err(ctx, (int)got,
 			      "task %d: reading the page at %#lx failed",
 			      task_pid_vnr(ctx->task), addr);
-	if (folio_test_anon(page_folio(page))) {
+	if (!folio_test_anon(page_folio(page))) {
+		put_page(page);
+		return 0;
+	}
+	if (keep) {
+		b->pages[b->nr] = page;
+	} else {
 		memcpy_from_page(b->data + (size_t)b->nr * PAGE_SIZE, page, 0,
 				 PAGE_SIZE);
-		b->addrs[b->nr++] = addr;
+		put_page(page);
 	}
-	put_page(page);
+	b->addrs[b->nr++] = addr;
 	return 0;
 }
 
@@ -846,7 +936,7 @@ static int read_page(struct cr_ctx *ctx, struct mm_struct *mm,
  */
 static int read_pages(struct cr_ctx *ctx, struct mm_struct *mm,
 		      unsigned long *addr, unsigned long end,
-		      struct page_batch *b)
+		      struct page_batch *b, bool keep)
 {
 	unsigned long a = *addr;
 	int ret = 0;
@@ -859,7 +949,7 @@ static int read_pages(struct cr_ctx *ctx, struct mm_struct *mm,
 			ret = cr_err(ctx, -EINTR, "killed while saving memory");
 			break;
 		}
-		ret = read_page(ctx, mm, a, b);
+		ret = read_page(ctx, mm, a, b, keep);
 		if (ret)
 			break;
 		a += PAGE_SIZE;
@@ -868,17 +958,60 @@ static int read_pages(struct cr_ctx *ctx, struct mm_struct *mm,
 	return ret;
 }
 
-static int save_area(struct cr_ctx *ctx, struct mm_struct *mm,
+/*
+ * The pages of @b from the @from-th on, of an inherited area, kept by
+ * read_page(): those that are the very page the parent has at the same
+ * address are marked, the others copied.  The pages are let go of, as
+ * after an error @err.  The parent is stopped: its pages stay where they
+ * are, but for the kernel moving them, which makes them look unshared.
+ */
+static int cow_pages(struct cr_ctx *ctx, struct mm_struct *pmm,
+		     struct page_batch *b, unsigned int from, int err)
+{
+	struct page *pp;
+	unsigned int i;
+	bool locked;
+
+	locked = !err && !mmap_read_lock_killable(pmm);
+	if (!err && !locked)
+		err = cr_err(ctx, -EINTR, "killed while saving memory");
+	for (i = from; i < b->nr; i++) {
+		if (locked &&
+		    get_user_pages_remote(pmm, b->addrs[i], 1,
+					  FOLL_FORCE | FOLL_DUMP, &pp,
+					  NULL) == 1) {
+			if (pp == b->pages[i])
+				__set_bit(i, b->cow);
+			put_page(pp);
+		}
+		if (locked && !test_bit(i, b->cow))
+			memcpy_from_page(b->data + (size_t)i * PAGE_SIZE,
+					 b->pages[i], 0, PAGE_SIZE);
+		put_page(b->pages[i]);
+		b->pages[i] = NULL;
+	}
+	if (locked)
+		mmap_read_unlock(pmm);
+	return err;
+}
+
+static int save_area(struct cr_ctx *ctx, struct mm_snap *s,
 		     const struct cr_vma *v, struct page_batch *b)
 {
+	bool inherit = v->flags & CR_VMA_INHERIT;
 	unsigned long addr = v->start;
+	unsigned int from;
 	int ret;
 
 	while (addr < v->end) {
-		if (mmap_read_lock_killable(mm))
+		if (mmap_read_lock_killable(s->mm))
 			return cr_err(ctx, -EINTR, "killed while saving memory");
-		ret = read_pages(ctx, mm, &addr, v->end, b);
-		mmap_read_unlock(mm);
+		from = b->nr;
+		ret = read_pages(ctx, s->mm, &addr, v->end, b, inherit);
+		mmap_read_unlock(s->mm);
+		/* Without the task's lock: the parent's is taken */
+		if (inherit)
+			ret = cow_pages(ctx, s->pmm, b, from, ret);
 		if (!ret && b->nr == CR_PAGES_MAX)
 			ret = write_batch(ctx, b, CR_HDR_PAGES);
 		if (ret)
@@ -896,7 +1029,7 @@ static int write_pages(struct cr_ctx *ctx, struct mm_snap *s)
 	ret = alloc_batch(&b);
 	for (i = 0; i < s->nr_vmas && !ret; i++) {
 		if (s->vmas[i].has_anon)
-			ret = save_area(ctx, s->mm, &s->vmas[i], &b);
+			ret = save_area(ctx, s, &s->vmas[i], &b);
 	}
 	if (!ret)
 		ret = write_batch(ctx, &b, CR_HDR_PAGES);
@@ -926,7 +1059,8 @@ static int write_mm(struct cr_ctx *ctx, struct mm_snap *s)
  *
  * Writes CR_HDR_MM, CR_HDR_EXE, a CR_HDR_VMA record per area (followed by
  * a CR_HDR_VMA_PATH one when it maps a file), then the CR_HDR_PAGES
- * records of the anonymous pages.
+ * records of the anonymous pages; with ctx->cow_parent, the pages it
+ * shares with it in areas it has like it are CR_HDR_COW_PAGES records.
  *
  * Return: 0, -EOPNOTSUPP (with a message) for an area or a state this
  * version cannot save, or another negative errno.
@@ -946,9 +1080,16 @@ int cr_write_mm(struct cr_ctx *ctx)
 	if (!s.mm)
 		return cr_err(ctx, -ESRCH, "task %d has no address space",
 			      s.pid);
+	s.pmm = ctx->cow_parent ? get_task_mm(ctx->cow_parent) : NULL;
+	if (s.pmm == s.mm) {
+		mmput(s.pmm);
+		s.pmm = NULL;
+	}
 	s.buf = kmalloc(PATH_BUF_LEN, GFP_KERNEL);
 	ret = s.buf ? write_mm(ctx, &s) : -ENOMEM;
 	kfree(s.buf);
+	if (s.pmm)
+		mmput(s.pmm);
 	put_vmas(s.vmas, s.nr_vmas);
 	if (s.exe)
 		fput(s.exe);
@@ -1116,8 +1257,9 @@ static int check_vma_kind(struct cr_ctx *ctx, const struct cr_hdr_vma *vh)
 	return 0;
 }
 
+/* @size: bytes per page after the header, its address and its data */
 static int read_pages_hdr(struct cr_ctx *ctx, const struct cr_hdr *h,
-			  struct cr_hdr_pages *ph)
+			  struct cr_hdr_pages *ph, u64 size)
 {
 	u64 len;
 	int ret;
@@ -1128,7 +1270,7 @@ static int read_pages_hdr(struct cr_ctx *ctx, const struct cr_hdr *h,
 	ret = cr_read(ctx, &ph->nr_pages, sizeof(*ph) - sizeof(*h));
 	if (ret)
 		return ret;
-	len = sizeof(*ph) + (u64)ph->nr_pages * (sizeof(u64) + PAGE_SIZE);
+	len = sizeof(*ph) + ph->nr_pages * size;
 	if (ph->reserved || !ph->nr_pages || ph->nr_pages > CR_PAGES_MAX ||
 	    h->len != len)
 		return cr_err(ctx, -EINVAL,
@@ -1174,7 +1316,7 @@ static int fill_record(struct cr_ctx *ctx, struct file *f, loff_t size,
 		ret = cr_err(ctx, -EINVAL, "record %u instead of shared memory pages",
 			     h.type);
 	if (!ret)
-		ret = read_pages_hdr(ctx, &h, &ph);
+		ret = read_pages_hdr(ctx, &h, &ph, sizeof(u64) + PAGE_SIZE);
 	if (!ret && ph.nr_pages > *left)
 		ret = cr_err(ctx, -EINVAL, "more shared memory pages than announced");
 	if (!ret)
@@ -1429,6 +1571,22 @@ static int note_vdso(struct cr_ctx *ctx, struct cr_mm_state *st,
 	return 0;
 }
 
+/* An area kept from the parent's copy: see &struct cr_hdr_vma */
+static int check_inherit(struct cr_ctx *ctx, struct cr_mm_state *st,
+			 const struct cr_vma *v)
+{
+	if (!ctx->forked)
+		return cr_err(ctx, -EINVAL,
+			      "memory area %#lx-%#lx inherited, but no parent of the image creates the task",
+			      v->start, v->end);
+	if (v->kind != CR_VMA_ANON || (v->flags & CR_VMA_NOINHERIT))
+		return cr_err(ctx, -EINVAL,
+			      "memory area %#lx-%#lx of kind %u, flags %#x cannot be inherited",
+			      v->start, v->end, v->kind, v->flags);
+	st->nr_inherit++;
+	return 0;
+}
+
 static int read_vma(struct cr_ctx *ctx, struct cr_mm_state *st,
 		    struct cr_vma *v, u64 prev_end, char *path)
 {
@@ -1457,6 +1615,8 @@ static int read_vma(struct cr_ctx *ctx, struct cr_mm_state *st,
 		ret = open_vma_file(ctx, v, path);
 	if (!ret && v->kind == CR_VMA_SHMEM)
 		ret = read_shmem(ctx, st, v);
+	if (!ret && (v->flags & CR_VMA_INHERIT))
+		ret = check_inherit(ctx, st, v);
 	if (v->flags & CR_VMA_LOCKED)
 		st->locked += v->end - v->start;
 	return ret;
@@ -1613,18 +1773,70 @@ int cr_read_mm(struct cr_ctx *ctx)
 
 /* Restart: after the point of no return */
 
-/* Unmap all of the caller's memory and reset what goes with it */
-static int clear_mm(struct cr_ctx *ctx)
+/*
+ * The inherited areas of @st are in the caller's address space, the copy
+ * of the restored parent's, as the image says: the parent had them the
+ * same at checkpoint.  Called with mmap_lock held.
+ */
+static int check_inherited(struct cr_ctx *ctx, const struct cr_mm_state *st)
+{
+	struct vm_area_struct *vma;
+	unsigned long addr;
+	unsigned int i;
+
+	for (i = 0; i < st->nr_vmas; i++) {
+		const struct cr_vma *v = &st->vmas[i];
+
+		if (!(v->flags & CR_VMA_INHERIT))
+			continue;
+		for (addr = v->start; addr < v->end; addr = vma->vm_end) {
+			vma = vma_lookup(current->mm, addr);
+			if (!vma || !vma_is_anonymous(vma) ||
+			    (vma->vm_flags & VM_MAYSHARE) ||
+			    vma_prot(vma->vm_flags) != v->prot ||
+			    vma_flags(vma->vm_flags) !=
+			    (v->flags & ~CR_VMA_INHERIT))
+				return cr_err(ctx, -EINVAL,
+					      "memory area %#lx-%#lx is not the parent's at %#lx",
+					      v->start, v->end, addr);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Unmap the caller's memory, but for the areas inherited from the parent,
+ * and reset what goes with it
+ */
+static int clear_mm(struct cr_ctx *ctx, const struct cr_mm_state *st)
 {
 	struct mm_struct *mm = current->mm;
-	int ret;
+	unsigned long prev = 0;
+	unsigned int i;
+	int ret = 0;
 
 	/*
 	 * cr_restore_task() sets the personality of the image later; the
 	 * caller's must not add PROT_EXEC to the areas mapped here.
 	 */
 	current->personality &= ~READ_IMPLIES_EXEC;
-	ret = vm_munmap(0, TASK_SIZE);
+	if (st->nr_inherit) {
+		if (mmap_read_lock_killable(mm))
+			return cr_err(ctx, -EINTR, "killed while restoring memory");
+		ret = check_inherited(ctx, st);
+		mmap_read_unlock(mm);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < st->nr_vmas && !ret; i++) {
+		if (!(st->vmas[i].flags & CR_VMA_INHERIT))
+			continue;
+		if (st->vmas[i].start > prev)
+			ret = vm_munmap(prev, st->vmas[i].start - prev);
+		prev = st->vmas[i].end;
+	}
+	if (!ret)
+		ret = vm_munmap(prev, TASK_SIZE - prev);
 	if (ret)
 		return cr_err(ctx, ret, "unmapping the caller's memory failed");
 	if (mmap_write_lock_killable(mm))
@@ -1749,7 +1961,8 @@ static int restore_vmas(struct cr_ctx *ctx, const struct cr_mm_state *st)
 
 	for (i = 0; i < st->nr_vmas && !ret; i++) {
 		v = &st->vmas[i];
-		if (v->kind != CR_VMA_VDSO && v->kind != CR_VMA_VVAR)
+		if (v->kind != CR_VMA_VDSO && v->kind != CR_VMA_VVAR &&
+		    !(v->flags & CR_VMA_INHERIT))
 			ret = restore_vma(ctx, v);
 	}
 	return ret;
@@ -1788,7 +2001,10 @@ static void restore_fields(const struct cr_hdr_mm *h)
  * After the point of no return: the caller is single-threaded and does
  * not share its address space.  Its areas are unmapped, then the vDSO and
  * the areas of the image are mapped at their addresses, empty; the
- * CR_HDR_PAGES records that follow fill them (cr_restore_pages()).
+ * CR_HDR_PAGES records that follow fill them (cr_restore_pages()).  The
+ * areas a process of a tree inherits from its parent are kept (checked to
+ * be as the image has them): cr_restore_cow_pages() and
+ * cr_restore_pages_done() drop the pages the process did not share.
  *
  * Return: 0, or a negative errno; the caller is then left with part of
  * its address space.
@@ -1800,7 +2016,7 @@ int cr_restore_mm(struct cr_ctx *ctx)
 
 	if (WARN_ON_ONCE(!st || st->restored))
 		return -EINVAL;
-	ret = clear_mm(ctx) ?: restore_exe(ctx, st) ?:
+	ret = clear_mm(ctx, st) ?: restore_exe(ctx, st) ?:
 	      restore_vdso(ctx, st) ?: restore_vmas(ctx, st);
 	if (ret)
 		return ret;
@@ -1833,9 +2049,13 @@ static const struct cr_vma *find_area(const struct cr_mm_state *st,
 	return NULL;
 }
 
-/* Page aligned, increasing, in an anonymous or private file area */
+/*
+ * Page aligned, increasing, in an anonymous or private file area; in an
+ * inherited area if @cow.  With inherited areas, increasing across the
+ * records too.
+ */
 static int read_page_addrs(struct cr_ctx *ctx, const struct cr_mm_state *st,
-			   u64 *addrs, u32 nr)
+			   u64 *addrs, u32 nr, bool cow)
 {
 	const struct cr_vma *v;
 	u32 i;
@@ -1846,11 +2066,47 @@ static int read_page_addrs(struct cr_ctx *ctx, const struct cr_mm_state *st,
 		v = find_area(st, addrs[i]);
 		if (!PAGE_ALIGNED(addrs[i]) || (i && addrs[i] <= addrs[i - 1]) ||
 		    !v || (v->kind != CR_VMA_ANON && v->kind != CR_VMA_FILE) ||
-		    (v->flags & CR_VMA_SHARED))
+		    (v->flags & CR_VMA_SHARED) ||
+		    (cow && !(v->flags & CR_VMA_INHERIT)))
 			ret = cr_err(ctx, -EINVAL, "bad page address %#llx",
+				     addrs[i]);
+		else if (st->nr_inherit && addrs[i] < st->next)
+			ret = cr_err(ctx, -EINVAL,
+				     "page address %#llx out of order",
 				     addrs[i]);
 	}
 	return ret;
+}
+
+/*
+ * Drop the pages the caller got with its copy of the parent's address
+ * space in its inherited areas, from st->next up to @addr: they are not
+ * the process's.
+ */
+static int drop_to(struct cr_ctx *ctx, struct cr_mm_state *st, u64 addr)
+{
+	const struct cr_vma *v;
+	u64 from, to;
+	int ret;
+
+	for (; st->drop < st->nr_vmas; st->drop++) {
+		v = &st->vmas[st->drop];
+		if (!(v->flags & CR_VMA_INHERIT) || v->end <= st->next)
+			continue;
+		if (v->start >= addr)
+			break;
+		from = max_t(u64, st->next, v->start);
+		to = min_t(u64, addr, v->end);
+		ret = do_madvise(current->mm, from, to - from, MADV_DONTNEED);
+		if (ret)
+			return cr_err(ctx, ret,
+				      "dropping the pages at %#llx-%#llx failed",
+				      from, to);
+		if (to < v->end)
+			break;
+	}
+	st->next = addr;
+	return 0;
 }
 
 /* Read-only and PROT_NONE areas are written too, as ptrace would */
@@ -1878,7 +2134,7 @@ static int restore_page(struct cr_ctx *ctx, unsigned long addr, void *buf)
  */
 int cr_restore_pages(struct cr_ctx *ctx, const struct cr_hdr *h)
 {
-	const struct cr_mm_state *st = ctx->mm;
+	struct cr_mm_state *st = ctx->mm;
 	struct cr_hdr_pages ph;
 	void *buf = NULL;
 	u64 *addrs = NULL;
@@ -1887,7 +2143,7 @@ int cr_restore_pages(struct cr_ctx *ctx, const struct cr_hdr *h)
 
 	if (!st || !st->restored)
 		return cr_err(ctx, -EINVAL, "pages record before the memory areas");
-	ret = read_pages_hdr(ctx, h, &ph);
+	ret = read_pages_hdr(ctx, h, &ph, sizeof(u64) + PAGE_SIZE);
 	if (ret)
 		return ret;
 	addrs = kmalloc_array(ph.nr_pages, sizeof(*addrs), GFP_KERNEL);
@@ -1896,15 +2152,81 @@ int cr_restore_pages(struct cr_ctx *ctx, const struct cr_hdr *h)
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = read_page_addrs(ctx, st, addrs, ph.nr_pages);
-	for (i = 0; i < ph.nr_pages && !ret; i++)
-		ret = restore_page(ctx, addrs[i], buf);
+	ret = read_page_addrs(ctx, st, addrs, ph.nr_pages, false);
+	for (i = 0; i < ph.nr_pages && !ret; i++) {
+		if (st->nr_inherit) {
+			ret = drop_to(ctx, st, addrs[i]);
+			st->next = addrs[i] + PAGE_SIZE;
+		}
+		if (!ret)
+			ret = restore_page(ctx, addrs[i], buf);
+	}
 	if (!ret)
 		ret = cr_read_rec_end(ctx, h->len);
 out:
 	kfree(buf);
 	kfree(addrs);
 	return ret;
+}
+
+/**
+ * cr_restore_cow_pages() - keep pages of the parent
+ * @ctx: the restart, after cr_restore_mm().
+ * @h: the header of the CR_HDR_COW_PAGES record, already read.
+ *
+ * The pages the record lists, in inherited areas, are the parent's at the
+ * same addresses, shared copy-on-write since the process was created:
+ * they are kept, those between them and the previous page of the image
+ * dropped.
+ *
+ * Return: 0, -EINVAL for a bad record or a page outside the inherited
+ * areas, or another negative errno.
+ */
+int cr_restore_cow_pages(struct cr_ctx *ctx, const struct cr_hdr *h)
+{
+	struct cr_mm_state *st = ctx->mm;
+	struct cr_hdr_pages ph;
+	u64 *addrs;
+	u32 i;
+	int ret;
+
+	if (!st || !st->restored || !st->nr_inherit)
+		return cr_err(ctx, -EINVAL,
+			      "copy-on-write pages record without inherited memory areas");
+	ret = read_pages_hdr(ctx, h, &ph, sizeof(u64));
+	if (ret)
+		return ret;
+	addrs = kmalloc_array(ph.nr_pages, sizeof(*addrs), GFP_KERNEL);
+	if (!addrs)
+		return -ENOMEM;
+	ret = read_page_addrs(ctx, st, addrs, ph.nr_pages, true);
+	for (i = 0; i < ph.nr_pages && !ret; i++) {
+		ret = drop_to(ctx, st, addrs[i]);
+		st->next = addrs[i] + PAGE_SIZE;
+	}
+	if (!ret)
+		ret = cr_read_rec_end(ctx, h->len);
+	kfree(addrs);
+	return ret;
+}
+
+/**
+ * cr_restore_pages_done() - end the pages of the caller's address space
+ * @ctx: the restart, after the last CR_HDR_PAGES or CR_HDR_COW_PAGES
+ *       record.
+ *
+ * Drops what is left of the parent's pages the image does not give the
+ * process, above its last page.
+ *
+ * Return: 0, or a negative errno.
+ */
+int cr_restore_pages_done(struct cr_ctx *ctx)
+{
+	struct cr_mm_state *st = ctx->mm;
+
+	if (!st || !st->nr_inherit)
+		return 0;
+	return drop_to(ctx, st, TASK_SIZE);
 }
 
 /**

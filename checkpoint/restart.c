@@ -192,9 +192,14 @@ int cr_restart_memory(struct cr_ctx *ctx, struct cr_hdr *h, struct cr_mark *m)
 	while (!ret) {
 		cr_mark(ctx, m);
 		ret = cr_read_hdr(ctx, h);
-		if (ret || h->type != CR_HDR_PAGES)
+		if (ret)
 			break;
-		ret = cr_restore_pages(ctx, h);
+		if (h->type == CR_HDR_PAGES)
+			ret = cr_restore_pages(ctx, h);
+		else if (h->type == CR_HDR_COW_PAGES)
+			ret = cr_restore_cow_pages(ctx, h);
+		else
+			return cr_restore_pages_done(ctx);
 	}
 	return ret;
 }

@@ -812,6 +812,19 @@ static int check_unchanged(struct cr_ctx *ctx, struct cr_tree *tree)
 	return 0;
 }
 
+/*
+ * The parent of process @i in the tree, which creates it at restart, whose
+ * pages it may share; or NULL
+ */
+static struct task_struct *cow_parent(struct cr_tree *tree, unsigned int i)
+{
+	int j = i ? tree_index(tree, tree->procs[i].rec.ppid) : -1;
+
+	if (j < 0 || j >= tree->nr || tree->procs[j].zombie)
+		return NULL;
+	return tree->procs[j].task;
+}
+
 /**
  * cr_checkpoint_tree() - write the image of a task and its descendants
  * @ctx: the checkpoint; @ctx->task is the root of the tree.
@@ -835,6 +848,7 @@ int cr_checkpoint_tree(struct cr_ctx *ctx)
 	for (i = 0; i < tree->nr && !ret; i++) {
 		ctx->task = tree->procs[i].task;
 		ctx->ncsw = tree->procs[i].ncsw;
+		ctx->cow_parent = cow_parent(tree, i);
 		if (tree->procs[i].zombie)
 			ret = write_zombie(ctx);
 		else if (thread_group_leader(ctx->task))
@@ -842,6 +856,7 @@ int cr_checkpoint_tree(struct cr_ctx *ctx)
 		else
 			ret = cr_write_task(ctx) ?: cr_write_cpu(ctx);
 	}
+	ctx->cow_parent = NULL;
 	if (!ret)
 		ret = check_unchanged(ctx, tree) ?: cr_write_tail(ctx);
 	ctx->task = root;
@@ -1171,6 +1186,8 @@ static int read_section(struct cr_ctx *ctx, struct cr_tree_proc *p)
 	int ret;
 
 	stream_take(ctx, tree->ctx);
+	/* Created by its parent, restored: see spawn() */
+	ctx->forked = i > 0;
 	if (tree->hdr.type != CR_HDR_TASK)
 		ret = cr_err(ctx, -EINVAL,
 			     "unexpected record type %u at byte %llu: the section of task %d",

@@ -60,6 +60,10 @@ struct cr_tree;
  * @thread: the task restarted is a thread of a process of a tree, but
  *          its first.
  * @image_flags: the flags the image was taken with (restart).
+ * @cow_parent: the parent, in the tree, of the process being saved, whose
+ *              pages it may share copy-on-write, or %NULL (checkpoint).
+ * @forked: the process being restarted was created by its restored
+ *          parent and starts with a copy of its address space (restart).
  * @err: first error of the operation, or 0.
  * @msg: what failed, when @err is set and the failure has a reason to
  *       give beyond its errno.
@@ -87,6 +91,8 @@ struct cr_ctx {
 	struct cr_tree *tree;
 	bool thread;
 	u32 image_flags;
+	struct task_struct *cow_parent;
+	bool forked;
 	int err;
 	char msg[CR_MSG_LEN];
 };
@@ -316,12 +322,15 @@ void cr_free_files(struct cr_ctx *ctx);
  * caller.  cr_restore_mm() replaces the caller's address space
  * with it, after the point of no return.  cr_restore_pages() reads one
  * CR_HDR_PAGES record, whose header @h the caller read, into the new
- * address space.  cr_free_mm() frees ctx->mm.
+ * address space, cr_restore_cow_pages() one CR_HDR_COW_PAGES record, and
+ * cr_restore_pages_done() ends the pages.  cr_free_mm() frees ctx->mm.
  */
 int cr_write_mm(struct cr_ctx *ctx);
 int cr_read_mm(struct cr_ctx *ctx);
 int cr_restore_mm(struct cr_ctx *ctx);
 int cr_restore_pages(struct cr_ctx *ctx, const struct cr_hdr *h);
+int cr_restore_cow_pages(struct cr_ctx *ctx, const struct cr_hdr *h);
+int cr_restore_pages_done(struct cr_ctx *ctx);
 void cr_free_mm(struct cr_ctx *ctx);
 
 #endif /* _LINUX_CHECKPOINT_H */
