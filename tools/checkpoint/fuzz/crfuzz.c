@@ -453,6 +453,7 @@ static const char *type_name(uint32_t t)
 		[CR_HDR_ROOT] = "root", [CR_HDR_TREE] = "tree",
 		[CR_HDR_PROC] = "proc", [CR_HDR_PIPE] = "pipe",
 		[CR_HDR_ZOMBIE] = "zombie", [CR_HDR_UTS] = "uts",
+		[CR_HDR_COW_PAGES] = "cow_pages",
 	};
 
 	if (t < ARRAY_SIZE(names) && names[t])
@@ -460,7 +461,7 @@ static const char *type_name(uint32_t t)
 	return "?";
 }
 
-#define NR_TYPES	(CR_HDR_UTS + 1)
+#define NR_TYPES	(CR_HDR_COW_PAGES + 1)
 
 static void __printf(1, 2) note(const char *fmt, ...)
 {
