@@ -71,13 +71,13 @@ static const struct cr_hint hints[] = {
 /* With --tree, the hints for these instead */
 static const struct cr_hint tree_hints[] = {
 	{ EBUSY,
-	  "--tree: every process of the tree must be stopped or frozen (--cgroup DIR), single-threaded, neither traced nor a zombie, and share no memory, descriptor table, fs or signal handlers with another; a process group or session led from outside the tree must be the root's",
+	  "--tree: every task of the tree must be stopped or frozen (--cgroup DIR) and stay so, not traced by another process, and share no open file, pipe or memory with a process outside the tree; a process group or session led from outside the tree must be the root's",
 	},
 	{ EINVAL,
 	  "--tree cannot save the caller itself, nor process 0",
 	},
 	{ EOPNOTSUPP,
-	  "--tree: a process of the tree is in a pid namespace below the root's",
+	  "--tree: the kernel's reason above names what this kernel cannot save yet (see \"Process trees\" in Documentation/checkpoint/usage.rst)",
 	},
 	{ 0, NULL }
 };
