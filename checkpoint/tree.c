@@ -86,7 +86,10 @@ struct cr_tree_proc {
  * @ctx: the context of the system call.
  * @refs: the caller and the tasks created (restart) hold a reference.
  * @lock: protects @stage, @task and @pid of @procs, and @ctx's error.
- * @wq: where the caller and the tasks wait for each other.
+ * @wq: where the tasks wait for the next stage.
+ * @progress_wq: where a parent waits for its children to be read, and the
+ *               caller for all tasks to be read or finished: only those
+ *               are woken as each task is done, not every task.
  * @stage: where the restart is, an enum tree_stage.
  * @next: index of the next task to read its section.
  * @finished: tasks done with %STAGE_FINISH.
@@ -113,6 +116,7 @@ struct cr_tree {
 	refcount_t refs;
 	spinlock_t lock;	/* stage, tasks and pids, error */
 	wait_queue_head_t wq;
+	wait_queue_head_t progress_wq;
 	int stage;
 	unsigned int next;
 	unsigned int finished;
@@ -295,6 +299,7 @@ static struct cr_tree *tree_alloc(struct cr_ctx *ctx, unsigned int nr)
 	refcount_set(&tree->refs, 1);
 	spin_lock_init(&tree->lock);
 	init_waitqueue_head(&tree->wq);
+	init_waitqueue_head(&tree->progress_wq);
 	return tree;
 }
 
@@ -1136,6 +1141,13 @@ out:
 
 /* Restart: the tasks */
 
+/* Wake the tasks waiting for the next stage, and all others */
+static void wake_stage(struct cr_tree *tree)
+{
+	wake_up_all(&tree->wq);
+	wake_up_all(&tree->progress_wq);
+}
+
 /* The first error of a task is the restart's, unless there was one */
 static void tree_fail(struct cr_tree *tree, int err, const struct cr_ctx *from)
 {
@@ -1150,7 +1162,7 @@ static void tree_fail(struct cr_tree *tree, int err, const struct cr_ctx *from)
 	}
 	tree->stage = STAGE_ABORT;
 	spin_unlock(&tree->lock);
-	wake_up_all(&tree->wq);
+	wake_stage(tree);
 }
 
 static int tree_stage(struct cr_tree *tree)
@@ -1158,11 +1170,14 @@ static int tree_stage(struct cr_tree *tree)
 	return READ_ONCE(tree->stage);
 }
 
-/* Wait for @cond, or for the restart to be aborted; -EINTR if it was */
-#define tree_wait(tree, cond)						\
+/*
+ * Wait on @queue, of @tree, for @cond, or for the restart to be aborted;
+ * -EINTR if it was
+ */
+#define tree_wait(tree, queue, cond)					\
 ({									\
 	struct cr_tree *__tree = (tree);				\
-	int __ret = wait_event_killable(__tree->wq, (cond) ||		\
+	int __ret = wait_event_killable(*(queue), (cond) ||		\
 					tree_stage(__tree) == STAGE_ABORT); \
 	__ret || tree_stage(__tree) == STAGE_ABORT ? -EINTR : 0;	\
 })
@@ -1201,13 +1216,14 @@ static int read_section(struct cr_ctx *ctx, struct cr_tree_proc *p)
 	if (ret)
 		return ret;
 	WRITE_ONCE(tree->next, i + 1);
-	wake_up_all(&tree->wq);
+	wake_up_all(&tree->progress_wq);
 
 	for (c = i + 1; c < p->end; c = tree->procs[c].end) {
 		ret = spawn(ctx, tree, c);
 		if (!ret)
-			ret = tree_wait(tree, READ_ONCE(tree->next) >=
-					      tree->procs[c].end);
+			ret = tree_wait(tree, &tree->progress_wq,
+					READ_ONCE(tree->next) >=
+					tree->procs[c].end);
 		if (ret)
 			return ret;
 	}
@@ -1278,7 +1294,7 @@ static void __noreturn tree_zombie(struct cr_ctx *ctx, struct cr_tree_proc *p)
 	tree->finished++;
 	spin_unlock(&tree->lock);
 	WRITE_ONCE(tree->next, p - tree->procs + 1);
-	wake_up_all(&tree->wq);
+	wake_up_all(&tree->progress_wq);
 	tree_put(tree);
 
 	cr_commit_creds(&cred);
@@ -1332,7 +1348,8 @@ static int tree_task(void *arg)
 	if (!ret)
 		ret = read_section(ctx, p);
 	if (!ret)
-		ret = tree_wait(tree, tree_stage(tree) != STAGE_READ);
+		ret = tree_wait(tree, &tree->wq,
+				tree_stage(tree) != STAGE_READ);
 	if (!ret)
 		ret = cr_restart_finish(ctx, &ax);
 	if (ret)
@@ -1344,8 +1361,8 @@ static int tree_task(void *arg)
 	spin_lock(&tree->lock);
 	tree->finished++;
 	spin_unlock(&tree->lock);
-	wake_up_all(&tree->wq);
-	ret = tree_wait(tree, tree_stage(tree) == STAGE_GO);
+	wake_up_all(&tree->progress_wq);
+	ret = tree_wait(tree, &tree->wq, tree_stage(tree) == STAGE_GO);
 	tree_put(tree);
 	if (ret)
 		force_sig(SIGKILL);
@@ -1378,7 +1395,7 @@ static int tree_ghost(void *arg)
 	if (!p->pid)
 		p->pid = get_pid(task_pid(current));
 	spin_unlock(&tree->lock);
-	tree_wait(tree, tree_stage(tree) == STAGE_GO);
+	tree_wait(tree, &tree->wq, tree_stage(tree) == STAGE_GO);
 	tree_put(tree);
 	do_exit(0);
 }
@@ -1514,7 +1531,7 @@ static void kill_tree(struct cr_tree *tree)
 		if (tree->procs[i].task)
 			send_sig_info(SIGKILL, SEND_SIG_PRIV, tree->procs[i].task);
 	spin_unlock(&tree->lock);
-	wake_up_all(&tree->wq);
+	wake_stage(tree);
 
 	for (i = 0; i < tree->nr; i++)
 		if (tree->procs[i].task)
@@ -1545,8 +1562,10 @@ static int wait_zombies(struct cr_tree *tree)
 static int wait_stage(struct cr_tree *tree, bool read)
 {
 	if (read)
-		return tree_wait(tree, READ_ONCE(tree->next) >= tree->nr_tasks);
-	return tree_wait(tree, READ_ONCE(tree->finished) >= tree->nr_tasks);
+		return tree_wait(tree, &tree->progress_wq,
+				 READ_ONCE(tree->next) >= tree->nr_tasks);
+	return tree_wait(tree, &tree->progress_wq,
+			 READ_ONCE(tree->finished) >= tree->nr_tasks);
 }
 
 /**
@@ -1592,7 +1611,7 @@ long cr_restart_tree(struct cr_ctx *ctx)
 	if (tree->stage == STAGE_READ)
 		tree->stage = STAGE_FINISH;
 	spin_unlock(&tree->lock);
-	wake_up_all(&tree->wq);
+	wake_stage(tree);
 	ret = wait_stage(tree, false);
 	if (ret)
 		goto fail;
@@ -1611,7 +1630,7 @@ long cr_restart_tree(struct cr_ctx *ctx)
 	spin_lock(&tree->lock);
 	tree->stage = STAGE_GO;
 	spin_unlock(&tree->lock);
-	wake_up_all(&tree->wq);
+	wake_stage(tree);
 	/* The ghosts exit now; their pids live on in their groups */
 	for (i = tree->nr_tasks; i < tree->nr; i++)
 		reap(tree->procs[i].task);
