@@ -1,0 +1,1404 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Anonymous pages a process of a tree shares copy-on-write with its parent
+ * since a fork stay shared across checkpoint(pid, fd, CR_CHECKPOINT_TREE)
+ * and restart(0, fd, CR_RESTART_TREE): CR_VMA_INHERIT areas and
+ * CR_HDR_COW_PAGES records.
+ *
+ * A scenario (struct scen) says which areas the root maps at fixed
+ * addresses and fills, which pages each task rewrites before and after it
+ * forks its children, what every page of every task holds (a per-page
+ * pattern, zero, or not mapped), and whether it is the very physical page
+ * (PFN of /proc/PID/pagemap) the parent has at that address.  The test
+ * checks the sharing on the original stopped tree from outside, then the
+ * checkpointed and restarted tasks check from the inside their memory
+ * and its sharing with their parent (whose PFNs the parent writes to a
+ * file of the test directory: /proc of a new pid namespace is not ours).
+ *
+ * After the restart, the tasks go on in an order: a child checks its
+ * pages and stops; its parent, once all its children are stopped, writes
+ * a page it shares with them and continues them; they check they still
+ * have their content, write a page they share with it, and exit; the
+ * parent checks its memory has none of their writes.
+ */
+
+#include "cr_harness.h"
+
+#define MAXT		8
+#define MAXA		8
+#define BASE		0x100000000000UL	/* the first area */
+#define AREA_STEP	0x10000000UL		/* between areas */
+#define SEED_ALL	1			/* the root's first pattern */
+#define NOT_MAPPED	-1			/* seed of an area not mapped */
+
+/* What a page is to its parent's, by the PFNs (ABSENT: none, or the zero page) */
+enum share { ANY, SAME, DIFF, ABSENT };
+
+struct scen {
+	const char *name;
+	int nt;
+	int parent[MAXT];
+	int na;
+	size_t npages[MAXA];
+	/* Setup of task @i, before (@after false) and after its forks */
+	void (*setup)(int i, bool after);
+	/* Content seed of page @p of area @a in task @i, 0 for zero */
+	int (*seed)(int i, int a, size_t p);
+	/* How page @p of area @a of task @i is to its parent's */
+	enum share (*share)(int i, int a, size_t p, bool restarted);
+	/* The page each task writes after the restart, or -1 */
+	long (*post_write)(int i);
+	/* More checks of task @i after the restart */
+	void (*extra)(int i);
+};
+
+static const struct scen *S;
+static char g_dir[64];
+static int me = -1;
+static bool wrote;		/* after the restart: post_write() done */
+
+static inline char *area(int a)
+{
+	return (char *)(BASE + a * AREA_STEP);
+}
+
+static void page_fill(int a, size_t p, int seed)
+{
+	uint64_t *w = (uint64_t *)(area(a) + p * pg());
+	uint64_t v = mix64(seed * 0x100000001b3ULL + p);
+	size_t j;
+
+	for (j = 0; j < pg() / 8; j++)
+		w[j] = v + j;
+}
+
+static bool page_ok(int a, size_t p, int seed)
+{
+	const uint64_t *w = (const uint64_t *)(area(a) + p * pg());
+	uint64_t v = mix64(seed * 0x100000001b3ULL + p);
+	size_t j;
+
+	for (j = 0; j < pg() / 8; j++)
+		if (w[j] != (seed ? v + j : 0))
+			return false;
+	return true;
+}
+
+/* Fill the pages @p of area @a with p % 64 == @k (-1: all) */
+static void fill_class(int a, int k, int seed)
+{
+	size_t p;
+
+	for (p = 0; p < S->npages[a]; p++)
+		if (k < 0 || (int)(p % 64) == k)
+			page_fill(a, p, seed);
+}
+
+static void __noreturn setup_fail(const char *what)
+{
+	cr_log("setup: %s: %s", what, strerror(errno));
+	_exit(EXIT_SETUP);
+}
+
+static void map_area(int a, int prot, int seed)
+{
+	void *m = mmap(area(a), S->npages[a] * pg(), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (m != area(a))
+		setup_fail("mmap");
+	if (seed)
+		fill_class(a, -1, seed);
+	if (prot != (PROT_READ | PROT_WRITE) &&
+	    mprotect(area(a), S->npages[a] * pg(), prot))
+		setup_fail("mprotect");
+}
+
+/* The expected seed, with the page the task wrote after the restart */
+static int seed_of(int i, int a, size_t p)
+{
+	if (wrote && !a && S->post_write && (long)p == S->post_write(i))
+		return 200 + i;
+	return S->seed(i, a, p);
+}
+
+/* Content of every page of every area, from the inside */
+static void check_content(const char *when)
+{
+	int a, seed, bad;
+	size_t p, first;
+
+	for (a = 0; a < S->na; a++) {
+		if (S->seed(me, a, 0) == NOT_MAPPED) {
+			CHECKF(probe_read(area(a)) == 0,
+			       "%s: area %d is mapped", when, a);
+			continue;
+		}
+		bad = 0;
+		first = 0;
+		for (p = 0; p < S->npages[a]; p++) {
+			seed = seed_of(me, a, p);
+			if (!page_ok(a, p, seed) && !bad++)
+				first = p;
+		}
+		CHECKF(!bad, "%s: area %d: %d pages of %zu wrong, the first %zu (seed %d expected)",
+		       when, a, bad, S->npages[a], first, seed_of(me, a, first));
+	}
+}
+
+/* Pagemap entries of @pid (0: self) for area @a into @e; false on error */
+static bool read_pagemap(pid_t pid, int a, uint64_t *e)
+{
+	char path[64];
+	size_t len = S->npages[a] * 8;
+	ssize_t n;
+	int fd;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/pagemap");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = pread(fd, e, len, (BASE + a * AREA_STEP) / pg() * 8);
+	close(fd);
+	return n == (ssize_t)len;
+}
+
+#define PM_PRESENT	0x8000000000000000ULL	/* bit 63 */
+#define PM_PFN		0x007fffffffffffffULL	/* bits 0-54 */
+
+/* The PFN of the zero page, which a read of a page never written maps */
+static uint64_t zero_pfn(void)
+{
+	static uint64_t pfn = PM_PFN + 1;
+	uint64_t e = 0;
+	char path[64];
+	char *m;
+	int fd;
+
+	if (pfn <= PM_PFN)
+		return pfn;
+	m = mmap(NULL, pg(), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return pfn;
+	snprintf(path, sizeof(path), "/proc/self/pagemap");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!m[0] && fd >= 0 &&
+	    pread(fd, &e, 8, (uintptr_t)m / pg() * 8) == 8 &&
+	    (e & PM_PRESENT))
+		pfn = e & PM_PFN;
+	if (fd >= 0)
+		close(fd);
+	munmap(m, pg());
+	return pfn;
+}
+
+/*
+ * The pages of area @a of task @i (entries @c) against its parent's (@pa):
+ * the number of mismatches, the first described in @msg
+ */
+static int compare(int i, int a, const uint64_t *c, const uint64_t *pa,
+		   bool restarted, char *msg, size_t len)
+{
+	int bad = 0;
+	size_t p;
+
+	for (p = 0; p < S->npages[a]; p++) {
+		enum share sh = S->share(i, a, p, restarted);
+		bool cp = c[p] & PM_PRESENT, pp = pa[p] & PM_PRESENT;
+		bool ok;
+
+		if (wrote && !a && S->post_write && (long)p == S->post_write(i))
+			sh = DIFF;
+		switch (sh) {
+		case SAME:
+			ok = cp && pp && (c[p] & PM_PFN) == (pa[p] & PM_PFN) &&
+			     (c[p] & PM_PFN);
+			break;
+		case DIFF:
+			ok = cp && (!pp || (c[p] & PM_PFN) != (pa[p] & PM_PFN));
+			break;
+		case ABSENT:
+			/* Or the zero page, once read */
+			ok = !cp || (c[p] & PM_PFN) == zero_pfn();
+			break;
+		default:
+			ok = true;
+		}
+		if (!ok && !bad++)
+			snprintf(msg, len,
+				 "t%d area %d page %zu: expected %s, entries %#llx (parent %#llx)",
+				 i, a, p, sh == SAME ? "the parent's page" :
+				 sh == DIFF ? "a page of its own" : "no page",
+				 (unsigned long long)c[p],
+				 (unsigned long long)pa[p]);
+	}
+	return bad;
+}
+
+/* The tree's tasks */
+
+static void pfn_path(int i, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/pfn%d", g_dir, i);
+}
+
+/* Publish our pagemap entries, whole or not at all */
+static void publish_pfns(void)
+{
+	static uint64_t e[8192];
+	char path[96], tmp[100];
+	int a, fd;
+
+	pfn_path(me, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (!CHECKF(fd >= 0, "%s: %s", tmp, strerror(errno)))
+		return;
+	for (a = 0; a < S->na; a++) {
+		memset(e, 0, S->npages[a] * 8);
+		if (S->seed(me, a, 0) != NOT_MAPPED)
+			CHECK(read_pagemap(0, a, e));
+		CHECK(write(fd, e, S->npages[a] * 8) ==
+		      (ssize_t)(S->npages[a] * 8));
+	}
+	CHECK(close(fd) == 0);
+	CHECK(rename(tmp, path) == 0);
+}
+
+/* Compare our pages with those the parent published */
+static void check_sharing(void)
+{
+	static uint64_t c[8192], pa[8192];
+	char path[96], msg[256];
+	int a, fd, ms, bad;
+	size_t len;
+
+	pfn_path(S->parent[me], path, sizeof(path));
+	for (ms = 0; ms < CHILD_TIMEOUT_MS && access(path, F_OK); ms += 5)
+		usleep(5000);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!CHECKF(fd >= 0, "%s: %s", path, strerror(errno)))
+		return;
+	for (a = 0; a < S->na; a++) {
+		len = S->npages[a] * 8;
+		if (!CHECK(read(fd, pa, len) == (ssize_t)len))
+			break;
+		if (S->seed(me, a, 0) == NOT_MAPPED)
+			continue;
+		if (!CHECK(read_pagemap(0, a, c)))
+			continue;
+		bad = compare(me, a, c, pa, true, msg, sizeof(msg));
+		CHECKF(!bad, "%d pages shared wrongly: %s", bad, msg);
+	}
+	close(fd);
+}
+
+static int nr_children(int i)
+{
+	int c, n = 0;
+
+	for (c = 0; c < S->nt; c++)
+		n += c && S->parent[c] == i;
+	return n;
+}
+
+/* The page of area 0 the task writes after the restart */
+static void write_own(void)
+{
+	static uint64_t before[8192], after[8192];
+	long p = S->post_write ? S->post_write(me) : -1;
+
+	if (p < 0)
+		return;
+	CHECK(read_pagemap(0, 0, before));
+	page_fill(0, p, 200 + me);
+	wrote = true;
+	CHECK(read_pagemap(0, 0, after));
+	CHECKF(page_ok(0, p, 200 + me), "page %ld: not what we wrote", p);
+	/* It was shared, with the parent or the children: copied now */
+	CHECKF((before[p] & PM_PFN) != (after[p] & PM_PFN),
+	       "page %ld: the same page %#llx after the write", p,
+	       (unsigned long long)(after[p] & PM_PFN));
+}
+
+/* After the restart: see the comment at the top */
+static void __noreturn go_on(void)
+{
+	pid_t stopped[MAXT], pid;
+	int n = nr_children(me), k, status;
+
+	cr_phase = "restarted";
+	check_content("restarted");
+	if (S->extra)
+		S->extra(me);
+	publish_pfns();
+	if (me) {
+		check_sharing();
+		raise(SIGSTOP);
+		/* The parent wrote a page it shares with us: not ours */
+		check_content("after the parent's write");
+	}
+	for (k = 0; k < n; k++) {
+		do {
+			pid = waitpid(-1, &status, WUNTRACED);
+		} while (pid < 0 && errno == EINTR);
+		stopped[k] = pid;
+		if (!CHECKF(pid > 0 && WIFSTOPPED(status),
+			    "child %d: wait status %#x", pid, status))
+			cr_exit(EXIT_RESTARTED);
+	}
+	write_own();
+	for (k = 0; k < n; k++)
+		CHECK(kill(stopped[k], SIGCONT) == 0);
+	for (k = 0; k < n; k++) {
+		do {
+			pid = waitpid(-1, &status, 0);
+		} while (pid < 0 && errno == EINTR);
+		CHECKF(pid > 0 && WIFEXITED(status) &&
+		       WEXITSTATUS(status) == EXIT_RESTARTED,
+		       "child %d: wait status %#x", pid, status);
+	}
+	/* The children wrote pages they shared with us: not ours */
+	check_content("after the children's writes");
+	cr_exit(EXIT_RESTARTED);
+}
+
+static void say_ready(void)
+{
+	char path[96], tmp[100], pid[32];
+	int n;
+
+	n = snprintf(pid, sizeof(pid), "%d", getpid());
+	snprintf(path, sizeof(path), "%s/r%d", g_dir, me);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (write_file(tmp, pid, n) || rename(tmp, path))
+		setup_fail("ready file");
+}
+
+static void __noreturn task_main(int i)
+{
+	char name[16];
+	pid_t pid;
+	int c;
+
+	me = i;
+	cr_phase = "task";
+	snprintf(name, sizeof(name), "c%d", i);
+	prctl(PR_SET_NAME, name);
+	if (!i)
+		cr_prepare(-1);
+	S->setup(i, false);
+	for (c = i + 1; c < S->nt; c++) {
+		if (S->parent[c] != i)
+			continue;
+		fflush(stderr);
+		pid = fork();
+		if (pid < 0)
+			setup_fail("fork");
+		if (!pid)
+			task_main(c);
+	}
+	S->setup(i, true);
+	say_ready();
+	raise(SIGSTOP);
+	go_on();
+}
+
+/* The test's side */
+
+struct tree {
+	pid_t pids[MAXT];
+	pid_t root;
+};
+
+static pid_t wait_ready(struct __test_metadata *_metadata, int i)
+{
+	char path[96], buf[32];
+	int ms;
+
+	snprintf(path, sizeof(path), "%s/r%d", g_dir, i);
+	for (ms = 0; ms < CHILD_TIMEOUT_MS; ms += 10) {
+		if (read_file(path, buf, sizeof(buf)) > 0)
+			return atoi(buf);
+		usleep(10000);
+	}
+	ASSERT_TRUE(false) TH_LOG("task %d never got ready", i);
+	return -1;
+}
+
+static void tree_start(struct __test_metadata *_metadata, struct cr_dir *d,
+		       struct tree *t)
+{
+	int i, ms;
+	pid_t pid;
+
+	snprintf(g_dir, sizeof(g_dir), "%s", d->dir);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		task_main(0);
+	kid_add(pid);
+	t->root = pid;
+	for (i = 0; i < S->nt; i++) {
+		t->pids[i] = wait_ready(_metadata, i);
+		ASSERT_LT(0, t->pids[i]);
+		for (ms = 0; ms < CHILD_TIMEOUT_MS &&
+		     proc_state(t->pids[i]) != 'T'; ms += 10)
+			usleep(10000);
+		ASSERT_EQ('T', proc_state(t->pids[i])) TH_LOG("task %d", i);
+	}
+	ASSERT_EQ(pid, t->pids[0]);
+}
+
+/* The sharing of the original tree, seen from outside */
+static void check_tree_sharing(struct __test_metadata *_metadata,
+			       const struct tree *t)
+{
+	static uint64_t c[8192], pa[8192];
+	char msg[256];
+	int i, a, bad;
+
+	for (i = 1; i < S->nt; i++) {
+		for (a = 0; a < S->na; a++) {
+			if (S->seed(i, a, 0) == NOT_MAPPED)
+				continue;
+			ASSERT_TRUE(read_pagemap(t->pids[i], a, c));
+			ASSERT_TRUE(read_pagemap(t->pids[S->parent[i]], a, pa));
+			bad = compare(i, a, c, pa, false, msg, sizeof(msg));
+			EXPECT_EQ(0, bad) TH_LOG("original tree: %s", msg);
+		}
+	}
+}
+
+static void tree_kill(struct __test_metadata *_metadata, struct tree *t)
+{
+	int i;
+
+	for (i = 0; i < S->nt; i++)
+		kill(t->pids[i], SIGKILL);
+	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
+		;
+	kid_del(t->root);
+	t->root = 0;
+}
+
+static void tree_checkpoint(struct __test_metadata *_metadata,
+			    struct tree *t, int fd)
+{
+	long crid;
+
+	ASSERT_EQ(0, ftruncate(fd, 0));
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	crid = sys_checkpoint(t->root, fd, CR_CHECKPOINT_TREE | CR_LOGFD(2));
+	ASSERT_LT(0, crid) TH_LOG("checkpoint(%d, TREE): %s", t->root,
+				  strerror(errno));
+}
+
+static int wait_code(pid_t pid, bool others)
+{
+	int status;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(others ? -1 : pid, &status, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return EXIT_SETUP;
+		if (r != pid)
+			continue;
+		if (WIFEXITED(status))
+			return WEXITSTATUS(status);
+		cr_log("pid %d: wait status %#x", pid, status);
+		return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	}
+}
+
+/*
+ * Restart the tree from @img; without CR_RESTART_NEW_PIDS in a new pid
+ * namespace under a pid 1 that reaps.  Exits with the root's exit code.
+ */
+static void __noreturn restarter_tree(int fd, unsigned long flags)
+{
+	bool init = false;
+	pid_t pid, root;
+
+	prctl(PR_SET_NAME, "cr_restarter");
+	if (!(flags & CR_RESTART_NEW_PIDS)) {
+		if (unshare(CLONE_NEWPID))
+			setup_fail("unshare(CLONE_NEWPID)");
+		pid = fork();
+		if (pid < 0)
+			_exit(EXIT_SETUP);
+		if (pid > 0)
+			_exit(wait_code(pid, false));
+		init = true;
+		cr_phase = "init";
+	}
+	root = sys_restart(0, fd, flags | CR_RESTART_TREE | CR_LOGFD(2));
+	if (root < 0) {
+		cr_log("restart(TREE %#lx) failed: %s", flags, strerror(errno));
+		_exit(EXIT_RESTART_RETURNED);
+	}
+	close(fd);
+	_exit(wait_code(root, init));
+}
+
+/* expect_exit(), with time for tasks checking 32 MiB under emulation */
+static void expect_exit_long(struct __test_metadata *_metadata, pid_t pid,
+			     int code, const char *what)
+{
+	char desc[128];
+	int status;
+
+	status = wait_child(pid, 5 * CHILD_TIMEOUT_MS);
+	describe_status(status, desc, sizeof(desc));
+	ASSERT_TRUE(status != -1 && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == code)
+		TH_LOG("%s, pid %d: %s; expected exit status %d", what, pid,
+		       desc, code);
+}
+
+static void restart_ok(struct __test_metadata *_metadata, struct cr_dir *d,
+		       unsigned long flags)
+{
+	char path[96];
+	pid_t pid;
+	int fd, i;
+
+	/* What the original tree did not publish: nothing, but be sure */
+	for (i = 0; i < MAXT; i++) {
+		pfn_path(i, path, sizeof(path));
+		unlink(path);
+	}
+	fd = open(d->img, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		cr_phase = "restarter";
+		restarter_tree(fd, flags);
+	}
+	kid_add(pid);
+	close(fd);
+	expect_exit_long(_metadata, pid, EXIT_RESTARTED, "restarted tree's root");
+}
+
+/* The records of an image */
+
+static unsigned char *img_load(struct __test_metadata *_metadata,
+			       const char *path, size_t *len, size_t extra)
+{
+	unsigned char *buf;
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fstat(fd, &st));
+	buf = calloc(1, st.st_size + extra);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(st.st_size, pread(fd, buf, st.st_size, 0));
+	close(fd);
+	*len = st.st_size;
+	return buf;
+}
+
+/* Count the records of @type, and the addresses they list */
+static void count_recs(const unsigned char *buf, size_t len, __u32 type,
+		       long *nr, long *pages)
+{
+	struct cr_hdr_pages ph;
+	size_t off = 0;
+
+	*nr = *pages = 0;
+	while (off + sizeof(ph) <= len) {
+		memcpy(&ph, buf + off, sizeof(ph));
+		if (ph.h.len < sizeof(ph.h))
+			break;
+		if (ph.h.type == type) {
+			(*nr)++;
+			*pages += ph.nr_pages;
+		}
+		if (ph.h.type == CR_HDR_TAIL)
+			break;
+		off += CR_ALIGN8(ph.h.len);
+	}
+}
+
+FIXTURE(tree_cow) {
+	struct cr_dir d;
+};
+
+FIXTURE_SETUP(tree_cow)
+{
+	REQUIRE_CHECKPOINT();
+	if (geteuid())
+		SKIP(return, "needs root: PFNs in /proc/PID/pagemap, pid namespaces");
+	if (access("/proc/self/pagemap", R_OK))
+		SKIP(return, "no /proc/self/pagemap (CONFIG_PROC_PAGE_MONITOR)");
+	cr_dir_setup(_metadata, &self->d);
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+}
+
+FIXTURE_TEARDOWN_PARENT(tree_cow)
+{
+	cr_dir_teardown(_metadata, &self->d);
+}
+
+/*
+ * Shared: the root t0 maps 32 MiB and fills it, forks t1-t4; t1 forks
+ * t5.  By p % 64 = k: t0 rewrites k = 0 after its forks, t1-t4 k = 1-4,
+ * t1 k = 6 after forking t5, t5 k = 5.  After the restart t<i> writes
+ * page 64 * (10 + i) + 40.
+ */
+#define SHARE_PAGES	8192
+
+static void share_setup(int i, bool after)
+{
+	if (!i && !after)
+		map_area(0, PROT_READ | PROT_WRITE, SEED_ALL);
+	else if (!i)
+		fill_class(0, 0, 100);
+	else if (!after)
+		fill_class(0, i, 100 + i);
+	else if (i == 1)
+		fill_class(0, 6, 106);
+}
+
+static int share_seed(int i, int a, size_t p)
+{
+	int k = p % 64;
+
+	if (k == 0 && !i)
+		return 100;
+	if (k == i && i)
+		return 100 + i;
+	if (k == 6 && i == 1)
+		return 106;
+	if (k == 1 && i == 5)
+		return 101;
+	return SEED_ALL;
+}
+
+static enum share share_share(int i, int a, size_t p, bool restarted)
+{
+	int k = p % 64;
+
+	if (i == 5)
+		return k == 5 || k == 6 ? DIFF : SAME;
+	return k == 0 || k == i || (i == 1 && k == 6) ? DIFF : SAME;
+}
+
+static long share_write(int i)
+{
+	return 64 * (10 + i) + 40;
+}
+
+static const struct scen share_scen = {
+	.name = "shared",
+	.nt = 6,
+	.parent = { -1, 0, 0, 0, 0, 1 },
+	.na = 1,
+	.npages = { SHARE_PAGES },
+	.setup = share_setup,
+	.seed = share_seed,
+	.share = share_share,
+	.post_write = share_write,
+};
+
+static void run_shared(struct __test_metadata *_metadata, struct cr_dir *d,
+		       unsigned long flags)
+{
+	size_t len, region = SHARE_PAGES * pg();
+	long nr, cow, nrp, pages;
+	unsigned char *buf;
+	struct tree t;
+
+	S = &share_scen;
+	tree_start(_metadata, d, &t);
+	check_tree_sharing(_metadata, &t);
+	tree_checkpoint(_metadata, &t, d->imgfd);
+	tree_kill(_metadata, &t);
+
+	buf = img_load(_metadata, d->img, &len, 0);
+	count_recs(buf, len, CR_HDR_COW_PAGES, &nr, &cow);
+	count_recs(buf, len, CR_HDR_PAGES, &nrp, &pages);
+	free(buf);
+	TH_LOG("image of %zu bytes: %ld pages in %ld records, %ld shared in %ld",
+	       len, pages, nrp, cow, nr);
+	/* Without sharing: 6 x 32 MiB */
+	EXPECT_GT(2 * region, len);
+	/* t1-t4 share all but 2 or 3 pages of 64 with t0, t5 all but 2 */
+	EXPECT_LE(4 * (SHARE_PAGES / 64) * 61 + (SHARE_PAGES / 64) * 62, cow);
+	restart_ok(_metadata, d, flags);
+}
+
+/* In a new pid namespace, with the pids of the image */
+TEST_F_TIMEOUT(tree_cow, shared_same_pids, 300)
+{
+	run_shared(_metadata, &self->d, 0);
+}
+
+TEST_F_TIMEOUT(tree_cow, shared_new_pids, 300)
+{
+	run_shared(_metadata, &self->d, CR_RESTART_NEW_PIDS);
+}
+
+/*
+ * Areas not inherited.  The root t0 maps: 0, 64 pages; 1 (D) and 2 (W),
+ * MADV_DONTFORK and MADV_WIPEONFORK after its forks; 3 (W2) and 4 (D2),
+ * MADV_WIPEONFORK and MADV_DONTFORK before; 5, read-only.  t1 unmaps
+ * pages 16-31 of area 0, maps them again and writes pages 16-23; t2 makes
+ * pages 8-15 read-only; t3 writes W2 and maps an area of its own at D2.
+ */
+#define NI_PAGES	64
+#define NI_SMALL	8
+
+static void ni_setup(int i, bool after)
+{
+	char *r = area(0);
+	size_t p;
+
+	if (!i && !after) {
+		map_area(0, PROT_READ | PROT_WRITE, SEED_ALL);
+		map_area(1, PROT_READ | PROT_WRITE, 11);
+		map_area(2, PROT_READ | PROT_WRITE, 12);
+		map_area(3, PROT_READ | PROT_WRITE, 13);
+		map_area(4, PROT_READ | PROT_WRITE, 14);
+		map_area(5, PROT_READ, 15);
+		if (madvise(area(3), NI_SMALL * pg(), MADV_WIPEONFORK) ||
+		    madvise(area(4), NI_SMALL * pg(), MADV_DONTFORK))
+			setup_fail("madvise");
+	} else if (!i) {
+		if (madvise(area(1), NI_SMALL * pg(), MADV_DONTFORK) ||
+		    madvise(area(2), NI_SMALL * pg(), MADV_WIPEONFORK))
+			setup_fail("madvise");
+	} else if (i == 1 && !after) {
+		if (munmap(r + 16 * pg(), 16 * pg()) ||
+		    mmap(r + 16 * pg(), 16 * pg(), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) !=
+		    r + 16 * pg())
+			setup_fail("mmap again");
+		for (p = 16; p < 24; p++)
+			page_fill(0, p, 301);
+	} else if (i == 2 && !after) {
+		if (mprotect(r + 8 * pg(), 8 * pg(), PROT_READ))
+			setup_fail("mprotect");
+	} else if (i == 3 && !after) {
+		fill_class(3, -1, 303);
+		if (mmap(area(4), NI_SMALL * pg(), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+			 -1, 0) != area(4))
+			setup_fail("mmap at D2");
+		fill_class(4, -1, 313);
+	}
+}
+
+static int ni_seed(int i, int a, size_t p)
+{
+	switch (a) {
+	case 0:
+		if (i == 1 && p >= 16 && p < 32)
+			return p < 24 ? 301 : 0;
+		return SEED_ALL;
+	case 3:
+		return !i ? 13 : i == 3 ? 303 : 0;
+	case 4:
+		return !i ? 14 : i == 3 ? 313 : NOT_MAPPED;
+	default:
+		return 10 + a;
+	}
+}
+
+static enum share ni_share(int i, int a, size_t p, bool restarted)
+{
+	switch (a) {
+	case 0:
+		if (i == 1)
+			return p < 16 || p >= 32 ? (restarted ? ANY : SAME) :
+			       p < 24 ? DIFF : ABSENT;
+		if (i == 2)
+			return restarted ? DIFF : SAME;
+		return SAME;
+	case 1:
+	case 2:
+		return restarted ? DIFF : SAME;
+	case 3:
+		return i == 3 ? DIFF : ABSENT;
+	case 4:
+		return DIFF;
+	default:
+		return SAME;
+	}
+}
+
+/* Read-only where it was, writable elsewhere */
+static void ni_extra(int i)
+{
+	char *r = area(0);
+
+	CHECK(probe_write(area(5)) == 0);
+	if (i != 2)
+		return;
+	CHECK(probe_write(r + 8 * pg()) == 0);
+	CHECK(probe_write(r + 15 * pg()) == 0);
+	CHECK(probe_write(r + 7 * pg()) == 1);
+	CHECK(probe_write(r + 16 * pg()) == 1);
+}
+
+static const struct scen ni_scen = {
+	.name = "not inherited",
+	.nt = 4,
+	.parent = { -1, 0, 0, 0 },
+	.na = 6,
+	.npages = { NI_PAGES, NI_SMALL, NI_SMALL, NI_SMALL, NI_SMALL, NI_SMALL },
+	.setup = ni_setup,
+	.seed = ni_seed,
+	.share = ni_share,
+	.extra = ni_extra,
+};
+
+TEST_F_TIMEOUT(tree_cow, not_inherited, 300)
+{
+	struct tree t;
+
+	S = &ni_scen;
+	tree_start(_metadata, &self->d, &t);
+	check_tree_sharing(_metadata, &t);
+	tree_checkpoint(_metadata, &t, self->d.imgfd);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, &self->d, 0);
+}
+
+/*
+ * Bad images.  t0 maps 16 pages at BASE, forks t1, rewrites page 10;
+ * t1 rewrites pages 4 and 5.  t1's section lists pages 0-3 of the area
+ * as shared, 4-5 as its own, 6-9 shared, 10 its own, 11-15 shared.
+ */
+#define V_PAGES		16
+#define PA(n)		(BASE + (n) * 4096UL)
+
+static void v_setup(int i, bool after)
+{
+	if (!i && !after) {
+		map_area(0, PROT_READ | PROT_WRITE, SEED_ALL);
+	} else if (!i) {
+		page_fill(0, 10, 110);
+	} else if (!after) {
+		page_fill(0, 4, 104);
+		page_fill(0, 5, 104);
+	}
+}
+
+static int v_seed(int i, int a, size_t p)
+{
+	if (!i && p == 10)
+		return 110;
+	if (i && (p == 4 || p == 5))
+		return 104;
+	return SEED_ALL;
+}
+
+static enum share v_share(int i, int a, size_t p, bool restarted)
+{
+	return p == 4 || p == 5 || p == 10 ? DIFF : SAME;
+}
+
+static const struct scen v_scen = {
+	.name = "validate",
+	.nt = 2,
+	.parent = { -1, 0 },
+	.na = 1,
+	.npages = { V_PAGES },
+	.setup = v_setup,
+	.seed = v_seed,
+	.share = v_share,
+};
+
+/* Where the edit is */
+enum where {
+	NONE,
+	VMA_ROOT,	/* the area's record in t0's section */
+	VMA_CHILD,	/* in t1's */
+	VMA_FILE,	/* t1's first record of a file area */
+	VMA_CHILD_ALL,	/* every area record of t1 */
+	COW_AT,		/* the COW_PAGES record listing page @page */
+	PAGES_AT,	/* the PAGES record of t1 listing page @page */
+	SINGLE,		/* the area in an image of t1 alone */
+};
+
+enum op { SET, OR, ANDN, ADD };
+
+struct edit {
+	enum where where;
+	int page;	/* PA(page), for COW_AT and PAGES_AT */
+	int field;	/* offset in the record, -1: the address of @page */
+	int size;	/* 4 or 8 */
+	enum op op;
+	__s64 val;
+};
+
+/* Fields of an area record: the addresses are 8 bytes, the rest 4 */
+#define VF(w, f, o, v)	{ w, 0, offsetof(struct cr_hdr_vma, f), 4, o, v }
+#define VA(w, f, o, v)	{ w, 0, offsetof(struct cr_hdr_vma, f), 8, o, v }
+#define PGF(w, n, f, o, v) { w, n, offsetof(struct cr_hdr_pages, f), 4, o, v }
+#define ADDR(w, n, o, v) { w, n, -1, 8, o, v }
+
+/* Offset of the @nth record of @type from @from, or -1 */
+static long find_from(const unsigned char *buf, size_t len, size_t from,
+		      __u32 type, int nth)
+{
+	struct cr_hdr h;
+	size_t off = from;
+
+	while (off + sizeof(h) <= len) {
+		memcpy(&h, buf + off, sizeof(h));
+		if (h.len < sizeof(h))
+			break;
+		if (h.type == type && nth-- == 0)
+			return off;
+		if (h.type == CR_HDR_TAIL)
+			break;
+		off += CR_ALIGN8(h.len);
+	}
+	return -1;
+}
+
+/* The area record of BASE in the section starting at @sec */
+static long vma_at(const unsigned char *buf, size_t len, long sec, __u32 kind)
+{
+	long end = find_from(buf, len, sec + 8, CR_HDR_TASK, 0);
+	struct cr_hdr_vma v;
+	long at;
+	int n;
+
+	for (n = 0; (at = find_from(buf, len, sec, CR_HDR_VMA, n)) >= 0; n++) {
+		if (end >= 0 && at > end)
+			break;
+		memcpy(&v, buf + at, sizeof(v));
+		if (kind ? v.kind == kind : v.start == BASE)
+			return at;
+	}
+	return -1;
+}
+
+/* The record of @type from @sec listing PA(@page), its index in *@idx */
+static long rec_of(const unsigned char *buf, size_t len, long sec,
+		   __u32 type, int page, int *idx)
+{
+	struct cr_hdr_pages ph;
+	long at;
+	__u64 a;
+	int n;
+	__u32 i;
+
+	for (n = 0; (at = find_from(buf, len, sec, type, n)) >= 0; n++) {
+		memcpy(&ph, buf + at, sizeof(ph));
+		for (i = 0; i < ph.nr_pages && i < CR_PAGES_MAX; i++) {
+			memcpy(&a, buf + at + sizeof(ph) + i * 8, 8);
+			if (a == PA(page)) {
+				*idx = i;
+				return at;
+			}
+		}
+	}
+	return -1;
+}
+
+static bool apply(struct __test_metadata *_metadata, unsigned char *buf,
+		  size_t len, const struct edit *e)
+{
+	long s0 = find_from(buf, len, 0, CR_HDR_TASK, 0);
+	long s1 = find_from(buf, len, 0, CR_HDR_TASK, 1);
+	long at = -1, off;
+	__u64 v = 0;
+	int idx = 0, n;
+
+	switch (e->where) {
+	case VMA_ROOT:
+		at = vma_at(buf, len, s0, 0);
+		break;
+	case VMA_CHILD:
+		at = s1 < 0 ? -1 : vma_at(buf, len, s1, 0);
+		break;
+	case SINGLE:
+		at = vma_at(buf, len, s0, 0);
+		break;
+	case VMA_FILE:
+		at = vma_at(buf, len, s1, CR_VMA_FILE);
+		break;
+	case VMA_CHILD_ALL:
+		for (n = 0; (at = find_from(buf, len, s1, CR_HDR_VMA, n)) >= 0;
+		     n++) {
+			struct cr_hdr_vma vh;
+
+			memcpy(&vh, buf + at, sizeof(vh));
+			vh.flags &= ~CR_VMA_INHERIT;
+			memcpy(buf + at, &vh, sizeof(vh));
+		}
+		return n > 0;
+	case COW_AT:
+		at = rec_of(buf, len, s1, CR_HDR_COW_PAGES, e->page, &idx);
+		break;
+	case PAGES_AT:
+		at = rec_of(buf, len, s1, CR_HDR_PAGES, e->page, &idx);
+		break;
+	default:
+		return true;
+	}
+	if (at < 0 || s0 < 0) {
+		TH_LOG("no record to edit (where %d, page %d)", e->where,
+		       e->page);
+		return false;
+	}
+	off = e->field >= 0 ? at + e->field :
+	      at + (long)sizeof(struct cr_hdr_pages) + idx * 8;
+	memcpy(&v, buf + off, e->size);
+	switch (e->op) {
+	case SET:
+		v = e->val;
+		break;
+	case OR:
+		v |= e->val;
+		break;
+	case ANDN:
+		v &= ~e->val;
+		break;
+	case ADD:
+		v += e->val;
+		break;
+	}
+	memcpy(buf + off, &v, e->size);
+	return true;
+}
+
+/* What the restarter reports */
+struct result {
+	long ret;
+	int err;
+	int status;
+	pid_t left;
+	char why[400];
+};
+
+/* A child of the caller left, dead or alive, or 0 */
+static pid_t leftover(void)
+{
+	pid_t pid = waitpid(-1, NULL, WNOHANG | __WALL);
+	char path[64], buf[512], *p;
+	pid_t self = getpid();
+	struct dirent *e;
+	int ppid;
+	DIR *dir;
+
+	if (pid < 0 && errno == ECHILD)
+		return 0;
+	if (pid > 0)
+		return pid;
+	dir = opendir("/proc");
+	if (!dir)
+		return -1;
+	while ((e = readdir(dir))) {
+		pid = atoi(e->d_name);
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		if (pid <= 0 || read_file(path, buf, sizeof(buf)) < 0)
+			continue;
+		p = strrchr(buf, ')');
+		if (p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == self)
+			break;
+	}
+	closedir(dir);
+	return e ? pid : -1;
+}
+
+static void __noreturn restarter(int fd, unsigned long flags, int out)
+{
+	struct result r = { .status = -1 };
+	int log[2];
+	ssize_t n;
+
+	cr_phase = "restarter";
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) || pipe(log))
+		_exit(EXIT_SETUP);
+	r.ret = sys_restart(0, fd, flags | CR_LOGFD(log[1]));
+	r.err = r.ret < 0 ? errno : 0;
+	close(log[1]);
+	if (r.ret < 0) {
+		n = read(log[0], r.why, sizeof(r.why) - 1);
+		r.why[n > 0 ? n : 0] = 0;
+		r.why[strcspn(r.why, "\n")] = 0;
+	}
+	if (r.ret > 0 && waitpid(r.ret, &r.status, __WALL) != r.ret)
+		r.status = -1;
+	r.left = leftover();
+	if (write(out, &r, sizeof(r)) != sizeof(r))
+		_exit(EXIT_SETUP);
+	_exit(0);
+}
+
+FIXTURE(tree_cow_validate) {
+	struct cr_dir d;
+};
+
+FIXTURE_VARIANT(tree_cow_validate) {
+	int err;
+	const char *why;
+	struct edit edit[2];
+};
+
+FIXTURE_SETUP(tree_cow_validate)
+{
+	REQUIRE_CHECKPOINT();
+	if (geteuid())
+		SKIP(return, "needs root: PFNs in /proc/PID/pagemap");
+	cr_dir_setup(_metadata, &self->d);
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+}
+
+FIXTURE_TEARDOWN_PARENT(tree_cow_validate)
+{
+	cr_dir_teardown(_metadata, &self->d);
+}
+
+#define NO_PARENT	"no parent of the image creates the task"
+#define CANNOT		"cannot be inherited"
+#define NOT_PARENTS	"is not the parent's"
+#define BAD_ADDR	"bad page address"
+#define ORDER		"out of order"
+#define BAD_REC		"bad pages record"
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, unedited) {
+	.err = 0,
+};
+
+/* Where nobody creates the process from its parent */
+FIXTURE_VARIANT_ADD(tree_cow_validate, single_process) {
+	.err = EINVAL, .why = NO_PARENT,
+	.edit = { VF(SINGLE, flags, OR, CR_VMA_INHERIT) },
+};
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, root_section) {
+	.err = EINVAL, .why = NO_PARENT,
+	.edit = { VF(VMA_ROOT, flags, OR, CR_VMA_INHERIT) },
+};
+
+/* What cannot be inherited */
+FIXTURE_VARIANT_ADD(tree_cow_validate, file_area) {
+	.err = EINVAL, .why = CANNOT,
+	.edit = { VF(VMA_FILE, flags, OR, CR_VMA_INHERIT) },
+};
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, locked) {
+	.err = EINVAL, .why = CANNOT,
+	.edit = { VF(VMA_CHILD, flags, OR, CR_VMA_LOCKED) },
+};
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, lockonfault) {
+	.err = EINVAL, .why = CANNOT,
+	.edit = { VF(VMA_CHILD, flags, OR,
+		     CR_VMA_LOCKED | CR_VMA_LOCKONFAULT) },
+};
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, dontfork) {
+	.err = EINVAL, .why = CANNOT,
+	.edit = { VF(VMA_CHILD, flags, OR, CR_VMA_DONTFORK) },
+};
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, wipeonfork) {
+	.err = EINVAL, .why = CANNOT,
+	.edit = { VF(VMA_CHILD, flags, OR, CR_VMA_WIPEONFORK) },
+};
+
+/* An anonymous area cannot be shared: refused as a bad kind first */
+FIXTURE_VARIANT_ADD(tree_cow_validate, shared) {
+	.err = EINVAL, .why = "bad kind 1 or fields",
+	.edit = { VF(VMA_CHILD, flags, OR, CR_VMA_SHARED) },
+};
+
+/* The parent's area is not the one the child's record describes */
+FIXTURE_VARIANT_ADD(tree_cow_validate, child_prot) {
+	.err = EINVAL, .why = NOT_PARENTS,
+	.edit = { VF(VMA_CHILD, prot, SET, PROT_READ) },
+};
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, child_flags) {
+	.err = EINVAL, .why = NOT_PARENTS,
+	.edit = { VF(VMA_CHILD, flags, OR, CR_VMA_DONTDUMP) },
+};
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, child_end_beyond) {
+	.err = EINVAL, .why = NOT_PARENTS,
+	.edit = { VA(VMA_CHILD, end, ADD, 4 * 4096) },
+};
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, child_start_before) {
+	.err = EINVAL, .why = NOT_PARENTS,
+	.edit = { VA(VMA_CHILD, start, ADD, -4 * 4096) },
+};
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, parent_prot) {
+	.err = EINVAL, .why = NOT_PARENTS,
+	.edit = { VF(VMA_ROOT, prot, SET, PROT_READ) },
+};
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, parent_dontdump) {
+	.err = EINVAL, .why = NOT_PARENTS,
+	.edit = { VF(VMA_ROOT, flags, OR, CR_VMA_DONTDUMP) },
+};
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, parent_dontfork) {
+	.err = EINVAL, .why = NOT_PARENTS,
+	.edit = { VF(VMA_ROOT, flags, OR, CR_VMA_DONTFORK) },
+};
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, parent_wipeonfork) {
+	.err = EINVAL, .why = NOT_PARENTS,
+	.edit = { VF(VMA_ROOT, flags, OR, CR_VMA_WIPEONFORK) },
+};
+
+/* Copy-on-write pages records */
+FIXTURE_VARIANT_ADD(tree_cow_validate, cow_without_inherited_areas) {
+	.err = EINVAL,
+	.why = "copy-on-write pages record without inherited memory areas",
+	.edit = { { VMA_CHILD_ALL } },
+};
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, cow_not_aligned) {
+	.err = EINVAL, .why = BAD_ADDR,
+	.edit = { ADDR(COW_AT, 7, ADD, 8) },
+};
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, cow_not_in_inherited_area) {
+	.err = EINVAL, .why = BAD_ADDR,
+	.edit = { VF(VMA_CHILD, flags, ANDN, CR_VMA_INHERIT) },
+};
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, cow_in_a_hole) {
+	.err = EINVAL, .why = BAD_ADDR,
+	.edit = { ADDR(COW_AT, 15, ADD, 64 * 4096) },
+};
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, cow_not_increasing) {
+	.err = EINVAL, .why = BAD_ADDR,
+	.edit = { ADDR(COW_AT, 8, SET, PA(7)) },
+};
+
+/* The first shared page after pages 4-5 of the child's own */
+FIXTURE_VARIANT_ADD(tree_cow_validate, cow_below_pages) {
+	.err = EINVAL, .why = ORDER,
+	.edit = { ADDR(COW_AT, 6, SET, PA(5)) },
+};
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, pages_below_cow) {
+	.err = EINVAL, .why = ORDER,
+	.edit = { ADDR(PAGES_AT, 4, SET, PA(3)) },
+};
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, cow_nr_zero) {
+	.err = EINVAL, .why = BAD_REC,
+	.edit = { PGF(COW_AT, 7, nr_pages, SET, 0) },
+};
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, cow_nr_above_max) {
+	.err = EINVAL, .why = BAD_REC,
+	.edit = { PGF(COW_AT, 7, nr_pages, SET, CR_PAGES_MAX + 1) },
+};
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, cow_reserved) {
+	.err = EINVAL, .why = BAD_REC,
+	.edit = { PGF(COW_AT, 7, reserved, SET, 1) },
+};
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, cow_nr_more) {
+	.err = EINVAL, .why = BAD_REC,
+	.edit = { PGF(COW_AT, 7, nr_pages, ADD, 1) },
+};
+
+FIXTURE_VARIANT_ADD(tree_cow_validate, cow_nr_less) {
+	.err = EINVAL, .why = BAD_REC,
+	.edit = { PGF(COW_AT, 7, nr_pages, ADD, -1) },
+};
+
+TEST_F_TIMEOUT(tree_cow_validate, restart, 120)
+{
+	bool single = variant->edit[0].where == SINGLE;
+	char path[128];
+	unsigned char *buf;
+	struct result r;
+	struct tree t;
+	size_t len;
+	int i, fd, p[2];
+	pid_t pid;
+
+	S = &v_scen;
+	tree_start(_metadata, &self->d, &t);
+	check_tree_sharing(_metadata, &t);
+	if (single) {
+		ASSERT_EQ(0, ftruncate(self->d.imgfd, 0));
+		ASSERT_LT(0, sys_checkpoint(t.pids[1], self->d.imgfd,
+					    CR_LOGFD(2)));
+	} else {
+		tree_checkpoint(_metadata, &t, self->d.imgfd);
+	}
+	tree_kill(_metadata, &t);
+
+	buf = img_load(_metadata, self->d.img, &len, 0);
+	for (i = 0; i < (int)ARRAY_SIZE(variant->edit) &&
+	     variant->edit[i].where; i++)
+		ASSERT_TRUE(apply(_metadata, buf, len, &variant->edit[i]));
+	cr_reseal(buf, len);
+	cr_path(&self->d, "edited", path, sizeof(path));
+	ASSERT_EQ(0, write_file(path, buf, len));
+	free(buf);
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pipe(p));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(p[0]);
+		restarter(fd, single ? 0 : CR_RESTART_TREE | CR_RESTART_NEW_PIDS,
+			  p[1]);
+	}
+	kid_add(pid);
+	close(fd);
+	close(p[1]);
+	ASSERT_EQ(sizeof(r), read(p[0], &r, sizeof(r)))
+		TH_LOG("the restarter did not report");
+	close(p[0]);
+	expect_exit(_metadata, pid, 0, "restarter");
+	if (r.ret < 0)
+		TH_LOG("restart: %s: %s", strerror(r.err), r.why);
+	if (!variant->err) {
+		char desc[128];
+
+		ASSERT_LT(0, r.ret);
+		describe_status(r.status, desc, sizeof(desc));
+		EXPECT_TRUE(r.status != -1 && WIFEXITED(r.status) &&
+			    WEXITSTATUS(r.status) == EXIT_RESTARTED)
+			TH_LOG("restarted root: %s", desc);
+	} else {
+		EXPECT_EQ(-1, r.ret);
+		EXPECT_EQ(variant->err, r.err)
+			TH_LOG("errno %d (%s), expected %d (%s)", r.err,
+			       strerror(r.err), variant->err,
+			       strerror(variant->err));
+		EXPECT_NE(NULL, strstr(r.why, variant->why))
+			TH_LOG("the kernel's reason is not \"%s\"",
+			       variant->why);
+	}
+	EXPECT_EQ(0, r.left) TH_LOG("the restart left task %d behind", r.left);
+}
+
+TEST_HARNESS_MAIN
