@@ -37,7 +37,10 @@ enum share { ANY, SAME, DIFF, ABSENT };
 struct scen {
 	const char *name;
 	int nt;
-	int parent[MAXT];
+	int parent[MAXT];	/* at the checkpoint */
+	bool creators;		/* @creator says who forks each task */
+	int creator[MAXT];
+	int gone;		/* a task that exits after its forks, or 0 */
 	int na;
 	size_t npages[MAXA];
 	/* Setup of task @i, before (@after false) and after its forks */
@@ -301,7 +304,7 @@ static int nr_children(int i)
 	int c, n = 0;
 
 	for (c = 0; c < S->nt; c++)
-		n += c && S->parent[c] == i;
+		n += c && c != S->gone && S->parent[c] == i;
 	return n;
 }
 
@@ -392,7 +395,7 @@ static void __noreturn task_main(int i)
 		cr_prepare(-1);
 	S->setup(i, false);
 	for (c = i + 1; c < S->nt; c++) {
-		if (S->parent[c] != i)
+		if ((S->creators ? S->creator[c] : S->parent[c]) != i)
 			continue;
 		fflush(stderr);
 		pid = fork();
@@ -401,6 +404,8 @@ static void __noreturn task_main(int i)
 		if (!pid)
 			task_main(c);
 	}
+	if (i && i == S->gone)
+		_exit(0);
 	S->setup(i, true);
 	say_ready();
 	raise(SIGSTOP);
@@ -435,6 +440,7 @@ static void tree_start(struct __test_metadata *_metadata, struct cr_dir *d,
 	int i, ms;
 	pid_t pid;
 
+	memset(t, 0, sizeof(*t));
 	snprintf(g_dir, sizeof(g_dir), "%s", d->dir);
 	fflush(stdout);
 	fflush(stderr);
@@ -445,6 +451,8 @@ static void tree_start(struct __test_metadata *_metadata, struct cr_dir *d,
 	kid_add(pid);
 	t->root = pid;
 	for (i = 0; i < S->nt; i++) {
+		if (i && i == S->gone)
+			continue;
 		t->pids[i] = wait_ready(_metadata, i);
 		ASSERT_LT(0, t->pids[i]);
 		for (ms = 0; ms < CHILD_TIMEOUT_MS &&
@@ -464,7 +472,7 @@ static void check_tree_sharing(struct __test_metadata *_metadata,
 	int i, a, bad;
 
 	for (i = 1; i < S->nt; i++) {
-		for (a = 0; a < S->na; a++) {
+		for (a = 0; a < S->na && i != S->gone; a++) {
 			if (S->seed(i, a, 0) == NOT_MAPPED)
 				continue;
 			ASSERT_TRUE(read_pagemap(t->pids[i], a, c));
@@ -480,7 +488,8 @@ static void tree_kill(struct __test_metadata *_metadata, struct tree *t)
 	int i;
 
 	for (i = 0; i < S->nt; i++)
-		kill(t->pids[i], SIGKILL);
+		if (t->pids[i] > 0)
+			kill(t->pids[i], SIGKILL);
 	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
 		;
 	kid_del(t->root);
@@ -750,6 +759,79 @@ TEST_F_TIMEOUT(tree_cow, shared_same_pids, 300)
 TEST_F_TIMEOUT(tree_cow, shared_new_pids, 300)
 {
 	run_shared(_metadata, &self->d, CR_RESTART_NEW_PIDS);
+}
+
+/*
+ * An orphan: the root t0, a subreaper, forks t1, which rewrites the pages
+ * p % 8 = 1, forks t2 and exits; t0 reaps it, rewrites p % 8 = 0.  t2,
+ * now t0's child, rewrites p % 8 = 2: it shares the others with t0, from
+ * before t1 was forked, and is restarted as t0's child.
+ */
+#define ORPHAN_PAGES	64
+
+static void orphan_setup(int i, bool after)
+{
+	size_t p;
+
+	if (!i && !after) {
+		if (prctl(PR_SET_CHILD_SUBREAPER, 1))
+			setup_fail("subreaper");
+		map_area(0, PROT_READ | PROT_WRITE, SEED_ALL);
+	} else if (!i) {
+		if (wait(NULL) < 0)
+			setup_fail("reaping t1");
+		for (p = 0; p < ORPHAN_PAGES; p += 8)
+			page_fill(0, p, 100);
+	} else if (!after) {
+		for (p = i; p < ORPHAN_PAGES; p += 8)
+			page_fill(0, p, 100 + i);
+	}
+}
+
+static int orphan_seed(int i, int a, size_t p)
+{
+	int k = p % 8;
+
+	if (!i)
+		return k ? SEED_ALL : 100;
+	return k == 1 || k == 2 ? 100 + k : SEED_ALL;
+}
+
+static enum share orphan_share(int i, int a, size_t p, bool restarted)
+{
+	return p % 8 <= 2 ? DIFF : SAME;
+}
+
+static long orphan_write(int i)
+{
+	return 8 * (2 + i) + 3;
+}
+
+static const struct scen orphan_scen = {
+	.name = "orphan",
+	.nt = 3,
+	.parent = { -1, 0, 0 },
+	.creators = true,
+	.creator = { -1, 0, 1 },
+	.gone = 1,
+	.na = 1,
+	.npages = { ORPHAN_PAGES },
+	.setup = orphan_setup,
+	.seed = orphan_seed,
+	.share = orphan_share,
+	.post_write = orphan_write,
+};
+
+TEST_F_TIMEOUT(tree_cow, orphan, 300)
+{
+	struct tree t;
+
+	S = &orphan_scen;
+	tree_start(_metadata, &self->d, &t);
+	check_tree_sharing(_metadata, &t);
+	tree_checkpoint(_metadata, &t, self->d.imgfd);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, &self->d, 0);
 }
 
 /*
