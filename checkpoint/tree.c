@@ -739,10 +739,23 @@ static int check_tasks(struct cr_ctx *ctx, struct cr_tree *tree)
 	return ret;
 }
 
+static int write_proc(struct cr_ctx *ctx, const struct cr_hdr_proc *rec)
+{
+	struct cr_hdr_proc *ph;
+	int ret;
+
+	ph = cr_hbuf_get(ctx, sizeof(*ph));
+	if (!ph)
+		return -ENOMEM;
+	*ph = *rec;
+	ret = cr_write_rec(ctx, ph, CR_HDR_PROC, sizeof(*ph));
+	cr_hbuf_put(ctx, ph);
+	return ret;
+}
+
 static int write_tree(struct cr_ctx *ctx, struct cr_tree *tree)
 {
 	struct cr_hdr_tree *th;
-	struct cr_hdr_proc *ph;
 	unsigned int i;
 	int ret;
 
@@ -758,26 +771,10 @@ static int write_tree(struct cr_ctx *ctx, struct cr_tree *tree)
 	th->nr_tasks = tree->nr + tree->nr_ghosts;
 	th->flags = tree->flags;
 	ret = cr_write_rec(ctx, th, CR_HDR_TREE, sizeof(*th));
-	for (i = 0; i < tree->nr && !ret; i++) {
-		ph = cr_hbuf_get(ctx, sizeof(*ph));
-		if (!ph) {
-			ret = -ENOMEM;
-			break;
-		}
-		*ph = tree->procs[i].rec;
-		ret = cr_write_rec(ctx, ph, CR_HDR_PROC, sizeof(*ph));
-		cr_hbuf_put(ctx, ph);
-	}
-	for (i = 0; i < tree->nr_ghosts && !ret; i++) {
-		ph = cr_hbuf_get(ctx, sizeof(*ph));
-		if (!ph) {
-			ret = -ENOMEM;
-			break;
-		}
-		*ph = tree->ghosts[i];
-		ret = cr_write_rec(ctx, ph, CR_HDR_PROC, sizeof(*ph));
-		cr_hbuf_put(ctx, ph);
-	}
+	for (i = 0; i < tree->nr && !ret; i++)
+		ret = write_proc(ctx, &tree->procs[i].rec);
+	for (i = 0; i < tree->nr_ghosts && !ret; i++)
+		ret = write_proc(ctx, &tree->ghosts[i]);
 	cr_hbuf_put(ctx, th);
 	return ret ?: write_uts(ctx, tree);
 }
