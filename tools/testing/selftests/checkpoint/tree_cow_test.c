@@ -839,7 +839,9 @@ TEST_F_TIMEOUT(tree_cow, orphan, 300)
  * MADV_DONTFORK and MADV_WIPEONFORK after its forks; 3 (W2) and 4 (D2),
  * MADV_WIPEONFORK and MADV_DONTFORK before; 5, read-only.  t1 unmaps
  * pages 16-31 of area 0, maps them again and writes pages 16-23; t2 makes
- * pages 8-15 read-only; t3 writes W2 and maps an area of its own at D2.
+ * pages 8-15 read-only; t3 writes W2, maps an area of its own at D2 and
+ * drops pages of area 0 (MADV_DONTNEED), which it still inherits; t1
+ * writes a page of area 5 between two mprotect(), inherited still.
  */
 #define NI_PAGES	64
 #define NI_SMALL	8
@@ -871,6 +873,12 @@ static void ni_setup(int i, bool after)
 			setup_fail("mmap again");
 		for (p = 16; p < 24; p++)
 			page_fill(0, p, 301);
+		/* A page of its own in the read-only area, inherited still */
+		if (mprotect(area(5), NI_SMALL * pg(), PROT_READ | PROT_WRITE))
+			setup_fail("mprotect");
+		page_fill(5, 3, 305);
+		if (mprotect(area(5), NI_SMALL * pg(), PROT_READ))
+			setup_fail("mprotect");
 	} else if (i == 2 && !after) {
 		if (mprotect(r + 8 * pg(), 8 * pg(), PROT_READ))
 			setup_fail("mprotect");
@@ -881,7 +889,18 @@ static void ni_setup(int i, bool after)
 			 -1, 0) != area(4))
 			setup_fail("mmap at D2");
 		fill_class(4, -1, 313);
+		/* Pages dropped in an area still inherited: zero after */
+		if (madvise(r, 4 * pg(), MADV_DONTNEED) ||
+		    madvise(r + 40 * pg(), 8 * pg(), MADV_DONTNEED) ||
+		    madvise(r + 60 * pg(), 4 * pg(), MADV_DONTNEED))
+			setup_fail("MADV_DONTNEED");
 	}
+}
+
+/* Pages t3 dropped from area 0 */
+static bool dropped(int i, size_t p)
+{
+	return i == 3 && (p < 4 || (p >= 40 && p < 48) || p >= 60);
 }
 
 static int ni_seed(int i, int a, size_t p)
@@ -890,13 +909,13 @@ static int ni_seed(int i, int a, size_t p)
 	case 0:
 		if (i == 1 && p >= 16 && p < 32)
 			return p < 24 ? 301 : 0;
-		return SEED_ALL;
+		return dropped(i, p) ? 0 : SEED_ALL;
 	case 3:
 		return !i ? 13 : i == 3 ? 303 : 0;
 	case 4:
 		return !i ? 14 : i == 3 ? 313 : NOT_MAPPED;
 	default:
-		return 10 + a;
+		return a == 5 && i == 1 && p == 3 ? 305 : 10 + a;
 	}
 }
 
@@ -909,7 +928,7 @@ static enum share ni_share(int i, int a, size_t p, bool restarted)
 			       p < 24 ? DIFF : ABSENT;
 		if (i == 2)
 			return restarted ? DIFF : SAME;
-		return SAME;
+		return dropped(i, p) ? ABSENT : SAME;
 	case 1:
 	case 2:
 		return restarted ? DIFF : SAME;
@@ -918,7 +937,7 @@ static enum share ni_share(int i, int a, size_t p, bool restarted)
 	case 4:
 		return DIFF;
 	default:
-		return SAME;
+		return i == 1 && p == 3 ? DIFF : SAME;
 	}
 }
 
