@@ -327,6 +327,12 @@ static void write_own(void)
 	       (unsigned long long)(after[p] & PM_PFN));
 }
 
+static void say_ready(char letter);
+
+/* g_twice: the first restart stops again, to be checkpointed again */
+static bool g_twice;
+static int restarts;
+
 /* After the restart: see the comment at the top */
 static void __noreturn go_on(void)
 {
@@ -334,6 +340,12 @@ static void __noreturn go_on(void)
 	int n = nr_children(me), k, status;
 
 	cr_phase = "restarted";
+	if (g_twice && !restarts++) {
+		check_content("first restart");
+		say_ready('s');
+		raise(SIGSTOP);
+		cr_phase = "restarted twice";
+	}
 	check_content("restarted");
 	if (S->extra)
 		S->extra(me);
@@ -369,13 +381,13 @@ static void __noreturn go_on(void)
 	cr_exit(EXIT_RESTARTED);
 }
 
-static void say_ready(void)
+static void say_ready(char letter)
 {
 	char path[96], tmp[100], pid[32];
 	int n;
 
 	n = snprintf(pid, sizeof(pid), "%d", getpid());
-	snprintf(path, sizeof(path), "%s/r%d", g_dir, me);
+	snprintf(path, sizeof(path), "%s/%c%d", g_dir, letter, me);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if (write_file(tmp, pid, n) || rename(tmp, path))
 		setup_fail("ready file");
@@ -407,7 +419,7 @@ static void __noreturn task_main(int i)
 	if (i && i == S->gone)
 		_exit(0);
 	S->setup(i, true);
-	say_ready();
+	say_ready('r');
 	raise(SIGSTOP);
 	go_on();
 }
@@ -419,12 +431,13 @@ struct tree {
 	pid_t root;
 };
 
-static pid_t wait_ready(struct __test_metadata *_metadata, int i)
+static pid_t wait_ready(struct __test_metadata *_metadata, int i,
+			char letter)
 {
 	char path[96], buf[32];
 	int ms;
 
-	snprintf(path, sizeof(path), "%s/r%d", g_dir, i);
+	snprintf(path, sizeof(path), "%s/%c%d", g_dir, letter, i);
 	for (ms = 0; ms < CHILD_TIMEOUT_MS; ms += 10) {
 		if (read_file(path, buf, sizeof(buf)) > 0)
 			return atoi(buf);
@@ -434,10 +447,27 @@ static pid_t wait_ready(struct __test_metadata *_metadata, int i)
 	return -1;
 }
 
+/* Wait until every task said it is ready (file @letter<i>) and stopped */
+static void wait_tree(struct __test_metadata *_metadata, struct tree *t,
+		      char letter)
+{
+	int i, ms;
+
+	for (i = 0; i < S->nt; i++) {
+		if (i && i == S->gone)
+			continue;
+		t->pids[i] = wait_ready(_metadata, i, letter);
+		ASSERT_LT(0, t->pids[i]);
+		for (ms = 0; ms < CHILD_TIMEOUT_MS &&
+		     proc_state(t->pids[i]) != 'T'; ms += 10)
+			usleep(10000);
+		ASSERT_EQ('T', proc_state(t->pids[i])) TH_LOG("task %d", i);
+	}
+}
+
 static void tree_start(struct __test_metadata *_metadata, struct cr_dir *d,
 		       struct tree *t)
 {
-	int i, ms;
 	pid_t pid;
 
 	memset(t, 0, sizeof(*t));
@@ -450,16 +480,7 @@ static void tree_start(struct __test_metadata *_metadata, struct cr_dir *d,
 		task_main(0);
 	kid_add(pid);
 	t->root = pid;
-	for (i = 0; i < S->nt; i++) {
-		if (i && i == S->gone)
-			continue;
-		t->pids[i] = wait_ready(_metadata, i);
-		ASSERT_LT(0, t->pids[i]);
-		for (ms = 0; ms < CHILD_TIMEOUT_MS &&
-		     proc_state(t->pids[i]) != 'T'; ms += 10)
-			usleep(10000);
-		ASSERT_EQ('T', proc_state(t->pids[i])) TH_LOG("task %d", i);
-	}
+	wait_tree(_metadata, t, 'r');
 	ASSERT_EQ(pid, t->pids[0]);
 }
 
@@ -573,8 +594,9 @@ static void expect_exit_long(struct __test_metadata *_metadata, pid_t pid,
 		       desc, code);
 }
 
-static void restart_ok(struct __test_metadata *_metadata, struct cr_dir *d,
-		       unsigned long flags)
+/* Fork a restarter of the tree in @img */
+static pid_t spawn_restart(struct __test_metadata *_metadata, const char *img,
+			   unsigned long flags)
 {
 	char path[96];
 	pid_t pid;
@@ -585,7 +607,7 @@ static void restart_ok(struct __test_metadata *_metadata, struct cr_dir *d,
 		pfn_path(i, path, sizeof(path));
 		unlink(path);
 	}
-	fd = open(d->img, O_RDONLY | O_CLOEXEC);
+	fd = open(img, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	fflush(stdout);
 	fflush(stderr);
@@ -597,6 +619,14 @@ static void restart_ok(struct __test_metadata *_metadata, struct cr_dir *d,
 	}
 	kid_add(pid);
 	close(fd);
+	return pid;
+}
+
+static void restart_ok(struct __test_metadata *_metadata, struct cr_dir *d,
+		       unsigned long flags)
+{
+	pid_t pid = spawn_restart(_metadata, d->img, flags);
+
 	expect_exit_long(_metadata, pid, EXIT_RESTARTED, "restarted tree's root");
 }
 
@@ -759,6 +789,41 @@ TEST_F_TIMEOUT(tree_cow, shared_same_pids, 300)
 TEST_F_TIMEOUT(tree_cow, shared_new_pids, 300)
 {
 	run_shared(_metadata, &self->d, CR_RESTART_NEW_PIDS);
+}
+
+/*
+ * The restarted tree shares its pages as the original did: checkpointed
+ * and restarted again, it still does
+ */
+TEST_F_TIMEOUT(tree_cow, twice, 400)
+{
+	struct tree t;
+	struct stat st;
+	char img2[96];
+	pid_t r;
+	int fd;
+
+	S = &share_scen;
+	g_twice = true;
+	tree_start(_metadata, &self->d, &t);
+	tree_checkpoint(_metadata, &t, self->d.imgfd);
+	tree_kill(_metadata, &t);
+	r = spawn_restart(_metadata, self->d.img, CR_RESTART_NEW_PIDS);
+	wait_tree(_metadata, &t, 's');
+	t.root = t.pids[0];
+	/* From outside: the restored tree shares as the original did */
+	check_tree_sharing(_metadata, &t);
+	cr_path(&self->d, "image2", img2, sizeof(img2));
+	fd = open(img2, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	tree_checkpoint(_metadata, &t, fd);
+	ASSERT_EQ(0, fstat(fd, &st));
+	close(fd);
+	EXPECT_GT(2 * SHARE_PAGES * pg(), (size_t)st.st_size);
+	tree_kill(_metadata, &t);
+	kid_del(r);
+	r = spawn_restart(_metadata, img2, 0);
+	expect_exit_long(_metadata, r, EXIT_RESTARTED, "tree restarted twice");
 }
 
 /*
