@@ -11,6 +11,7 @@
  * caller of checkpoint, receives them unchanged.
  */
 
+#include <linux/cgroup.h>
 #include <linux/checkpoint.h>
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
@@ -20,6 +21,7 @@
 #include <linux/restart_block.h>
 #include <linux/sched.h>
 #include <linux/sched/cputime.h>
+#include <linux/sched/jobctl.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task_stack.h>
 #include <linux/signal.h>
@@ -553,6 +555,33 @@ static void fill_itimers(struct task_struct *t, struct cr_itimer *it)
 	spin_unlock_irq(&t->sighand->siglock);
 }
 
+/*
+ * The group stop the process of @t is in, if it is one of its own: see
+ * &struct cr_hdr_signal.  A stop while the cgroup freezer freezes the
+ * process is; one while it is not frozen may be the one the caller of
+ * checkpoint made for it, and is not kept.
+ */
+static u32 own_stop(struct task_struct *t)
+{
+	struct signal_struct *sig = t->signal;
+	bool freezing = false;
+	u32 stop = 0;
+
+#ifdef CONFIG_CGROUPS
+	rcu_read_lock();
+	freezing = test_bit(CGRP_FREEZE, &task_dfl_cgroup(t)->flags);
+	rcu_read_unlock();
+#endif
+	spin_lock_irq(&t->sighand->siglock);
+	if (freezing && (sig->flags & SIGNAL_STOP_STOPPED) && !t->ptrace) {
+		stop = t->jobctl & JOBCTL_STOP_SIGMASK;
+		if (!sig->group_exit_code)
+			stop |= CR_STOP_REPORTED;
+	}
+	spin_unlock_irq(&t->sighand->siglock);
+	return sig_kernel_stop(stop & 0xff) ? stop : 0;
+}
+
 static int write_signal(struct cr_ctx *ctx, const struct sigsnap *s)
 {
 	struct task_struct *t = ctx->task;
@@ -567,8 +596,10 @@ static int write_signal(struct cr_ctx *ctx, const struct sigsnap *s)
 	hs->ss_sp = t->sas_ss_sp;
 	hs->ss_size = t->sas_ss_size;
 	hs->ss_flags = t->sas_ss_flags;
-	if (thread_group_leader(t))
+	if (thread_group_leader(t)) {
 		fill_itimers(t, hs->itimer);
+		hs->stop = own_stop(t);
+	}
 	ret = cr_write_rec(ctx, hs, CR_HDR_SIGNAL, sizeof(*hs));
 	cr_hbuf_put(ctx, hs);
 	return ret;
@@ -677,8 +708,12 @@ static int check_signal(struct cr_ctx *ctx, const struct cr_hdr_signal *hs)
 	u64 pending = hs->pending[0] | hs->pending[1];
 	int i;
 
-	if (hs->reserved || memchr_inv(hs->reserved2, 0, sizeof(hs->reserved2)))
+	if (memchr_inv(hs->reserved2, 0, sizeof(hs->reserved2)))
 		return cr_err(ctx, -EINVAL, "reserved signal fields are not zero");
+	if (hs->stop &&
+	    (ctx->thread || (hs->stop & ~(CR_STOP_REPORTED | 0xff)) ||
+	     !sig_kernel_stop(hs->stop & 0xff) || (pending & sigmask(SIGCONT))))
+		return cr_err(ctx, -EINVAL, "bad group stop %#x", hs->stop);
 	for (i = 0; i < 2; i++)
 		if (hs->pending[i] & sigmask(SIGKILL))
 			return cr_err(ctx, -EINVAL, "SIGKILL is pending");
@@ -973,6 +1008,30 @@ static int restore_pending(struct cr_ctx *ctx)
 	       restore_bare(ctx, CR_SIGQ_SHARED, bare[CR_SIGQ_SHARED]);
 }
 
+/*
+ * Put the caller's process back in its group stop: each thread stops on
+ * its way to user space, as a thread does that takes part in a group stop
+ * another started, but without telling the parent (no JOBCTL_STOP_CONSUME:
+ * the stop is complete already); SIGCONT ends it.  The threads of a tree
+ * are all created by now.
+ */
+static void restore_stop(u32 stop)
+{
+	struct signal_struct *sig = current->signal;
+	int signr = stop & 0xff;
+	struct task_struct *t;
+
+	spin_lock_irq(&current->sighand->siglock);
+	sig->group_exit_code = stop & CR_STOP_REPORTED ? 0 : signr;
+	sig->group_stop_count = 0;
+	signal_set_stop_flags(sig, SIGNAL_STOP_STOPPED);
+	for_each_thread(current, t) {
+		if (task_set_jobctl_pending(t, signr | JOBCTL_STOP_PENDING))
+			signal_wake_up(t, 0);
+	}
+	spin_unlock_irq(&current->sighand->siglock);
+}
+
 /**
  * cr_restore_signals() - make the signal state read by cr_read_signals()
  *                        the caller's
@@ -989,6 +1048,7 @@ static int restore_pending(struct cr_ctx *ctx)
 int cr_restore_signals(struct cr_ctx *ctx)
 {
 	const struct cr_hdr_signal *hs = &ctx->sig->sig;
+	int ret;
 
 	current->sas_ss_sp = hs->ss_sp;
 	current->sas_ss_size = hs->ss_size;
@@ -996,7 +1056,10 @@ int cr_restore_signals(struct cr_ctx *ctx)
 	/* The process's, restored by its first thread */
 	if (!ctx->thread)
 		restore_itimers(hs->itimer);
-	return restore_pending(ctx);
+	ret = restore_pending(ctx);
+	if (!ret && hs->stop)
+		restore_stop(hs->stop);
+	return ret;
 }
 
 /**

@@ -719,7 +719,14 @@ struct cr_itimer {
  * @ss_size: its size in bytes, 0 if there is none.
  * @ss_flags: its flags as sigaltstack(2) set them: SS_DISABLE when there
  *            is none, and SS_AUTODISARM.
- * @reserved: must be zero.
+ * @stop: 0, but in the record of the first thread of a process that was
+ *        in a group stop of its own: stopped by a stop signal while its
+ *        cgroup v2 was frozen for the checkpoint (a stop the caller of
+ *        checkpoint did not make).  Then the stop signal (SIGSTOP,
+ *        SIGTSTP, SIGTTIN or SIGTTOU), with %CR_STOP_REPORTED if the
+ *        parent already collected the stop with wait(2); the restarted
+ *        process is stopped again before it runs, without telling its
+ *        parent, and goes on at SIGCONT.
  * @itimer: the interval timers, indexed by ITIMER_REAL (alarm(2) too),
  *          ITIMER_VIRTUAL and ITIMER_PROF.
  * @reserved2: must be zero.
@@ -731,10 +738,13 @@ struct cr_hdr_signal {
 	__u64 ss_sp;
 	__u64 ss_size;
 	__u32 ss_flags;
-	__u32 reserved;
+	__u32 stop;
 	struct cr_itimer itimer[3];
 	__u64 reserved2[2];
 };
+
+/* Bit of &cr_hdr_signal.stop: the parent saw the stop (wait(2)) */
+#define CR_STOP_REPORTED	(1 << 8)
 
 /* Length of &cr_hdr_siginfo.fields */
 #define CR_SIGINFO_FIELDS	32

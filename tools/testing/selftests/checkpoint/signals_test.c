@@ -893,10 +893,30 @@ FIXTURE_VARIANT_ADD(bad, none) {
 	.type = CR_HDR_SIGNAL, .err = 0,
 };
 
-FIXTURE_VARIANT_ADD(bad, sig_reserved) {
+/* A group stop by a signal that does not stop */
+FIXTURE_VARIANT_ADD(bad, sig_stop_hup) {
 	.type = CR_HDR_SIGNAL, .err = EINVAL,
 	.edit = {
-		{ offsetof(struct cr_hdr_signal, reserved), 4, 1 },
+		{ offsetof(struct cr_hdr_signal, stop), 4, SIGHUP },
+	},
+};
+
+/* A group stop with an unknown bit */
+FIXTURE_VARIANT_ADD(bad, sig_stop_bits) {
+	.type = CR_HDR_SIGNAL, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_signal, stop), 4,
+		  SIGSTOP | (CR_STOP_REPORTED << 1) },
+	},
+};
+
+/* A group stop with SIGCONT pending: SIGCONT would have ended it */
+FIXTURE_VARIANT_ADD(bad, sig_stop_cont) {
+	.type = CR_HDR_SIGNAL, .err = EINVAL,
+	.edit = {
+		{ offsetof(struct cr_hdr_signal, stop), 4, SIGTSTP },
+		{ offsetof(struct cr_hdr_signal, pending[1]), 8,
+		  1ULL << (SIGCONT - 1) },
 	},
 };
 

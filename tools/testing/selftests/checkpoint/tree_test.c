@@ -60,6 +60,8 @@ enum mode {
 #define F_THREAD_FS	0x800	/* has a second thread with its own fs_struct */
 #define F_PIPE		0x1000	/* reads from a pipe its parent wrote to */
 #define F_NEWUTS	0x2000	/* in a UTS namespace of its own */
+#define F_USERSTOP	0x4000	/* stopped by itself, kept stopped: its parent
+				 * continues it after the restart */
 
 /* Bytes in flight in the pipe of F_PIPE */
 #define PIPE_BYTES	3000
@@ -460,6 +462,30 @@ static void reap(int c)
 	}
 }
 
+/*
+ * Our child @c stopped itself before the freeze: after the restart it is
+ * stopped again, as its stop is reported to us, until we continue it
+ */
+static void continue_child(int c)
+{
+	pid_t pid = g_mode == MODE_NEW ? find_child(c) : g_pids[c];
+	int ms, status = 0;
+	pid_t r;
+
+	if (!CHECKF(pid > 0, "no child named t%d", c))
+		return;
+	for (ms = 0; ms < 3000 && proc_state(pid) != 'T'; ms += 10)
+		usleep(10000);
+	usleep(300000);
+	CHECKF(proc_state(pid) == 'T', "t%d (pid %d) is not stopped: state %c",
+	       c, pid, proc_state(pid));
+	r = waitpid(pid, &status, WUNTRACED | WNOHANG);
+	CHECKF(r == pid && WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP,
+	       "waitpid(WUNTRACED) of t%d: %d, status %#x", c, r, status);
+	CHECKF(kill(pid, SIGCONT) == 0, "SIGCONT to t%d: %s", c,
+	       strerror(errno));
+}
+
 /* Fork storm: fork children until "go"; exit with how many were reaped */
 static void __noreturn fork_storm(void)
 {
@@ -673,6 +699,9 @@ static void __noreturn task_main(int i)
 			close(pipe_wr[c]);
 	if (T[i].flags & F_PIPE)
 		check_pipe();
+	for (c = i + 1; c < nt; c++)
+		if (T[c].parent == i && (T[c].flags & F_USERSTOP))
+			continue_child(c);
 	if (!(T[i].flags & F_WAITER))
 		for (c = nt - 1; c > i; c--)
 			if (T[c].parent == i)
@@ -2059,6 +2088,34 @@ TEST_F_TIMEOUT(tree, cgroup_freezer, TEST_TIMEOUT)
 	cg_wait(_metadata, "frozen", 1);
 	tree_checkpoint(_metadata, &t);
 	check_records(_metadata, self->d.img, t.pids);
+	cg_destroy(_metadata, &t);
+	release_tree(_metadata);
+	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
+}
+
+/*
+ * A task of a frozen tree that was stopped by SIGSTOP before the freeze
+ * (a stopped job) is stopped again after restart, its stop still to be
+ * reported to its parent, and goes on at SIGCONT; the others run
+ */
+TEST_F_TIMEOUT(tree, cgroup_user_stop, TEST_TIMEOUT)
+{
+	struct tree t;
+
+	tree_reset(MODE_NEW);
+	if (!cgroup_make(_metadata))
+		SKIP(return, "no cgroup v2 at %s to make a cgroup in",
+		     CGROUP_ROOT);
+	three_levels();
+	for (int i = 0; i < nt; i++)
+		T[i].flags = F_MARKER;
+	/* A leaf and a task with a child: they raise(SIGSTOP) */
+	T[3].flags = F_USERSTOP;
+	T[4].flags = F_USERSTOP;
+	tree_start(_metadata, &self->d, &t, false);
+	ASSERT_EQ(0, cg_write("cgroup.freeze", "1"));
+	cg_wait(_metadata, "frozen", 1);
+	tree_checkpoint(_metadata, &t);
 	cg_destroy(_metadata, &t);
 	release_tree(_metadata);
 	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
