@@ -39,22 +39,25 @@ enum tcase {
 static enum tcase g_case;
 static char g_dir[64];
 
-/* Shared by the root and a CLONE_VM child */
-static volatile int word = 1234, child_word, parent_go;
-static volatile int usr1_hits, usr2_hits;
-static volatile pid_t usr1_pid, usr2_pid;
+/* Shared by the root and a CLONE_VM child, read and written with LD/ST */
+static int word = 1234, child_word, parent_go;
+static int usr1_hits, usr2_hits;
+static pid_t usr1_pid, usr2_pid;
+
+#define LD(x)		__atomic_load_n(&(x), __ATOMIC_SEQ_CST)
+#define ST(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
 static int nr_children;
 
 static void on_usr1(int sig)
 {
-	usr1_hits++;
-	usr1_pid = syscall(SYS_getpid);
+	ST(usr1_hits, LD(usr1_hits) + 1);
+	ST(usr1_pid, syscall(SYS_getpid));
 }
 
 static void on_usr2(int sig)
 {
-	usr2_hits++;
-	usr2_pid = syscall(SYS_getpid);
+	ST(usr2_hits, LD(usr2_hits) + 1);
+	ST(usr2_pid, syscall(SYS_getpid));
 }
 
 /* Stop the calling process; glibc's raise() would stop a CLONE_VM parent */
@@ -105,12 +108,12 @@ static bool wait_fd(int fd)
 	return false;
 }
 
-static bool wait_word(volatile int *w, int val)
+static bool wait_word(int *w, int val)
 {
 	int ms;
 
 	for (ms = 0; ms < 20000; ms += 5) {
-		if (*w == val)
+		if (LD(*w) == val)
 			return true;
 		usleep(5000);
 	}
@@ -151,16 +154,16 @@ static int vm_child(bool sighand)
 {
 	struct sigaction sa = { .sa_handler = on_usr1 };
 
-	if (word != 1234)
+	if (LD(word) != 1234)
 		return 1;
 	if (!wait_word(&parent_go, 1))
 		return 2;
-	child_word = 42;
+	ST(child_word, 42);
 	if (sigaction(SIGUSR1, &sa, NULL))
 		return 3;
 	/* The handler the parent installed before the checkpoint */
 	syscall(SYS_kill, syscall(SYS_getpid), SIGUSR2);
-	if (usr2_hits != 1 || usr2_pid != syscall(SYS_getpid))
+	if (LD(usr2_hits) != 1 || LD(usr2_pid) != syscall(SYS_getpid))
 		return 4;
 	return 0;
 }
@@ -274,7 +277,7 @@ static void root_verify(void)
 	if (g_case == C_FILES)
 		CHECK(open_at("b", 41) == 0);
 	if (g_case == C_VM_SIGHAND || g_case == C_VM || g_case == C_BAD)
-		parent_go = 1;
+		ST(parent_go, 1);
 	for (i = 0; i < nr_children; i++) {
 		CHECKF(waitpid(-1, &status, __WALL) > 0, "waitpid: %s",
 		       strerror(errno));
@@ -295,7 +298,7 @@ static void root_verify(void)
 	case C_VM_SIGHAND:
 	case C_VM:
 	case C_BAD:
-		CHECK(child_word == 42);
+		CHECK(LD(child_word) == 42);
 		CHECK(sigaction(SIGUSR1, NULL, &old) == 0);
 		if (g_case == C_VM) {
 			/* Its own handlers: the child's is not ours */
@@ -304,14 +307,14 @@ static void root_verify(void)
 		}
 		CHECK(old.sa_handler == on_usr1);
 		syscall(SYS_kill, syscall(SYS_getpid), SIGUSR1);
-		CHECK(usr1_hits == 1 && usr1_pid == syscall(SYS_getpid));
+		CHECK(LD(usr1_hits) == 1 && LD(usr1_pid) == syscall(SYS_getpid));
 		break;
 	default:
 		break;
 	}
 }
 
-static void __attribute__((noreturn)) root_main(void)
+static void __noreturn root_main(void)
 {
 	struct sigaction sa = { .sa_handler = on_usr2 };
 	char path[96], buf[128] = "";
