@@ -34,6 +34,7 @@ enum tcase {
 	C_SIBLINGS,	/* two CLONE_FILES children, their parent unshared */
 	C_VFORK,	/* a vfork(2)-like child, its parent waiting */
 	C_BAD,		/* a thread, a zombie, CLONE_FILES, CLONE_VM | SIGHAND */
+	C_CHAIN,	/* a CLONE_FILES child with a CLONE_FILES child */
 };
 
 static enum tcase g_case;
@@ -46,7 +47,7 @@ static pid_t usr1_pid, usr2_pid;
 
 #define LD(x)		__atomic_load_n(&(x), __ATOMIC_SEQ_CST)
 #define ST(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
-static int nr_children;
+static int nr_children, chain_level;
 
 static void on_usr1(int sig)
 {
@@ -168,11 +169,41 @@ static int vm_child(bool sighand)
 	return 0;
 }
 
+static pid_t make_child(unsigned long flags, int (*fn)(void *));
+
+/* C_CHAIN: the grandchild opens a file all three see */
+static int chain_child(void)
+{
+	int status;
+
+	if (chain_level == 2) {
+		CHECKF(wait_fd(43), "fd 43 the root opened never came");
+		CHECK(fd_is(43, "b"));
+		CHECK(open_at("g", 44) == 0);
+		return cr_fail_line;
+	}
+	CHECK(waitpid(-1, &status, __WALL) > 0 && WIFEXITED(status) &&
+	      !WEXITSTATUS(status));
+	CHECK(fd_is(44, "g"));
+	return cr_fail_line;
+}
+
 static int child_fn(void *arg)
 {
 	long what = (long)arg;
+	char path[96], buf[32];
+	pid_t pid;
 
 	cr_phase = "child";
+	if (g_case == C_CHAIN && ++chain_level == 1) {
+		/* The test kills the grandchild too: its pid in "chain" */
+		pid = make_child(CLONE_FILES, child_fn);
+		snprintf(buf, sizeof(buf), " %d", pid);
+		dpath("chain", path, sizeof(path));
+		if (pid < 0 || write_file(path, buf, strlen(buf)))
+			return 100;
+		chain_level = 1;
+	}
 	stop_self();
 	switch (g_case) {
 	case C_FILES:
@@ -185,6 +216,8 @@ static int child_fn(void *arg)
 		return vm_child(false);
 	case C_BAD:
 		return what == CLONE_FILES ? 0 : vm_child(true);
+	case C_CHAIN:
+		return chain_child();
 	default:
 		return 0;
 	}
@@ -276,6 +309,8 @@ static void root_verify(void)
 
 	if (g_case == C_FILES)
 		CHECK(open_at("b", 41) == 0);
+	if (g_case == C_CHAIN)
+		CHECK(open_at("b", 43) == 0);
 	if (g_case == C_VM_SIGHAND || g_case == C_VM || g_case == C_BAD)
 		ST(parent_go, 1);
 	for (i = 0; i < nr_children; i++) {
@@ -289,6 +324,9 @@ static void root_verify(void)
 		/* The child's read moved the shared offset; its fd is ours */
 		CHECK(lseek(40, 0, SEEK_CUR) == 5);
 		CHECK(fd_is(42, "c"));
+		break;
+	case C_CHAIN:
+		CHECK(fd_is(44, "g"));
 		break;
 	case C_FS:
 		dpath("s2", want, sizeof(want));
@@ -361,6 +399,12 @@ static void __noreturn root_main(void)
 		nr_children = 1;
 		root_verify();
 		cr_exit(EXIT_RESTARTED);
+	case C_CHAIN:
+		p[n++] = make_child(CLONE_FILES, child_fn);
+		dpath("chain", path, sizeof(path));
+		if (read_file(path, buf, sizeof(buf)) <= 0)
+			_exit(EXIT_SETUP);
+		break;
 	case C_BAD:
 		p[n++] = make_threaded();
 		p[n++] = make_zombie();
@@ -605,6 +649,12 @@ TEST_F_TIMEOUT(share, clone_vm_sighand, TEST_TIMEOUT)
 TEST_F_TIMEOUT(share, clone_vm, TEST_TIMEOUT)
 {
 	share_ok(_metadata, &self->d, C_VM);
+}
+
+/* A grandchild shares the table its parent shares with the root */
+TEST_F_TIMEOUT(share, clone_files_chain, TEST_TIMEOUT)
+{
+	share_ok(_metadata, &self->d, C_CHAIN);
 }
 
 /* Siblings share a table their parent no longer has */
