@@ -97,6 +97,8 @@ static const struct rec_type rec_types[] = {
 	[CR_HDR_PROC] = FIXED(proc, struct cr_hdr_proc),
 	[CR_HDR_ZOMBIE] = FIXED(zombie, struct cr_hdr_zombie),
 	[CR_HDR_UTS] = FIXED(uts, struct cr_hdr_uts),
+	[CR_HDR_SHARES] = FIXED(shares, struct cr_hdr_shares),
+	[CR_HDR_SHARE] = FIXED(share, struct cr_hdr_share),
 	[CR_HDR_PIPE] = {
 		.name = "pipe", .min_len = sizeof(struct cr_hdr_pipe),
 		.max_len = sizeof(struct cr_hdr_pipe) + CR_PIPE_MAX_SIZE

@@ -123,21 +123,37 @@ static int check_relatives(struct cr_ctx *ctx, struct task_struct *t)
 	return 0;
 }
 
+/* A task alone, not in a tree, shares nothing with another task */
+static int check_alone(struct cr_ctx *ctx, struct task_struct *t)
+{
+	pid_t pid = task_pid_vnr(t);
+
+	if (atomic_read(&t->mm->mm_users) > 1)
+		return cr_err(ctx, -EBUSY, "task %d shares its address space",
+			      pid);
+	if (atomic_read(&t->files->count) > 1)
+		return cr_err(ctx, -EBUSY, "task %d shares its file table", pid);
+	if (READ_ONCE(t->fs->users) > 1)
+		return cr_err(ctx, -EBUSY, "task %d shares its fs_struct", pid);
+	if (refcount_read(&t->sighand->count) > 1)
+		return cr_err(ctx, -EBUSY, "task %d shares its signal handlers",
+			      pid);
+	return 0;
+}
+
 /*
- * What a task shares, it shares with its threads only, and they all with
- * their process (threads of a tree)
+ * The threads of a process share its tables.  What else shares them, in
+ * a tree, is checked by the tree (see checkpoint/tree.c).
  */
 static int check_sharing(struct cr_ctx *ctx, struct task_struct *t)
 {
 	struct task_struct *leader = t->group_leader;
-	int nr = 1, ret = 0;
+	int ret = 0;
 
 	if (!thread_group_empty(t) && !ctx->tree)
 		return cr_err(ctx, -EBUSY,
 			      "task %d is multi-threaded: checkpoint it with CR_CHECKPOINT_TREE",
 			      task_pid_vnr(t));
-	if (ctx->tree)
-		nr = get_nr_threads(t);
 	task_lock(t);
 	if (!t->mm || !t->files || !t->fs)
 		ret = cr_err(ctx, -ESRCH, "task %d is exiting", task_pid_vnr(t));
@@ -146,18 +162,8 @@ static int check_sharing(struct cr_ctx *ctx, struct task_struct *t)
 		ret = cr_err(ctx, -EOPNOTSUPP,
 			     "thread %d has a file table or an fs_struct of its own",
 			     task_pid_vnr(t));
-	else if (atomic_read(&t->mm->mm_users) > nr)
-		ret = cr_err(ctx, -EBUSY, "task %d shares its address space",
-			     task_pid_vnr(t));
-	else if (atomic_read(&t->files->count) > nr)
-		ret = cr_err(ctx, -EBUSY, "task %d shares its file table",
-			     task_pid_vnr(t));
-	else if (READ_ONCE(t->fs->users) > nr)
-		ret = cr_err(ctx, -EBUSY, "task %d shares its fs_struct",
-			     task_pid_vnr(t));
-	else if (refcount_read(&t->sighand->count) > nr)
-		ret = cr_err(ctx, -EBUSY, "task %d shares its signal handlers",
-			     task_pid_vnr(t));
+	else if (!ctx->tree)
+		ret = check_alone(ctx, t);
 	task_unlock(t);
 	return ret;
 }
@@ -968,8 +974,11 @@ int cr_restore_task(struct cr_ctx *ctx)
 	sigset_t blocked = { .sig[0] = th->blocked };
 	int ret;
 
-	/* What the threads of a process share, its first thread restores */
-	ret = ctx->thread ? 0 : restore_sighand(ctx);
+	/*
+	 * What the threads of a process share, its first thread restores;
+	 * what a process shares with its parent, the parent (ctx->share)
+	 */
+	ret = ctx->share & CR_SHARE_SIGHAND ? 0 : restore_sighand(ctx);
 	if (ret)
 		return ret;
 	sigdelsetmask(&blocked, sigmask(SIGKILL) | sigmask(SIGSTOP));
@@ -979,7 +988,7 @@ int cr_restore_task(struct cr_ctx *ctx)
 		restore_rlimits(th);
 	restore_ids(th);
 	current->personality = th->personality;
-	if (!ctx->thread) {
+	if (!(ctx->share & CR_SHARE_FS)) {
 		current->fs->umask = th->umask;
 		set_fs_root(current->fs, &ctx->ts->root);
 		set_fs_pwd(current->fs, &ctx->ts->cwd);
@@ -1018,13 +1027,17 @@ int cr_check_caller(struct cr_ctx *ctx)
 {
 	if (!thread_group_empty(current))
 		return cr_err(ctx, -EBUSY, "restart from a multi-threaded process");
-	if (atomic_read(&current->mm->mm_users) > 1)
+	/* A process of a tree shares what its parent restores (ctx->share) */
+	if (!(ctx->share & CR_SHARE_VM) &&
+	    atomic_read(&current->mm->mm_users) > 1)
 		return cr_err(ctx, -EBUSY, "the caller shares its address space");
-	if (atomic_read(&current->files->count) > 1)
+	if (!(ctx->share & CR_SHARE_FILES) &&
+	    atomic_read(&current->files->count) > 1)
 		return cr_err(ctx, -EBUSY, "the caller shares its file table");
-	if (READ_ONCE(current->fs->users) > 1)
+	if (!(ctx->share & CR_SHARE_FS) && READ_ONCE(current->fs->users) > 1)
 		return cr_err(ctx, -EBUSY, "the caller shares its fs_struct");
-	if (refcount_read(&current->sighand->count) > 1)
+	if (!(ctx->share & CR_SHARE_SIGHAND) &&
+	    refcount_read(&current->sighand->count) > 1)
 		return cr_err(ctx, -EBUSY, "the caller shares its signal handlers");
 	/* The task had none of these: the caller's would leak into it */
 	if (has_pending(current))

@@ -210,7 +210,8 @@ int cr_restart_memory(struct cr_ctx *ctx, struct cr_hdr *h, struct cr_mark *m)
  * @ax: where to put the value the caller must return to user space.
  *
  * The descriptor table comes before the resource limits of the image; a
- * thread shares its process's.
+ * thread shares its process's, a process of a tree its parent's with
+ * %CR_SHARE_FILES.
  *
  * Context: after the point of no return of the caller.
  * Return: 0, or a negative errno.
@@ -219,7 +220,7 @@ int cr_restart_finish(struct cr_ctx *ctx, long *ax)
 {
 	int ret;
 
-	ret = (ctx->thread ? 0 : cr_restore_files(ctx)) ?:
+	ret = (ctx->share & CR_SHARE_FILES ? 0 : cr_restore_files(ctx)) ?:
 	      cr_restore_task(ctx) ?: cr_restore_cpu(ctx, ax);
 	if (!ret)
 		cr_restore_restart_block(ctx);
@@ -295,7 +296,8 @@ int cr_restart_read_task(struct cr_ctx *ctx, const struct cr_hdr *h)
 	int ret;
 
 	ret = cr_check_caller(ctx) ?: cr_read_task(ctx, h) ?: cr_read_cpu(ctx) ?:
-	      cr_read_files(ctx) ?: cr_read_mm(ctx);
+	      (ctx->share & CR_SHARE_FILES ? 0 : cr_read_files(ctx)) ?:
+	      cr_read_mm(ctx);
 	if (ret)
 		return ret;
 
@@ -309,7 +311,9 @@ int cr_restart_read_task(struct cr_ctx *ctx, const struct cr_hdr *h)
 
 /**
  * cr_restart_read_thread() - read and check a thread's records
- * @ctx: the restart of a thread of a tree.
+ * @ctx: the restart of a thread of a tree, or of a process that shares
+ *       its parent's address space (%CR_SHARE_VM), whose descriptor table
+ *       is read unless it shares that too.
  * @h: the header of its %CR_HDR_TASK record, already read; then the
  *     header of the record after the thread's.
  * @m: where to note where the stream was before that header.
@@ -322,6 +326,7 @@ int cr_restart_read_thread(struct cr_ctx *ctx, struct cr_hdr *h,
 	int ret;
 
 	ret = cr_read_task(ctx, h) ?: cr_read_cpu(ctx) ?:
+	      (ctx->share & CR_SHARE_FILES ? 0 : cr_read_files(ctx)) ?:
 	      cr_check_task_limits(ctx);
 	if (ret)
 		return ret;

@@ -111,6 +111,10 @@ static void cr_build_check_abi(void)
 	BUILD_BUG_ON(sizeof(((struct cr_hdr_zombie *)0)->comm) != TASK_COMM_LEN);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_uts) != 144);
 	BUILD_BUG_ON(__NEW_UTS_LEN + 1 != CR_UTS_LEN);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_shares) != 16);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_shares, nr) != 8);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_share) != 16);
+	BUILD_BUG_ON(offsetof(struct cr_hdr_share, flags) != 12);
 
 	BUILD_BUG_ON(sizeof(struct cr_hdr_header) % CR_HDR_ALIGN);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_tail) % CR_HDR_ALIGN);

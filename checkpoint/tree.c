@@ -23,7 +23,9 @@
 
 #include <linux/checkpoint.h>
 #include <linux/cred.h>
+#include <linux/fdtable.h>
 #include <linux/file.h>
+#include <linux/fs_struct.h>
 #include <linux/hashtable.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
@@ -61,6 +63,8 @@ enum tree_stage {
  * @zombie: it exited and was not reaped.
  * @ghost: it is the leader of a process group or session, which exited
  *         (and was reaped) while the group or session lives on.
+ * @share: CR_SHARE_* tables the process shares with its parent.
+ * @done: it restored its state, the tables it shares included (restart).
  * @tree: the tree (restart).
  */
 struct cr_tree_proc {
@@ -72,8 +76,14 @@ struct cr_tree_proc {
 	unsigned long ncsw;
 	bool zombie;
 	bool ghost;
+	u32 share;
+	bool done;
 	struct cr_tree *tree;
 };
+
+/* The tables a thread shares with its process */
+#define SHARE_ALL	(CR_SHARE_VM | CR_SHARE_FILES | CR_SHARE_FS | \
+			 CR_SHARE_SIGHAND)
 
 /**
  * struct cr_tree - a tree being checkpointed or restarted
@@ -703,6 +713,222 @@ static int write_uts(struct cr_ctx *ctx, struct cr_tree *tree)
 	return ret;
 }
 
+/*
+ * The tables processes share (see "Shared tables" in
+ * Documentation/checkpoint/design.rst).  Each getter gives the table of a
+ * task and how many tasks use it, or NULL if the task is exiting.
+ */
+static const void *mm_of(struct task_struct *t, int *users)
+{
+	const void *ptr = NULL;
+
+	task_lock(t);
+	if (t->mm) {
+		ptr = t->mm;
+		*users = atomic_read(&t->mm->mm_users);
+	}
+	task_unlock(t);
+	return ptr;
+}
+
+static const void *files_of(struct task_struct *t, int *users)
+{
+	const void *ptr = NULL;
+
+	task_lock(t);
+	if (t->files) {
+		ptr = t->files;
+		*users = atomic_read(&t->files->count);
+	}
+	task_unlock(t);
+	return ptr;
+}
+
+static const void *fs_of(struct task_struct *t, int *users)
+{
+	const void *ptr = NULL;
+
+	task_lock(t);
+	if (t->fs) {
+		ptr = t->fs;
+		*users = READ_ONCE(t->fs->users);
+	}
+	task_unlock(t);
+	return ptr;
+}
+
+static const void *sighand_of(struct task_struct *t, int *users)
+{
+	struct sighand_struct *sighand;
+	unsigned long flags;
+
+	sighand = lock_task_sighand(t, &flags);
+	if (!sighand)
+		return NULL;
+	*users = refcount_read(&sighand->count);
+	unlock_task_sighand(t, &flags);
+	return sighand;
+}
+
+static const struct {
+	u32 flag;
+	u32 type;
+	const char *what;
+	const void *(*get)(struct task_struct *t, int *users);
+} tables[] = {
+	{ CR_SHARE_VM, CR_OBJ_MM, "address space", mm_of },
+	{ CR_SHARE_FILES, CR_OBJ_FDT, "file table", files_of },
+	{ CR_SHARE_FS, CR_OBJ_FS, "fs_struct", fs_of },
+	{ CR_SHARE_SIGHAND, CR_OBJ_SIGHAND, "signal handlers", sighand_of },
+};
+
+/*
+ * A child of vfork(2) whose parent still waits for it: the parent would
+ * not wait any more after restart
+ */
+static int check_vfork(struct cr_ctx *ctx, struct task_struct *t)
+{
+	bool vfork;
+	pid_t ppid;
+
+	task_lock(t);
+	vfork = t->vfork_done;
+	task_unlock(t);
+	if (!vfork)
+		return 0;
+	rcu_read_lock();
+	ppid = task_tgid_vnr(rcu_dereference(t->real_parent));
+	rcu_read_unlock();
+	return cr_err(ctx, -EBUSY,
+		      "task %d was created by vfork(2) and task %d waits for it to exec or exit",
+		      task_pid_vnr(t), ppid);
+}
+
+/* Whether process @t has table @k of its parent, which is in the tree */
+static bool shares_parent(struct task_struct *t, unsigned int k,
+			  const void *ptr)
+{
+	struct task_struct *parent;
+	const void *pptr;
+	int users;
+
+	read_lock(&tasklist_lock);
+	parent = get_task_struct(t->real_parent->group_leader);
+	read_unlock(&tasklist_lock);
+	pptr = tables[k].get(parent, &users);
+	put_task_struct(parent);
+	return pptr == ptr;
+}
+
+/* Count the tasks of the tree that use each table @k, note the sharers */
+static int count_table(struct cr_ctx *ctx, struct cr_tree *tree,
+		       unsigned int k)
+{
+	unsigned int i;
+	int users;
+
+	for (i = 0; i < tree->nr; i++) {
+		struct cr_tree_proc *p = &tree->procs[i];
+		const void *ptr;
+		struct cr_obj *obj;
+
+		if (p->zombie)
+			continue;
+		ptr = tables[k].get(p->task, &users);
+		if (!ptr)
+			return cr_err(ctx, -ESRCH, "task %d is exiting",
+				      task_pid_vnr(p->task));
+		obj = cr_obj_track(ctx, ptr, NULL, tables[k].type);
+		if (!obj)
+			return -ENOMEM;
+		obj->users++;
+		if (i && thread_group_leader(p->task) &&
+		    shares_parent(p->task, k, ptr))
+			p->share |= tables[k].flag;
+	}
+	return 0;
+}
+
+/* The process of the tree before @i that has the table at @ptr */
+static pid_t first_user(struct cr_tree *tree, unsigned int i, unsigned int k,
+			const void *ptr)
+{
+	int users;
+
+	while (i-- > 0)
+		if (!tree->procs[i].zombie &&
+		    tables[k].get(tree->procs[i].task, &users) == ptr)
+			return task_tgid_vnr(tree->procs[i].task);
+	return 0;
+}
+
+/*
+ * Each table @k is its first process's, shared only by descendants that
+ * have their parent's, and by nothing outside the tree.  The id of the
+ * object of a table, never written, marks that its first process was seen.
+ */
+static int check_table(struct cr_ctx *ctx, struct cr_tree *tree,
+		       unsigned int k)
+{
+	unsigned int i;
+	int users = 0;
+
+	for (i = 0; i < tree->nr; i++) {
+		struct cr_tree_proc *p = &tree->procs[i];
+		pid_t pid = task_pid_vnr(p->task);
+		const void *ptr;
+		struct cr_obj *obj;
+
+		if (p->zombie || !thread_group_leader(p->task) ||
+		    (p->share & tables[k].flag))
+			continue;
+		ptr = tables[k].get(p->task, &users);
+		obj = ptr ? cr_obj_find(ctx, ptr) : NULL;
+		if (!obj)
+			return cr_err(ctx, -ESRCH, "task %d is exiting", pid);
+		if (obj->id)
+			return cr_err(ctx, -EBUSY,
+				      "task %d shares its %s with task %d, which is not its parent",
+				      pid, tables[k].what,
+				      first_user(tree, i, k, ptr));
+		obj->id = i + 1;
+		if (users > obj->users)
+			return cr_err(ctx, -EBUSY,
+				      "task %d shares its %s with a task outside the tree",
+				      pid, tables[k].what);
+	}
+	return 0;
+}
+
+/*
+ * What processes share with their parent, restart shares again; what
+ * they share otherwise is refused.  Signal handlers go with the address
+ * space (CLONE_SIGHAND needs CLONE_VM).
+ */
+static int check_shares(struct cr_ctx *ctx, struct cr_tree *tree)
+{
+	unsigned int i, k;
+	int ret = 0;
+
+	for (i = 0; i < tree->nr && !ret; i++)
+		if (!tree->procs[i].zombie &&
+		    thread_group_leader(tree->procs[i].task))
+			ret = check_vfork(ctx, tree->procs[i].task);
+	for (k = 0; k < ARRAY_SIZE(tables) && !ret; k++)
+		ret = count_table(ctx, tree, k) ?: check_table(ctx, tree, k);
+	for (i = 0; i < tree->nr && !ret; i++) {
+		struct cr_tree_proc *p = &tree->procs[i];
+
+		if ((p->share & CR_SHARE_SIGHAND) && !(p->share & CR_SHARE_VM))
+			ret = cr_err(ctx, -EOPNOTSUPP,
+				     "task %d shares its signal handlers with its parent, not its address space",
+				     task_pid_vnr(p->task));
+		if (p->share)
+			tree->flags |= CR_TREE_SHARE;
+	}
+	return ret;
+}
+
 /* Every task stopped and checked before anything is written */
 static int check_tasks(struct cr_ctx *ctx, struct cr_tree *tree)
 {
@@ -725,15 +951,22 @@ static int check_tasks(struct cr_ctx *ctx, struct cr_tree *tree)
 			ret = cr_check_task(ctx);
 		}
 	}
-	/* Which files and pipes the tree holds, before any is written */
+	if (!ret)
+		ret = check_shares(ctx, tree);
+	/*
+	 * Which files and pipes the tree holds, before any is written: each
+	 * table and address space once
+	 */
 	for (i = 0; i < tree->nr && !ret; i++) {
 		ctx->task = tree->procs[i].task;
-		if (thread_group_leader(ctx->task) && !tree->procs[i].zombie)
+		if (thread_group_leader(ctx->task) && !tree->procs[i].zombie &&
+		    !(tree->procs[i].share & CR_SHARE_FILES))
 			ret = cr_scan_files(ctx);
 	}
 	for (i = 0; i < tree->nr && !ret; i++) {
 		ctx->task = tree->procs[i].task;
-		if (thread_group_leader(ctx->task) && !tree->procs[i].zombie)
+		if (thread_group_leader(ctx->task) && !tree->procs[i].zombie &&
+		    !(tree->procs[i].share & CR_SHARE_VM))
 			ret = cr_scan_maps(ctx);
 	}
 	return ret;
@@ -750,6 +983,44 @@ static int write_proc(struct cr_ctx *ctx, const struct cr_hdr_proc *rec)
 	*ph = *rec;
 	ret = cr_write_rec(ctx, ph, CR_HDR_PROC, sizeof(*ph));
 	cr_hbuf_put(ctx, ph);
+	return ret;
+}
+
+static int write_share(struct cr_ctx *ctx, const struct cr_tree_proc *p)
+{
+	struct cr_hdr_share *sh;
+	int ret;
+
+	sh = cr_hbuf_get(ctx, sizeof(*sh));
+	if (!sh)
+		return -ENOMEM;
+	sh->pid = p->rec.pid;
+	sh->flags = p->share;
+	ret = cr_write_rec(ctx, sh, CR_HDR_SHARE, sizeof(*sh));
+	cr_hbuf_put(ctx, sh);
+	return ret;
+}
+
+/* What processes share with their parent, after the process records */
+static int write_shares(struct cr_ctx *ctx, struct cr_tree *tree)
+{
+	struct cr_hdr_shares *sh;
+	unsigned int i, nr = 0;
+	int ret;
+
+	if (!(tree->flags & CR_TREE_SHARE))
+		return 0;
+	for (i = 0; i < tree->nr; i++)
+		nr += !!tree->procs[i].share;
+	sh = cr_hbuf_get(ctx, sizeof(*sh));
+	if (!sh)
+		return -ENOMEM;
+	sh->nr = nr;
+	ret = cr_write_rec(ctx, sh, CR_HDR_SHARES, sizeof(*sh));
+	cr_hbuf_put(ctx, sh);
+	for (i = 0; i < tree->nr && !ret; i++)
+		if (tree->procs[i].share)
+			ret = write_share(ctx, &tree->procs[i]);
 	return ret;
 }
 
@@ -776,7 +1047,7 @@ static int write_tree(struct cr_ctx *ctx, struct cr_tree *tree)
 	for (i = 0; i < tree->nr_ghosts && !ret; i++)
 		ret = write_proc(ctx, &tree->ghosts[i]);
 	cr_hbuf_put(ctx, th);
-	return ret ?: write_uts(ctx, tree);
+	return ret ?: write_uts(ctx, tree) ?: write_shares(ctx, tree);
 }
 
 /* No task ran, none was added, none left */
@@ -827,6 +1098,14 @@ static struct task_struct *cow_parent(struct cr_tree *tree, unsigned int i)
 	return tree->procs[j].task;
 }
 
+/* The section of a process, but for the tables it has of its parent */
+static int write_sharer(struct cr_ctx *ctx, u32 share)
+{
+	return cr_write_task(ctx) ?: cr_write_cpu(ctx) ?:
+	       (share & CR_SHARE_FILES ? 0 : cr_write_files(ctx)) ?:
+	       (share & CR_SHARE_VM ? 0 : cr_write_mm(ctx));
+}
+
 /**
  * cr_checkpoint_tree() - write the image of a task and its descendants
  * @ctx: the checkpoint; @ctx->task is the root of the tree.
@@ -853,6 +1132,8 @@ int cr_checkpoint_tree(struct cr_ctx *ctx)
 		ctx->cow_parent = cow_parent(tree, i);
 		if (tree->procs[i].zombie)
 			ret = write_zombie(ctx);
+		else if (thread_group_leader(ctx->task) && tree->procs[i].share)
+			ret = write_sharer(ctx, tree->procs[i].share);
 		else if (thread_group_leader(ctx->task))
 			ret = cr_write_task_section(ctx);
 		else
@@ -1057,6 +1338,59 @@ static int read_uts(struct cr_ctx *ctx, struct cr_tree *tree)
 	return 0;
 }
 
+/*
+ * A process that shares tables with its parent: a process of the tree but
+ * its root, after the one before (@last), sharing what clone(2) can
+ */
+static int read_share(struct cr_ctx *ctx, struct cr_tree *tree, int *last)
+{
+	struct cr_hdr_share sh;
+	int i, ret;
+
+	ret = cr_read_rec(ctx, &sh, CR_HDR_SHARE, sizeof(sh));
+	if (ret)
+		return ret;
+	i = tree_index(tree, sh.pid);
+	if (i <= 0 || i >= tree->nr_tasks || tree->procs[i].rec.tgid != sh.pid)
+		return cr_err(ctx, -EINVAL,
+			      "task %d shares with its parent, but is not a process of the tree other than its root",
+			      sh.pid);
+	if (i <= *last)
+		return cr_err(ctx, -EINVAL,
+			      "task %d: what it shares comes twice or out of order",
+			      sh.pid);
+	if (!sh.flags || (sh.flags & ~SHARE_ALL))
+		return cr_err(ctx, -EINVAL, "task %d: bad share flags %#x",
+			      sh.pid, sh.flags);
+	if ((sh.flags & CR_SHARE_SIGHAND) && !(sh.flags & CR_SHARE_VM))
+		return cr_err(ctx, -EINVAL,
+			      "task %d shares signal handlers without the address space",
+			      sh.pid);
+	tree->procs[i].share = sh.flags;
+	*last = i;
+	return 0;
+}
+
+static int read_shares(struct cr_ctx *ctx, struct cr_tree *tree)
+{
+	struct cr_hdr_shares sh;
+	int last = 0, ret;
+	u32 n;
+
+	if (!(tree->flags & CR_TREE_SHARE))
+		return 0;
+	ret = cr_read_rec(ctx, &sh, CR_HDR_SHARES, sizeof(sh));
+	if (ret)
+		return ret;
+	if (sh.reserved || !sh.nr || sh.nr > tree->nr_tasks)
+		return cr_err(ctx, -EINVAL,
+			      "%u processes share with their parent, of %u tasks (reserved %#x)",
+			      sh.nr, tree->nr_tasks, sh.reserved);
+	for (n = 0; n < sh.nr && !ret; n++)
+		ret = read_share(ctx, tree, &last);
+	return ret;
+}
+
 /* The root's own UTS namespace, which its descendants inherit */
 static int restore_uts(struct cr_ctx *ctx, struct cr_tree *tree)
 {
@@ -1092,7 +1426,7 @@ static struct cr_tree *read_tree(struct cr_ctx *ctx)
 	if (ret)
 		goto out;
 	ret = -EINVAL;
-	if (th->flags & ~CR_TREE_UTS) {
+	if (th->flags & ~(CR_TREE_UTS | CR_TREE_SHARE)) {
 		cr_err(ctx, ret, "unknown tree flags %#x", th->flags);
 		goto out;
 	}
@@ -1123,7 +1457,7 @@ static struct cr_tree *read_tree(struct cr_ctx *ctx)
 		ret = check_relations(ctx, tree);
 	if (!ret) {
 		tree->flags = th->flags;
-		ret = read_uts(ctx, tree);
+		ret = read_uts(ctx, tree) ?: read_shares(ctx, tree);
 	}
 out:
 	kvfree(stack);
@@ -1204,7 +1538,7 @@ static int read_section(struct cr_ctx *ctx, struct cr_tree_proc *p)
 		ret = cr_err(ctx, -EINVAL,
 			     "unexpected record type %u at byte %llu: the section of task %d",
 			     tree->hdr.type, tree->mark.total, p->rec.pid);
-	else if (ctx->thread)
+	else if (ctx->share & CR_SHARE_VM)
 		ret = cr_restart_read_thread(ctx, &tree->hdr, &tree->mark);
 	else
 		ret = cr_restart_read_task(ctx, &tree->hdr) ?:
@@ -1241,6 +1575,9 @@ static int read_zombie(struct cr_ctx *ctx, struct cr_tree_proc *p, u32 *code,
 		return cr_err(ctx, -EINVAL,
 			      "zombie %d is the root, or has threads or children",
 			      p->rec.pid);
+	if (p->share)
+		return cr_err(ctx, -EINVAL,
+			      "zombie %d shares tables with its parent", p->rec.pid);
 	ret = cr_read_payload(ctx, &tree->hdr, &zh, sizeof(zh));
 	if (ret)
 		return ret;
@@ -1338,6 +1675,7 @@ static int tree_task(void *arg)
 	if (!ctx)
 		goto fail;
 	ctx->thread = p->rec.tgid != p->rec.pid;
+	ctx->share = ctx->thread ? SHARE_ALL : p->share;
 	if (!ctx->thread && tree->hdr.type == CR_HDR_ZOMBIE)
 		tree_zombie(ctx, p);
 	ret = p == tree->procs && (tree->flags & CR_TREE_UTS) ?
@@ -1347,6 +1685,10 @@ static int tree_task(void *arg)
 	if (!ret)
 		ret = tree_wait(tree, &tree->wq,
 				tree_stage(tree) != STAGE_READ);
+	/* What it shares with its parent, the parent restores first */
+	if (!ret && !ctx->thread && p->share)
+		ret = tree_wait(tree, &tree->progress_wq,
+				READ_ONCE(tree->procs[p->parent].done));
 	if (!ret)
 		ret = cr_restart_finish(ctx, &ax);
 	if (ret)
@@ -1357,6 +1699,7 @@ static int tree_task(void *arg)
 
 	spin_lock(&tree->lock);
 	tree->finished++;
+	WRITE_ONCE(p->done, true);
 	spin_unlock(&tree->lock);
 	wake_up_all(&tree->progress_wq);
 	ret = tree_wait(tree, &tree->wq, tree_stage(tree) == STAGE_GO);
@@ -1397,6 +1740,25 @@ static int tree_ghost(void *arg)
 	do_exit(0);
 }
 
+/* What task @p shares with its creator, as clone(2) flags */
+static u64 clone_flags(const struct cr_tree_proc *p, bool thread)
+{
+	u64 flags = CLONE_UNTRACED;
+
+	if (thread)
+		return flags | CLONE_VM | CLONE_FS | CLONE_FILES |
+		       CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
+	if (p->share & CR_SHARE_VM)
+		flags |= CLONE_VM;
+	if (p->share & CR_SHARE_FILES)
+		flags |= CLONE_FILES;
+	if (p->share & CR_SHARE_FS)
+		flags |= CLONE_FS;
+	if (p->share & CR_SHARE_SIGHAND)
+		flags |= CLONE_SIGHAND;
+	return flags;
+}
+
 /*
  * Create task @i of the tree, as a child of the caller (whose context is
  * @ctx), holding a reference to the tree until it is done with it.
@@ -1408,9 +1770,7 @@ static int spawn(struct cr_ctx *ctx, struct cr_tree *tree, unsigned int i)
 	bool thread = p->rec.tgid != p->rec.pid;
 	pid_t tid = p->rec.pid;
 	struct kernel_clone_args args = {
-		.flags = CLONE_UNTRACED | (thread ? CLONE_VM | CLONE_FS |
-					   CLONE_FILES | CLONE_SIGHAND |
-					   CLONE_THREAD | CLONE_SYSVSEM : 0),
+		.flags = clone_flags(p, thread),
 		.exit_signal = thread ? 0 : p->rec.exit_signal,
 		.fn = p->ghost ? tree_ghost : tree_task,
 		.fn_arg = p,

@@ -59,6 +59,9 @@ struct cr_tree;
  * @tree: the tasks of a tree being checkpointed or restarted, or %NULL.
  * @thread: the task restarted is a thread of a process of a tree, but
  *          its first.
+ * @share: CR_SHARE_* tables the task restarted shares with the task that
+ *         created it, which restores them: all for a thread (restart of a
+ *         tree).
  * @image_flags: the flags the image was taken with (restart).
  * @cow_parent: the parent, in the tree, of the process being saved, whose
  *              pages it may share copy-on-write, or %NULL (checkpoint).
@@ -90,6 +93,7 @@ struct cr_ctx {
 	bool replaced;
 	struct cr_tree *tree;
 	bool thread;
+	u32 share;
 	u32 image_flags;
 	struct task_struct *cow_parent;
 	bool forked;
@@ -182,18 +186,23 @@ long cr_restart_tree(struct cr_ctx *ctx);
 #define CR_OBJ_PIPE	2	/* a pipe */
 #define CR_OBJ_SHMEM	3	/* a shared anonymous memory object */
 #define CR_OBJ_MM	4	/* an address space (checkpoint) */
+#define CR_OBJ_FDT	5	/* a descriptor table (checkpoint) */
+#define CR_OBJ_FS	6	/* an fs_struct (checkpoint) */
+#define CR_OBJ_SIGHAND	7	/* signal handlers (checkpoint) */
 
 /**
  * struct cr_obj - an object the tasks of a tree share
  * @node: in the hash of the objects of a checkpoint, by @ptr.
- * @ptr: the object (checkpoint): a struct file or a struct pipe_inode_info.
+ * @ptr: the object (checkpoint): a struct file, a struct pipe_inode_info,
+ *       a struct mm_struct, files_struct, fs_struct or sighand_struct.
  * @file: the file, with a reference; on restart, the read end of a pipe,
  *        the file of shared memory.
  * @wend: the write end of a pipe, with a reference (restart).
  * @type: CR_OBJ_*.
  * @id: its id in the image; 0 until it is written (checkpoint).
  * @users: what holds it in the tree (checkpoint): descriptors and memory
- *         areas for a file, files for a pipe.
+ *         areas for a file, files for a pipe, tasks for an address space,
+ *         a descriptor table, an fs_struct or signal handlers.
  * @size: the capacity of a pipe, the size of shared memory (restart).
  * @ends: the ends of a pipe given to a file so far, as bits 0 (read) and
  *        1 (write) (restart).

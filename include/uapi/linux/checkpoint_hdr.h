@@ -93,6 +93,8 @@
 #define CR_HDR_PIPE		27	/* &struct cr_hdr_pipe, then its data */
 #define CR_HDR_ZOMBIE		28	/* &struct cr_hdr_zombie */
 #define CR_HDR_UTS		29	/* &struct cr_hdr_uts */
+#define CR_HDR_SHARES		30	/* &struct cr_hdr_shares */
+#define CR_HDR_SHARE		31	/* &struct cr_hdr_share */
 #define CR_HDR_COW_PAGES	32	/* &struct cr_hdr_pages, addresses */
 
 /*
@@ -852,7 +854,9 @@ struct cr_hdr_restart_block {
  * records that follow it list the tasks in depth-first order, a parent
  * before its children and the children of a task in the order they were
  * created, the root first; then come a &struct cr_hdr_uts record if
- * @flags has %CR_TREE_UTS, the sections of the tasks in the same order,
+ * @flags has %CR_TREE_UTS, a &struct cr_hdr_shares record and its
+ * &struct cr_hdr_share records if @flags has %CR_TREE_SHARE, the
+ * sections of the tasks in the same order,
  * each as in the image of one task (from its %CR_HDR_TASK record to its
  * last %CR_HDR_PAGES record), and the tail.
  */
@@ -864,6 +868,7 @@ struct cr_hdr_tree {
 
 /* Flags of &struct cr_hdr_tree */
 #define CR_TREE_UTS		(1U << 0)	/* a UTS namespace of its own */
+#define CR_TREE_SHARE		(1U << 1)	/* processes share with parents */
 
 /* Length of the names of &struct cr_hdr_uts, the terminating NUL included */
 #define CR_UTS_LEN		65
@@ -930,6 +935,52 @@ struct cr_hdr_zombie {
 	__u32 exit_code;
 	__u32 reserved;
 	__u8 comm[16];
+};
+
+/**
+ * struct cr_hdr_shares - the processes of a tree that share with their
+ *                        parent
+ * @h: record header; type %CR_HDR_SHARES.  It follows the process records
+ *     (and the %CR_HDR_UTS record) when &struct cr_hdr_tree has
+ *     %CR_TREE_SHARE.
+ * @nr: number of &struct cr_hdr_share records that follow, 1 to the
+ *      number of process records.
+ * @reserved: must be zero.
+ */
+struct cr_hdr_shares {
+	struct cr_hdr h;
+	__u32 nr;
+	__u32 reserved;
+};
+
+/* What a process shares with its parent (&struct cr_hdr_share) */
+#define CR_SHARE_VM		(1U << 0)	/* address space (CLONE_VM) */
+#define CR_SHARE_FILES		(1U << 1)	/* descriptor table (CLONE_FILES) */
+#define CR_SHARE_FS		(1U << 2)	/* root, cwd, umask (CLONE_FS) */
+#define CR_SHARE_SIGHAND	(1U << 3)	/* signal handlers (CLONE_SIGHAND) */
+
+/**
+ * struct cr_hdr_share - a process that shares tables with its parent
+ * @h: record header; type %CR_HDR_SHARE.
+ * @pid: the process: the pid of a process record of the tree, not the
+ *       root, a thread or a group leader that exited; the records are in
+ *       the order of the process records, each process at most once.
+ * @flags: CR_SHARE_* flags, at least one; %CR_SHARE_SIGHAND only with
+ *         %CR_SHARE_VM, as clone(2) wants.
+ *
+ * What the process shares is the same object as its parent's, saved in the
+ * parent's section only: the section of the process has no %CR_HDR_FILES
+ * records with %CR_SHARE_FILES and no %CR_HDR_MM and %CR_HDR_PAGES records
+ * with %CR_SHARE_VM.  Its root and working directories with %CR_SHARE_FS,
+ * its signal dispositions with %CR_SHARE_SIGHAND are still in its
+ * section, as they were at the same instant as its parent's, but are not
+ * restored from there.  Restart creates the process with the matching
+ * clone(2) flags, so that it shares them again.
+ */
+struct cr_hdr_share {
+	struct cr_hdr h;
+	__s32 pid;
+	__u32 flags;
 };
 
 #endif /* _UAPI_LINUX_CHECKPOINT_HDR_H */

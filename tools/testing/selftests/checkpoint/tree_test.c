@@ -1553,12 +1553,18 @@ TEST_F_TIMEOUT(tree, pipes, TEST_TIMEOUT)
 	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
 }
 
-TEST_F_TIMEOUT(tree, refuse_clone_files, TEST_TIMEOUT)
+/* A child that shares its parent's descriptor table (tree_share_test) */
+TEST_F_TIMEOUT(tree, clone_files, TEST_TIMEOUT)
 {
-	tree_reset(MODE_ORIG);
+	struct tree t;
+
+	tree_reset(MODE_NEW);
 	three_levels();
 	T[2].flags = F_CLONE_FILES;
-	refused(_metadata, &self->d, EBUSY);
+	tree_start(_metadata, &self->d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
 }
 
 TEST_F_TIMEOUT(tree, refuse_traced, TEST_TIMEOUT)

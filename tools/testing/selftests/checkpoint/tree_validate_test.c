@@ -835,7 +835,7 @@ FIXTURE_VARIANT_ADD(tree_validate, proc_longer_nonzero) {
 /* The tree record */
 FIXTURE_VARIANT_ADD(tree_validate, tree_flags_unknown) {
 	.err = EINVAL, .why = "unknown tree flags",
-	.edit = { TREE(flags, XOR, 2) },
+	.edit = { TREE(flags, XOR, 0x100) },
 };
 
 FIXTURE_VARIANT_ADD(tree_validate, tree_flags_high_bit) {
