@@ -887,7 +887,7 @@ static bool have_avx;
 static uint32_t futex_word[NWAIT];
 static int thr_go;
 static int thr_ok[NTHR];
-static pid_t thr_tid[NTHR];
+static int thr_started[NTHR];
 static __thread unsigned long tls_word;
 
 struct vstate {
@@ -1060,18 +1060,33 @@ static void thr_check_tls(struct thr_state *s)
 	       (unsigned long)pthread_self(), s->fs);
 }
 
-/* Thread @i blocked in futex(2) on its word, as /proc tells */
+/*
+ * A thread blocked in futex(2) on the word of waiter @i, as /proc tells
+ * (by its system call: thread ids change with CR_RESTART_NEW_PIDS)
+ */
 static bool thr_in_futex(int i)
 {
-	char path[64], buf[256];
+	char path[300], buf[256];
 	unsigned long nr, addr;
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall",
-		 __atomic_load_n(&thr_tid[i], __ATOMIC_ACQUIRE));
-	if (read_file(path, buf, sizeof(buf)) < 0 ||
-	    sscanf(buf, "%lu %lx", &nr, &addr) != 2)
+	d = opendir("/proc/self/task");
+	if (!d)
 		return false;
-	return nr == SYS_futex && addr == (unsigned long)&futex_word[i];
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/syscall",
+			 e->d_name);
+		found = read_file(path, buf, sizeof(buf)) > 0 &&
+			sscanf(buf, "%lu %lx", &nr, &addr) == 2 &&
+			nr == SYS_futex &&
+			addr == (unsigned long)&futex_word[i];
+	}
+	closedir(d);
+	return found;
 }
 
 static void *thr_main(void *arg)
@@ -1083,7 +1098,7 @@ static void *thr_main(void *arg)
 	long r;
 
 	thr_set(&s);
-	__atomic_store_n(&thr_tid[i], gettid(), __ATOMIC_RELEASE);
+	__atomic_store_n(&thr_started[i], 1, __ATOMIC_RELEASE);
 	if (i < NWAIT) {
 		while (!__atomic_load_n(&futex_word[i], __ATOMIC_ACQUIRE)) {
 			r = thr_call(&s, SYS_futex, (long)&futex_word[i],
@@ -1097,8 +1112,8 @@ static void *thr_main(void *arg)
 			thr_call(&s, SYS_nanosleep, (long)&ts, 0, 0);
 		/* Wake waiter w once it is back in its FUTEX_WAIT */
 		w = i - NWAIT;
-		for (ms = 0; ms < 20000 && !thr_in_futex(w); ms++)
-			usleep(1000);
+		for (ms = 0; ms < 20000 && !thr_in_futex(w); ms += 10)
+			usleep(10000);
 		CHECKF(thr_in_futex(w), "thread %d: not in FUTEX_WAIT", w);
 		__atomic_store_n(&futex_word[w], 1, __ATOMIC_RELEASE);
 		r = thr_call(&s, SYS_futex, (long)&futex_word[w],
@@ -1124,11 +1139,11 @@ static void threads_root(void)
 			setup_fail("pthread_create");
 	}
 	for (i = 0; i < NTHR; i++)
-		while (!__atomic_load_n(&thr_tid[i], __ATOMIC_ACQUIRE))
+		while (!__atomic_load_n(&thr_started[i], __ATOMIC_ACQUIRE))
 			usleep(1000);
 	for (i = 0; i < NWAIT; i++) {
-		for (ms = 0; ms < 20000 && !thr_in_futex(i); ms++)
-			usleep(1000);
+		for (ms = 0; ms < 20000 && !thr_in_futex(i); ms += 10)
+			usleep(10000);
 		if (!thr_in_futex(i))
 			setup_fail("a thread not in FUTEX_WAIT");
 	}
@@ -1532,10 +1547,14 @@ TEST_F_TIMEOUT(tree_state, prctl, TEST_TIMEOUT)
 
 static void __noreturn sf_child(int fd, int own, int in, int out)
 {
+	int flags;
 	char c;
 
 	name_task("st_sf_a");
-	if (lseek(own, SF_OWN_POS + 1, SEEK_SET) != SF_OWN_POS + 1)
+	/* O_RDWR, and the O_LARGEFILE the kernel adds */
+	flags = fcntl(fd, F_GETFL);
+	if (lseek(own, SF_OWN_POS + 1, SEEK_SET) != SF_OWN_POS + 1 ||
+	    (flags & O_ACCMODE) != O_RDWR)
 		setup_fail("lseek");
 	say_ready(1);
 	raise(SIGSTOP);
@@ -1549,8 +1568,8 @@ static void __noreturn sf_child(int fd, int own, int in, int out)
 	CHECK(lseek(fd, 40, SEEK_SET) == 40);
 	CHECKF(lseek(own, 0, SEEK_CUR) == SF_OWN_POS + 1,
 	       "own file's offset %ld", (long)lseek(own, 0, SEEK_CUR));
-	CHECKF(fcntl(fd, F_GETFL) == (O_RDWR | O_LARGEFILE),
-	       "shared file's flags %#x", fcntl(fd, F_GETFL));
+	CHECKF(fcntl(fd, F_GETFL) == flags, "shared file's flags %#x, not %#x",
+	       fcntl(fd, F_GETFL), flags);
 	CHECK(write(out, "b", 1) == 1);
 	cr_exit(EXIT_RESTARTED);
 }
