@@ -18,9 +18,12 @@
 #include <linux/sched/task.h>
 #include <linux/sched/task_stack.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/spinlock.h>
 #include <linux/stddef.h>
 #include <linux/syscalls.h>
 #include <linux/utsname.h>
+#include <linux/wait.h>
 
 /*
  * Room for the records being built at one time.  Records nest (a task
@@ -30,6 +33,14 @@
 #define CR_HBUF_SIZE	(4 * PAGE_SIZE)
 
 static atomic_t last_crid = ATOMIC_INIT(0);
+
+/*
+ * The checkpoints that hold their thread groups (see cr_hold_groups()),
+ * and where checkpoints of the same tasks wait for them to end
+ */
+static DEFINE_SPINLOCK(busy_lock);
+static LIST_HEAD(busy_list);
+static DECLARE_WAIT_QUEUE_HEAD(busy_wq);
 
 static void cr_build_check_abi(void)
 {
@@ -346,6 +357,15 @@ void cr_ctx_free_task(struct cr_ctx *ctx)
 
 static long ctx_free(struct cr_ctx *ctx, long ret)
 {
+	if (ctx->groups) {
+		spin_lock(&busy_lock);
+		if (!list_empty(&ctx->busy)) {
+			list_del(&ctx->busy);
+			wake_up_all(&busy_wq);
+		}
+		spin_unlock(&busy_lock);
+		kvfree(ctx->groups);
+	}
 	if (ctx->err && ctx->msg[0])
 		pr_debug("%s failed (%ld): %s\n",
 			 ctx->restart ? "restart" : "checkpoint", ret, ctx->msg);
@@ -363,6 +383,86 @@ static long ctx_free(struct cr_ctx *ctx, long ret)
 	kfree(ctx->hbuf);
 	kfree(ctx);
 	return ret;
+}
+
+static int cmp_ptr(const void *a, const void *b)
+{
+	unsigned long x = (unsigned long)*(const void * const *)a;
+	unsigned long y = (unsigned long)*(const void * const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Whether the sorted arrays @a and @b have an element in common */
+static bool overlap(const void * const *a, unsigned int na,
+		    const void * const *b, unsigned int nb)
+{
+	unsigned int i = 0, j = 0;
+
+	while (i < na && j < nb) {
+		if (a[i] == b[j])
+			return true;
+		if ((unsigned long)a[i] < (unsigned long)b[j])
+			i++;
+		else
+			j++;
+	}
+	return false;
+}
+
+/* Hold the groups of @ctx if no other checkpoint holds one of them */
+static bool try_hold(struct cr_ctx *ctx)
+{
+	struct cr_ctx *other;
+	bool free = true;
+
+	spin_lock(&busy_lock);
+	list_for_each_entry(other, &busy_list, busy) {
+		if (overlap(ctx->groups, ctx->nr_groups, other->groups,
+			    other->nr_groups)) {
+			free = false;
+			break;
+		}
+	}
+	if (free)
+		list_add(&ctx->busy, &busy_list);
+	spin_unlock(&busy_lock);
+	return free;
+}
+
+/**
+ * cr_hold_groups() - keep other checkpoints away from the tasks saved
+ * @ctx: the checkpoint.
+ * @groups: the &struct signal_struct of every task it saves, in an array
+ *          from kvmalloc() that @ctx takes, whatever the result.
+ * @nr: number of @groups, duplicates allowed.
+ *
+ * A checkpoint holds references to the address spaces, descriptor tables
+ * and files of its tasks while it saves them, and refuses what has more
+ * references than its tasks explain as shared with a task outside: two
+ * checkpoints of one task at once would each see the other's references.
+ * The second to come waits here until the first is done, then goes on.
+ * Call it before taking such references; they are released by ctx_free().
+ *
+ * Context: process context, no lock held.
+ * Return: 0, or -ERESTARTSYS if a signal interrupted the wait.
+ */
+int cr_hold_groups(struct cr_ctx *ctx, const void **groups, unsigned int nr)
+{
+	unsigned int i, n = 0;
+
+	if (WARN_ON_ONCE(ctx->groups)) {
+		kvfree(groups);
+		return -EINVAL;
+	}
+	sort(groups, nr, sizeof(*groups), cmp_ptr, NULL);
+	for (i = 0; i < nr; i++)
+		if (!n || groups[i] != groups[n - 1])
+			groups[n++] = groups[i];
+	ctx->groups = groups;
+	ctx->nr_groups = n;
+	INIT_LIST_HEAD(&ctx->busy);
+	return wait_event_interruptible(busy_wq, try_hold(ctx));
 }
 
 static int new_crid(void)
@@ -480,6 +580,17 @@ int cr_check_still_stopped(struct cr_ctx *ctx)
 	return 0;
 }
 
+/* Only one checkpoint of @ctx->task at a time */
+static int hold_task(struct cr_ctx *ctx)
+{
+	const void **groups = kvmalloc(sizeof(*groups), GFP_KERNEL);
+
+	if (!groups)
+		return -ENOMEM;
+	groups[0] = ctx->task->signal;
+	return cr_hold_groups(ctx, groups, 1);
+}
+
 /**
  * sys_checkpoint() - save the state of a task to a file descriptor
  * @pid: the task (a thread id), or 0 for the caller.
@@ -540,7 +651,7 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
 	if (ctx->flags & CR_CHECKPOINT_TREE)
 		ret = cr_checkpoint_tree(ctx);
 	else
-		ret = cr_do_checkpoint(ctx);
+		ret = hold_task(ctx) ?: cr_do_checkpoint(ctx);
 	if (!ret)
 		ret = ctx->crid;
 	ret = ctx_free(ctx, ret);

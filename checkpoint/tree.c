@@ -1106,6 +1106,20 @@ static int write_sharer(struct cr_ctx *ctx, u32 share)
 	       (share & CR_SHARE_VM ? 0 : cr_write_mm(ctx));
 }
 
+/* Only one checkpoint of each task of @tree at a time */
+static int hold_tree(struct cr_ctx *ctx, struct cr_tree *tree)
+{
+	const void **groups;
+	unsigned int i;
+
+	groups = kvmalloc_array(tree->nr, sizeof(*groups), GFP_KERNEL);
+	if (!groups)
+		return -ENOMEM;
+	for (i = 0; i < tree->nr; i++)
+		groups[i] = tree->procs[i].task->signal;
+	return cr_hold_groups(ctx, groups, tree->nr);
+}
+
 /**
  * cr_checkpoint_tree() - write the image of a task and its descendants
  * @ctx: the checkpoint; @ctx->task is the root of the tree.
@@ -1124,8 +1138,9 @@ int cr_checkpoint_tree(struct cr_ctx *ctx)
 	if (IS_ERR(tree))
 		return PTR_ERR(tree);
 	ctx->tree = tree;
-	ret = check_tasks(ctx, tree) ?: fill_procs(ctx, tree) ?:
-	      cr_write_header(ctx) ?: write_tree(ctx, tree);
+	ret = hold_tree(ctx, tree) ?: check_tasks(ctx, tree) ?:
+	      fill_procs(ctx, tree) ?: cr_write_header(ctx) ?:
+	      write_tree(ctx, tree);
 	for (i = 0; i < tree->nr && !ret; i++) {
 		ctx->task = tree->procs[i].task;
 		ctx->ncsw = tree->procs[i].ncsw;

@@ -67,6 +67,11 @@ struct cr_tree;
  *              pages it may share copy-on-write, or %NULL (checkpoint).
  * @forked: the process being restarted was created by its restored
  *          parent and starts with a copy of its address space (restart).
+ * @groups: the thread groups (&struct signal_struct) the checkpoint
+ *          saves, sorted, once it holds them (see cr_hold_groups()), or
+ *          %NULL.
+ * @nr_groups: number of @groups.
+ * @busy: in the list of the checkpoints that hold their @groups.
  * @err: first error of the operation, or 0.
  * @msg: what failed, when @err is set and the failure has a reason to
  *       give beyond its errno.
@@ -97,6 +102,9 @@ struct cr_ctx {
 	u32 image_flags;
 	struct task_struct *cow_parent;
 	bool forked;
+	const void **groups;
+	unsigned int nr_groups;
+	struct list_head busy;
 	int err;
 	char msg[CR_MSG_LEN];
 };
@@ -110,6 +118,8 @@ int cr_check_still_stopped(struct cr_ctx *ctx);
 int cr_grab_task(struct cr_ctx *ctx, struct task_struct *task,
 		 unsigned long *ncsw);
 struct cr_ctx *cr_ctx_alloc_task(const struct cr_ctx *coord);
+int cr_hold_groups(struct cr_ctx *ctx, const void **groups,
+		   unsigned int nr);
 void cr_ctx_free_task(struct cr_ctx *ctx);
 
 /* io.c: the only output and input paths of an image */
