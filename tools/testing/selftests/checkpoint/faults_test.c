@@ -823,8 +823,11 @@ TEST_F_TIMEOUT(faults, not_writable, TEST_TIMEOUT)
 	target_end(_metadata, &self->t);
 }
 
-/* checkpoint(2) of @target into @fd, logging the kernel's reason if it fails */
-static long checkpoint_logged(pid_t target, int fd)
+/*
+ * checkpoint(2) of @target into @fd with @flags, logging the kernel's
+ * reason if it fails
+ */
+static long checkpoint_logged(pid_t target, int fd, unsigned long flags)
 {
 	char why[512];
 	int log[2], err;
@@ -833,7 +836,7 @@ static long checkpoint_logged(pid_t target, int fd)
 
 	if (pipe(log))
 		return -1;
-	r = sys_checkpoint(target, fd, CR_LOGFD(log[1]));
+	r = sys_checkpoint(target, fd, flags | CR_LOGFD(log[1]));
 	err = errno;
 	close(log[1]);
 	n = r < 0 ? read(log[0], why, sizeof(why) - 1) : 0;
@@ -860,7 +863,7 @@ static pid_t spawn_caller(struct __test_metadata *_metadata, pid_t target,
 		if (close_fd >= 0)
 			close(close_fd);
 		cr_phase = "caller";
-		ret = checkpoint_logged(target, fd);
+		ret = checkpoint_logged(target, fd, 0);
 		_exit(ret < 0 ? errno : 0);
 	}
 	if (pid > 0)
@@ -1015,12 +1018,13 @@ TEST_F_TIMEOUT(faults, race_exit, 300)
 }
 
 /*
- * Two callers checkpoint one task at once, each three times: the second
- * waits for the first, and each gets a crid and a complete image; the
- * target is intact.
+ * Two callers checkpoint one task at once, each three times, one of the
+ * task alone and one of its tree: the second waits for the first, and
+ * each gets a crid and a complete image; the target is intact.
  */
 TEST_F_TIMEOUT(faults, concurrent, 300)
 {
+	unsigned long flags[2] = { 0, CR_CHECKPOINT_TREE };
 	int i, j, k, fd[2], status, nr_ok = 0;
 	char path[96];
 	pid_t pid[2];
@@ -1044,7 +1048,8 @@ TEST_F_TIMEOUT(faults, concurrent, 300)
 					    lseek(fd[j], 0, SEEK_SET))
 						_exit(EXIT_SETUP);
 					cr_phase = "caller";
-					if (checkpoint_logged(self->t.pid, fd[j]) < 0)
+					if (checkpoint_logged(self->t.pid, fd[j],
+							      flags[j]) < 0)
 						_exit(errno);
 					if (!image_file_complete(fd[j]))
 						_exit(200);
