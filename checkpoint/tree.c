@@ -1866,8 +1866,10 @@ static void set_relations(struct cr_tree *tree)
 
 /*
  * Reap @t, dying or dead, if it is a child of the caller, as wait(2) would
- * (see wait_task_zombie()); unlike kernel_wait4(), a signal pending for
- * the caller does not make it give up
+ * (see wait_task_zombie()).  Unlike kernel_wait4(), a signal for the
+ * caller, SIGKILL included, does not make it give up: a caller that went
+ * away first would leave its tasks to its reaper.  @t was sent SIGKILL,
+ * or exits by itself (a ghost): it does not make the caller wait long.
  */
 static void reap(struct task_struct *t)
 {
@@ -1875,11 +1877,8 @@ static void reap(struct task_struct *t)
 
 	/* A process is reapable once its other threads are gone too */
 	while (!READ_ONCE(t->exit_state) ||
-	       (thread_group_leader(t) && !thread_group_empty(t))) {
-		if (fatal_signal_pending(current))
-			return;
-		schedule_timeout_killable(1);
-	}
+	       (thread_group_leader(t) && !thread_group_empty(t)))
+		schedule_timeout_uninterruptible(1);
 	read_lock(&tasklist_lock);
 	mine = same_thread_group(t->real_parent, current) && !t->ptrace &&
 	       thread_group_leader(t) && thread_group_empty(t);
@@ -1889,9 +1888,10 @@ static void reap(struct task_struct *t)
 }
 
 /*
- * Kill every task created and reap those that are, or become, children
- * of the caller: parents first, as the children of a dead task are given
- * to the reaper when it dies.
+ * Kill every task created and reap them all, parents first: the children
+ * of a dead task go to the caller, the child subreaper of the tree until
+ * it runs (see cr_restart_tree()).  The caller waits for them even if it
+ * is killed itself.
  */
 static void kill_tree(struct cr_tree *tree)
 {
@@ -1905,6 +1905,11 @@ static void kill_tree(struct cr_tree *tree)
 	spin_unlock(&tree->lock);
 	wake_stage(tree);
 
+	/*
+	 * A task is created by its parent, before it in @tree->procs: once
+	 * the parent is dead, the child's @task is known, or it was not
+	 * created.
+	 */
 	for (i = 0; i < tree->nr; i++)
 		if (tree->procs[i].task)
 			reap(tree->procs[i].task);
@@ -1950,6 +1955,8 @@ static int wait_stage(struct cr_tree *tree, bool read)
  */
 long cr_restart_tree(struct cr_ctx *ctx)
 {
+	struct signal_struct *sig = current->signal;
+	bool subreaper = sig->is_child_subreaper;
 	struct cr_tree *tree;
 	unsigned int i;
 	long ret;
@@ -1961,6 +1968,12 @@ long cr_restart_tree(struct cr_ctx *ctx)
 	if (IS_ERR(tree))
 		return PTR_ERR(tree);
 	ctx->tree = tree;
+	/*
+	 * Until the tree runs, the caller is the reaper of the children of
+	 * its tasks that die: a failure leaves none of them to another
+	 * reaper.  The tasks created have has_child_subreaper, harmless.
+	 */
+	sig->is_child_subreaper = 1;
 
 	cr_mark(ctx, &tree->mark);
 	ret = cr_read_hdr(ctx, &tree->hdr) ?: spawn(ctx, tree, 0) ?:
@@ -1999,6 +2012,7 @@ long cr_restart_tree(struct cr_ctx *ctx)
 	/* The ends of pipes no task has are closed before any runs */
 	put_objs(tree);
 	ret = pid_vnr(tree->procs[0].pid);
+	sig->is_child_subreaper = subreaper;
 	spin_lock(&tree->lock);
 	tree->stage = STAGE_GO;
 	spin_unlock(&tree->lock);
@@ -2014,6 +2028,7 @@ fail:
 	if (ret == -EINTR && ctx->err)
 		ret = ctx->err;
 	kill_tree(tree);
+	sig->is_child_subreaper = subreaper;
 	ctx->tree = NULL;
 	tree_put(tree);
 	return ret;

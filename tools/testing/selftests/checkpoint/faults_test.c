@@ -1153,6 +1153,277 @@ TEST_F_TIMEOUT(faults, concurrent_waits, 300)
 	no_children_left(_metadata);
 }
 
+/* SIGKILL to the caller of restart */
+
+#define KT_KIDS		4		/* children of the tree's root */
+#define KT_PAGES	64		/* pages of memory of each process */
+#define KT_SEED		0x4b17
+#define KT_DELAYS	32		/* kills spread over a restart */
+
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/*
+ * A process of the tree: memory with a pattern of its own; stopped for
+ * the checkpoint; once continued (restored), it checks its memory and
+ * says what it found in its name, then waits to be killed
+ */
+static __noreturn void kt_proc(int i)
+{
+	unsigned char *m;
+	bool ok;
+
+	prctl(PR_SET_NAME, "cr_kt");
+	m = mmap(NULL, KT_PAGES * pg(), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		_exit(EXIT_SETUP);
+	pat_fill(m, KT_PAGES * pg(), KT_SEED + i, 0);
+	syscall(SYS_kill, getpid(), SIGSTOP);
+	ok = pat_check(m, KT_PAGES * pg(), KT_SEED + i, 0) < 0;
+	prctl(PR_SET_NAME, ok ? "cr_kt_ok" : "cr_kt_bad");
+	for (;;)
+		pause();
+}
+
+/* The root: a session of its own, KT_KIDS children, their pids on @rep */
+static __noreturn void kt_root(int rep)
+{
+	pid_t kids[KT_KIDS];
+	int i;
+
+	/* Nothing shared with the test but 0-2, which restart gives back */
+	if (setsid() < 0 || dup2(rep, 3) != 3)
+		_exit(EXIT_SETUP);
+	cr_prepare(3);
+	for (i = 0; i < KT_KIDS; i++) {
+		kids[i] = fork();
+		if (kids[i] < 0)
+			_exit(EXIT_SETUP);
+		if (!kids[i]) {
+			close(3);
+			kt_proc(i + 1);
+		}
+	}
+	if (write(3, kids, sizeof(kids)) != sizeof(kids))
+		_exit(EXIT_SETUP);
+	close(3);
+	kt_proc(0);
+}
+
+/* The processes named @comm, the descendants of the test or not */
+static int nr_named_log(const char *comm, bool log)
+{
+	char path[64], buf[256];
+	struct dirent *e;
+	int nr = 0;
+	DIR *dir;
+
+	dir = opendir("/proc");
+	if (!dir)
+		return -1;
+	while ((e = readdir(dir))) {
+		if (atoi(e->d_name) <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.16s/comm", e->d_name);
+		if (read_file(path, buf, sizeof(buf)) <= 0)
+			continue;
+		buf[strcspn(buf, "\n")] = 0;
+		if (strcmp(buf, comm))
+			continue;
+		nr++;
+		snprintf(path, sizeof(path), "/proc/%.16s/stat", e->d_name);
+		if (log && read_file(path, buf, sizeof(buf)) > 0)
+			cr_log("left: %.80s", buf);
+	}
+	closedir(dir);
+	return nr;
+}
+
+static int nr_named(const char *comm)
+{
+	return nr_named_log(comm, false);
+}
+
+/* Kill the processes of the tree restored, orphans of the test, and reap */
+static void kt_kill_all(void)
+{
+	char path[64], buf[64];
+	struct dirent *e;
+	DIR *dir;
+
+	dir = opendir("/proc");
+	if (dir) {
+		while ((e = readdir(dir))) {
+			if (atoi(e->d_name) <= 0)
+				continue;
+			snprintf(path, sizeof(path), "/proc/%.16s/comm",
+				 e->d_name);
+			if (read_file(path, buf, sizeof(buf)) > 0 &&
+			    !strncmp(buf, "cr_kt", 5))
+				kill(atoi(e->d_name), SIGKILL);
+		}
+		closedir(dir);
+	}
+	while (waitpid(-1, NULL, __WALL) > 0)
+		;
+}
+
+/* Checkpoint the tree into @img; the original tree is gone after */
+static void kt_checkpoint(struct __test_metadata *_metadata, const char *img)
+{
+	pid_t root, kids[KT_KIDS];
+	int p[2], fd, i, tries;
+	bool stopped;
+
+	ASSERT_EQ(0, pipe(p));
+	fflush(stdout);
+	fflush(stderr);
+	root = fork();
+	ASSERT_LE(0, root);
+	if (!root) {
+		close(p[0]);
+		kt_root(p[1]);
+	}
+	kid_add(root);
+	close(p[1]);
+	ASSERT_EQ(sizeof(kids), read(p[0], kids, sizeof(kids)));
+	close(p[0]);
+	for (tries = 0; tries < 1000; tries++) {
+		stopped = proc_state(root) == 'T';
+		for (i = 0; i < KT_KIDS; i++)
+			stopped &= proc_state(kids[i]) == 'T';
+		if (stopped)
+			break;
+		usleep(10000);
+	}
+	ASSERT_TRUE(stopped);
+	fd = open(img, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, checkpoint_logged(root, fd, CR_CHECKPOINT_TREE))
+		TH_LOG("checkpoint of the tree: %s", strerror(errno));
+	close(fd);
+	kt_kill_all();
+	kid_del(root);
+	ASSERT_EQ(0, nr_named("cr_kt"));
+}
+
+/*
+ * A restarter of the tree of @img: once restart returned it says so on
+ * @rep and waits to be killed
+ */
+static pid_t kt_restarter(const char *img, int rep, int other)
+{
+	pid_t pid;
+	long r;
+	int fd;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid)
+		return pid;
+	close(other);
+	fd = open(img, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		_exit(EXIT_SETUP);
+	r = sys_restart(0, fd, CR_RESTART_TREE | CR_RESTART_NEW_PIDS);
+	if (r < 0)
+		r = -errno;
+	if (write(rep, &r, sizeof(r)) != sizeof(r))
+		_exit(EXIT_SETUP);
+	for (;;)
+		pause();
+}
+
+/* The processes of the tree restored, whatever they found */
+static int nr_restored(void)
+{
+	return nr_named("cr_kt") + nr_named("cr_kt_ok") + nr_named("cr_kt_bad");
+}
+
+/*
+ * A tree: SIGKILL to the caller of restart(2) at KT_DELAYS points spread
+ * over the time a restart takes.  Each time, either nothing of the image
+ * is left (the tasks restart created so far were killed and reaped with
+ * it), or the kill came after the tree was let run and the whole tree
+ * runs, each process finding its memory intact.  Never a part of it,
+ * never a task left stopped or dead and unreaped.
+ */
+TEST_F_TIMEOUT(faults, kill_tree_restarter, 600)
+{
+	int i, p[2], status, nr, tries, nr_whole = 0;
+	const int nr_procs = KT_KIDS + 1;
+	long long t0, full;
+	char img[96];
+	pid_t pid;
+	long r;
+
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+	cr_path(&self->d, "kt_image", img, sizeof(img));
+	kt_checkpoint(_metadata, img);
+
+	/* How long a restart takes, to spread the kills over it */
+	ASSERT_EQ(0, pipe(p));
+	t0 = now_us();
+	pid = kt_restarter(img, p[1], p[0]);
+	ASSERT_LT(0, pid);
+	kid_add(pid);
+	ASSERT_EQ(sizeof(r), read(p[0], &r, sizeof(r)));
+	full = now_us() - t0;
+	close(p[0]);
+	close(p[1]);
+	ASSERT_LT(0, r) TH_LOG("restart: %s", strerror(-r));
+	kill(pid, SIGKILL);
+	EXPECT_NE(-1, wait_child(pid, CHILD_TIMEOUT_MS));
+	kid_del(pid);
+	kt_kill_all();
+	TH_LOG("a restart of the tree takes %lld us", full);
+
+	for (i = 0; i < KT_DELAYS; i++) {
+		ASSERT_EQ(0, pipe(p));
+		pid = kt_restarter(img, p[1], p[0]);
+		ASSERT_LT(0, pid);
+		kid_add(pid);
+		close(p[1]);
+		usleep(full * i / (KT_DELAYS - 6));
+		ASSERT_EQ(0, kill(pid, SIGKILL));
+		status = wait_child(pid, CHILD_TIMEOUT_MS);
+		kid_del(pid);
+		EXPECT_TRUE(status != -1 && WIFSIGNALED(status) &&
+			    WTERMSIG(status) == SIGKILL)
+			TH_LOG("kill %d: restarter status %#x", i, status);
+		close(p[0]);
+		/* All of the tree, or nothing: all of it checks itself */
+		nr = nr_restored();
+		for (tries = 0; nr && tries < 1000; tries++) {
+			if (nr_named("cr_kt_ok") + nr_named("cr_kt_bad") == nr)
+				break;
+			usleep(10000);
+		}
+		EXPECT_TRUE(!nr || nr == nr_procs)
+			TH_LOG("kill %d: %d of the %d processes left", i, nr,
+			       nr_procs);
+		if (nr && nr != nr_procs)
+			nr_named_log("cr_kt", true);
+		if (nr)
+			EXPECT_EQ(nr, nr_named("cr_kt_ok"))
+				TH_LOG("kill %d: %d processes checked their memory, %d wrong",
+				       i, nr_named("cr_kt_ok"),
+				       nr_named("cr_kt_bad"));
+		nr_whole += nr == nr_procs;
+		kt_kill_all();
+		EXPECT_EQ(0, nr_children(getpid(), true));
+	}
+	TH_LOG("%d kills after the tree ran, %d during restart", nr_whole,
+	       KT_DELAYS - nr_whole);
+}
+
 /* Images to break: the image of a process that checkpointed itself */
 
 #define SELF_PAGES	96
