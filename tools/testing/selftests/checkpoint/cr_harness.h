@@ -1056,7 +1056,10 @@ static inline long cr_find_rec(const unsigned char *buf, size_t len,
 	return -1;
 }
 
-/* Recompute the tail's checksum of an edited image */
+/*
+ * Recompute the tail's checksum of an edited image, and its length: the
+ * edit may have made a record longer
+ */
 static inline void cr_reseal(unsigned char *buf, size_t len)
 {
 	long tail = cr_find_rec(buf, len, CR_HDR_TAIL, 0);
@@ -1065,6 +1068,7 @@ static inline void cr_reseal(unsigned char *buf, size_t len)
 	if (tail < 0)
 		return;
 	memcpy(&t, buf + tail, sizeof(t));
+	t.length = tail;
 	t.csum = crc32_zlib(buf, tail);
 	memcpy(buf + tail, &t, sizeof(t));
 }
