@@ -704,18 +704,26 @@ static inline void describe_status(int status, char *buf, size_t len)
 	snprintf(buf, len, "exit status %d: %s (messages above)", code, what);
 }
 
-static inline void expect_exit(struct __test_metadata *_metadata, pid_t pid,
-			       int code, const char *what)
+/* Wait at most @ms milliseconds for @pid to exit with @code */
+static inline void expect_exit_ms(struct __test_metadata *_metadata,
+				  pid_t pid, int code, const char *what,
+				  int ms)
 {
 	char desc[128];
 	int status;
 
-	status = wait_child(pid, CHILD_TIMEOUT_MS);
+	status = wait_child(pid, ms);
 	describe_status(status, desc, sizeof(desc));
 	ASSERT_TRUE(status != -1 && WIFEXITED(status) &&
 		    WEXITSTATUS(status) == code)
 		TH_LOG("%s, pid %d: %s; expected exit status %d", what, pid,
 		       desc, code);
+}
+
+static inline void expect_exit(struct __test_metadata *_metadata, pid_t pid,
+			       int code, const char *what)
+{
+	expect_exit_ms(_metadata, pid, code, what, CHILD_TIMEOUT_MS);
 }
 
 /* Wait until @pid is blocked in system call @nr */

@@ -312,22 +312,6 @@ static inline void tree_checkpoint_to(struct __test_metadata *_metadata,
 				  strerror(errno));
 }
 
-/* expect_exit(), waiting at most @ms milliseconds */
-static inline void expect_exit_ms(struct __test_metadata *_metadata,
-				  pid_t pid, int code, const char *what,
-				  int ms)
-{
-	char desc[128];
-	int status;
-
-	status = wait_child(pid, ms);
-	describe_status(status, desc, sizeof(desc));
-	ASSERT_TRUE(status != -1 && WIFEXITED(status) &&
-		    WEXITSTATUS(status) == code)
-		TH_LOG("%s, pid %d: %s; expected exit status %d", what, pid,
-		       desc, code);
-}
-
 /* A cgroup v2 freezer */
 
 /*
