@@ -368,10 +368,10 @@ static inline int close_fds_except(int keep)
 
 /*
  * The harness shares its results with the test processes through
- * MAP_SHARED mappings, which checkpoint refuses: unmap them all.  Nothing
- * of the harness may be used afterwards.
+ * MAP_SHARED mappings, which checkpoint refuses: unmap them all, but the
+ * one at @keep if not NULL.  Nothing of the harness may be used afterwards.
  */
-static inline int drop_shared_mappings(void)
+static inline int drop_shared_mappings_but(const void *keep)
 {
 	static char buf[1 << 16];
 	char *line, *next;
@@ -386,10 +386,16 @@ static inline int drop_shared_mappings(void)
 		if (*next)
 			next++;
 		if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3 &&
-		    perms[3] == 's' && munmap((void *)start, end - start))
+		    perms[3] == 's' && (void *)start != keep &&
+		    munmap((void *)start, end - start))
 			return -1;
 	}
 	return 0;
+}
+
+static inline int drop_shared_mappings(void)
+{
+	return drop_shared_mappings_but(NULL);
 }
 
 /* Leave only what phase 1 accepts: descriptors 0-2 and @imgfd */

@@ -457,19 +457,18 @@ static inline bool ghost_left(pid_t root)
 /* How a restarter restarts a tree image (see tree_restarter()) */
 struct tree_restart {
 	unsigned long flags;	/* of restart(2), CR_RESTART_TREE included */
-	pid_t img_root;		/* the pid of the image's root, or 0 */
+	pid_t img_root;		/* the image's root's pid; see below */
 	int err;		/* the errno restart must fail with, or 0 */
 	uid_t uid;		/* the user the restarter becomes, if not 0 */
 	bool subreaper;		/* the restarter is a child subreaper */
-	int timeout_ms;		/* for the restarter to exit, if not the default */
 	const char *what;	/* the restarter, in messages */
 };
 
 /*
  * In a restarter: restart from @fd with @r->flags (and the kernel's reason
  * for a refusal on stderr).  Without CR_RESTART_NEW_PIDS and with an
- * @r->img_root, in a new pid namespace: as its pid 1 if the image's root
- * is 1, else under a pid 1 that reaps.  Exits with the root's exit code
+ * @r->img_root above 0, in a new pid namespace: as its pid 1 if the
+ * image's root is 1, else under a pid 1 that reaps.  Exits with the root's exit code
  * (EXIT_GHOST if restart returned with another child than the root), or
  * EXIT_RESTART_RETURNED if restart failed; with @r->err, with 0 if
  * restart failed with that errno and left no task behind.
@@ -526,25 +525,18 @@ static inline void __noreturn tree_restarter(int fd,
 	_exit(code == EXIT_RESTARTED && ghost ? EXIT_GHOST : code);
 }
 
+static inline void tree_restarter_fn(void *arg, int fd)
+{
+	tree_restarter(fd, arg);
+}
+
 /* Fork a restarter of @img (see tree_restarter()) */
 static inline pid_t spawn_tree_restarter(struct __test_metadata *_metadata,
 					 const char *img,
 					 const struct tree_restart *r)
 {
-	pid_t pid;
-	int fd;
-
-	fd = open(img, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0)
-		tree_restarter(fd, r);
-	kid_add(pid);
-	close(fd);
-	return pid;
+	return spawn_restarter_fn(_metadata, img, 0, NULL, tree_restarter_fn,
+				  (void *)r);
 }
 
 /* Restart @img as @r says; the restarter must exit with @code */
@@ -554,8 +546,7 @@ static inline void tree_restart(struct __test_metadata *_metadata,
 {
 	pid_t pid = spawn_tree_restarter(_metadata, img, r);
 
-	expect_exit_ms(_metadata, pid, code, what,
-		       r->timeout_ms ? r->timeout_ms : CHILD_TIMEOUT_MS);
+	expect_exit(_metadata, pid, code, what);
 }
 
 /* A restarter that reports restart's result through a pipe */
