@@ -440,28 +440,9 @@ static void __noreturn fork_storm(void)
  */
 static void prepare_root(void)
 {
-	static char buf[1 << 16];
-	char *line, *next;
-
-	if (!g_outside) {
-		cr_prepare(-1);
-		return;
-	}
-	if (read_file("/proc/self/maps", buf, sizeof(buf)) < 0 ||
-	    close_fds_except(-1)) {
+	if (drop_shared_mappings_but(g_outside) || close_fds_except(-1)) {
 		cr_log("preparing the root: %s", strerror(errno));
 		_exit(EXIT_SETUP);
-	}
-	for (line = buf; *line; line = next) {
-		unsigned long start, end;
-		char perms[5];
-
-		next = strchrnul(line, '\n');
-		if (*next)
-			next++;
-		if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3 &&
-		    perms[3] == 's' && (void *)start != g_outside)
-			munmap((void *)start, end - start);
 	}
 }
 
@@ -853,6 +834,23 @@ static void restart_err(struct __test_metadata *_metadata, const char *img,
 	tree_restart(_metadata, img, &r, 0, what);
 }
 
+/*
+ * Fork the tree of T[], checkpoint it, kill it and restart it: with
+ * MODE_NEW with new pids, else with the image's in a new pid namespace
+ * (as its pid 1 with @root1); every task must report OK
+ */
+static void tree_cycle(struct __test_metadata *_metadata, struct cr_dir *d,
+		       bool root1)
+{
+	struct tree t;
+
+	tree_start(_metadata, d, &t, root1);
+	tree_checkpoint(_metadata, &t);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, d, g_mode == MODE_NEW ? CR_RESTART_NEW_PIDS : 0,
+		   root1 ? 1 : t.pids[0]);
+}
+
 /* root, 2 children, 3 grandchildren */
 static void three_levels(void)
 {
@@ -899,14 +897,9 @@ FIXTURE_TEARDOWN_PARENT(tree)
  */
 TEST_F_TIMEOUT(tree, pidns_root1, TEST_TIMEOUT)
 {
-	struct tree t;
-
 	tree_reset(MODE_SAME);
 	three_levels();
-	tree_start(_metadata, &self->d, &t, true);
-	tree_checkpoint(_metadata, &t);
-	tree_kill(_metadata, &t);
-	restart_ok(_metadata, &self->d, 0, 1);
+	tree_cycle(_metadata, &self->d, true);
 }
 
 /*
@@ -930,28 +923,18 @@ TEST_F_TIMEOUT(tree, pidns_init, TEST_TIMEOUT)
 /* CR_RESTART_NEW_PIDS in the caller's namespace: new pids, same tree */
 TEST_F_TIMEOUT(tree, new_pids, TEST_TIMEOUT)
 {
-	struct tree t;
-
 	tree_reset(MODE_NEW);
 	three_levels();
-	tree_start(_metadata, &self->d, &t, false);
-	tree_checkpoint(_metadata, &t);
-	tree_kill(_metadata, &t);
-	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
+	tree_cycle(_metadata, &self->d, false);
 }
 
 /* Sessions and process groups, with the image's pids */
 TEST_F_TIMEOUT(tree, groups_same_pids, TEST_TIMEOUT)
 {
-	struct tree t;
-
 	tree_reset(MODE_SAME);
 	g_root_ppid = 1;
 	groups_tree();
-	tree_start(_metadata, &self->d, &t, false);
-	tree_checkpoint(_metadata, &t);
-	tree_kill(_metadata, &t);
-	restart_ok(_metadata, &self->d, 0, t.pids[0]);
+	tree_cycle(_metadata, &self->d, false);
 }
 
 /* Sessions and process groups, with new pids */
@@ -983,24 +966,18 @@ TEST_F_TIMEOUT(tree, groups_new_pids, TEST_TIMEOUT)
 /* Parents blocked in waitpid() for their children across the checkpoint */
 TEST_F_TIMEOUT(tree, waiting_parent, TEST_TIMEOUT)
 {
-	struct tree t;
-
 	tree_reset(MODE_SAME);
 	g_root_ppid = 1;
 	add(-1, PG_INHERIT, F_WAITER);	/* 0 */
 	add(0, PG_INHERIT, F_WAITER);	/* 1 */
 	add(1, PG_INHERIT, 0);		/* 2 */
 	add(0, PG_INHERIT, 0);		/* 3 */
-	tree_start(_metadata, &self->d, &t, false);
-	tree_checkpoint(_metadata, &t);
-	tree_kill(_metadata, &t);
-	restart_ok(_metadata, &self->d, 0, t.pids[0]);
+	tree_cycle(_metadata, &self->d, false);
 }
 
 /* 100 processes: the root, 9 children with 10 children each */
 TEST_F_TIMEOUT(tree, hundred, 600)
 {
-	struct tree t;
 	int i, j, c;
 
 	tree_reset(MODE_SAME);
@@ -1012,10 +989,7 @@ TEST_F_TIMEOUT(tree, hundred, 600)
 			add(c, PG_INHERIT, 0);
 	}
 	ASSERT_EQ(100, nt);
-	tree_start(_metadata, &self->d, &t, true);
-	tree_checkpoint(_metadata, &t);
-	tree_kill(_metadata, &t);
-	restart_ok(_metadata, &self->d, 0, 1);
+	tree_cycle(_metadata, &self->d, true);
 }
 
 /* One image restarted twice at the same time, in two pid namespaces */
@@ -1133,18 +1107,13 @@ TEST_F_TIMEOUT(tree, refuse_thread_fs, TEST_TIMEOUT)
 /* Processes with two threads: both run after restart */
 TEST_F_TIMEOUT(tree, threads, TEST_TIMEOUT)
 {
-	struct tree t;
-
 	tree_reset(MODE_SAME);
 	g_root_ppid = 1;
 	three_levels();
 	T[0].flags = F_THREAD;
 	T[4].flags = F_THREAD;
 	T[5].flags = F_THREAD;
-	tree_start(_metadata, &self->d, &t, false);
-	tree_checkpoint(_metadata, &t);
-	tree_kill(_metadata, &t);
-	restart_ok(_metadata, &self->d, 0, t.pids[0]);
+	tree_cycle(_metadata, &self->d, false);
 }
 
 /*
@@ -1192,31 +1161,21 @@ TEST_F_TIMEOUT(tree, refuse_zombie_parent_running, TEST_TIMEOUT)
 /* Pipes from parents to children with data in flight */
 TEST_F_TIMEOUT(tree, pipes, TEST_TIMEOUT)
 {
-	struct tree t;
-
 	tree_reset(MODE_NEW);
 	three_levels();
 	T[1].flags = F_PIPE;
 	T[3].flags = F_PIPE;
 	T[5].flags = F_PIPE;
-	tree_start(_metadata, &self->d, &t, false);
-	tree_checkpoint(_metadata, &t);
-	tree_kill(_metadata, &t);
-	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
+	tree_cycle(_metadata, &self->d, false);
 }
 
 /* A child that shares its parent's descriptor table (tree_share_test) */
 TEST_F_TIMEOUT(tree, clone_files, TEST_TIMEOUT)
 {
-	struct tree t;
-
 	tree_reset(MODE_NEW);
 	three_levels();
 	T[2].flags = F_CLONE_FILES;
-	tree_start(_metadata, &self->d, &t, false);
-	tree_checkpoint(_metadata, &t);
-	tree_kill(_metadata, &t);
-	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
+	tree_cycle(_metadata, &self->d, false);
 }
 
 TEST_F_TIMEOUT(tree, refuse_traced, TEST_TIMEOUT)
@@ -1384,15 +1343,10 @@ TEST_F_TIMEOUT(tree, refuse_uts, TEST_TIMEOUT)
 /* Shared memory of the processes of a tree: still shared after restart */
 TEST_F_TIMEOUT(tree, shared_memory, TEST_TIMEOUT)
 {
-	struct tree t;
-
 	tree_reset(MODE_NEW);
 	g_shm = true;
 	three_levels();
-	tree_start(_metadata, &self->d, &t, false);
-	tree_checkpoint(_metadata, &t);
-	tree_kill(_metadata, &t);
-	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
+	tree_cycle(_metadata, &self->d, false);
 }
 
 /* Shared memory also mapped outside the tree: EBUSY */
