@@ -505,6 +505,17 @@ static void restart_ok(struct __test_metadata *_metadata, struct cr_dir *d,
 		       RESTART_TIMEOUT_MS);
 }
 
+/* Fork the tree of @scen, check its sharing, checkpoint it and kill it */
+static void tree_save(struct __test_metadata *_metadata, struct cr_dir *d,
+		      const struct scen *scen, struct tree *t)
+{
+	S = scen;
+	tree_start(_metadata, d, t);
+	check_tree_sharing(_metadata, t);
+	tree_checkpoint_to(_metadata, t->root, d->imgfd);
+	tree_kill(_metadata, t);
+}
+
 /* The records of an image */
 
 /* Count the records of @type, and the addresses they list */
@@ -618,12 +629,7 @@ static void run_shared(struct __test_metadata *_metadata, struct cr_dir *d,
 	unsigned char *buf;
 	struct tree t;
 
-	S = &share_scen;
-	tree_start(_metadata, d, &t);
-	check_tree_sharing(_metadata, &t);
-	tree_checkpoint_to(_metadata, t.root, d->imgfd);
-	tree_kill(_metadata, &t);
-
+	tree_save(_metadata, d, &share_scen, &t);
 	buf = img_load(_metadata, d->img, &len, 0);
 	count_recs(buf, len, CR_HDR_COW_PAGES, &nr, &cow);
 	count_recs(buf, len, CR_HDR_PAGES, &nrp, &pages);
@@ -749,11 +755,7 @@ TEST_F_TIMEOUT(tree_cow, orphan, 300)
 {
 	struct tree t;
 
-	S = &orphan_scen;
-	tree_start(_metadata, &self->d, &t);
-	check_tree_sharing(_metadata, &t);
-	tree_checkpoint_to(_metadata, t.root, self->d.imgfd);
-	tree_kill(_metadata, &t);
+	tree_save(_metadata, &self->d, &orphan_scen, &t);
 	restart_ok(_metadata, &self->d, 0, t.pids[0]);
 }
 
@@ -894,11 +896,7 @@ TEST_F_TIMEOUT(tree_cow, not_inherited, 300)
 {
 	struct tree t;
 
-	S = &ni_scen;
-	tree_start(_metadata, &self->d, &t);
-	check_tree_sharing(_metadata, &t);
-	tree_checkpoint_to(_metadata, t.root, self->d.imgfd);
-	tree_kill(_metadata, &t);
+	tree_save(_metadata, &self->d, &ni_scen, &t);
 	restart_ok(_metadata, &self->d, 0, t.pids[0]);
 }
 
