@@ -1613,11 +1613,27 @@ static void cg_destroy(struct __test_metadata *_metadata, struct tree *t)
 	cg_remove(_metadata, g_cgroup);
 }
 
-/* A tree frozen by the cgroup v2 freezer, not stopped */
-TEST_F_TIMEOUT(tree, cgroup_freezer, TEST_TIMEOUT)
+/*
+ * Fork the tree of T[] into g_cgroup, freeze it, checkpoint it, kill it,
+ * remove the cgroup and restart the tree with new pids: every task must
+ * report OK
+ */
+static void frozen_cycle(struct __test_metadata *_metadata, struct cr_dir *d)
 {
 	struct tree t;
 
+	tree_start(_metadata, d, &t, false);
+	cg_freeze(_metadata, g_cgroup);
+	tree_checkpoint(_metadata, &t);
+	check_records(_metadata, d->img, t.pids);
+	cg_destroy(_metadata, &t);
+	tree_release(_metadata, g_dir);
+	restart_ok(_metadata, d, CR_RESTART_NEW_PIDS, 0);
+}
+
+/* A tree frozen by the cgroup v2 freezer, not stopped */
+TEST_F_TIMEOUT(tree, cgroup_freezer, TEST_TIMEOUT)
+{
 	tree_reset(MODE_NEW);
 	if (!cg_make(g_cgroup, sizeof(g_cgroup), "cr_tree"))
 		SKIP(return, "no cgroup v2 at %s to make a cgroup in",
@@ -1625,13 +1641,7 @@ TEST_F_TIMEOUT(tree, cgroup_freezer, TEST_TIMEOUT)
 	three_levels();
 	for (int i = 0; i < nt; i++)
 		T[i].flags = F_MARKER;
-	tree_start(_metadata, &self->d, &t, false);
-	cg_freeze(_metadata, g_cgroup);
-	tree_checkpoint(_metadata, &t);
-	check_records(_metadata, self->d.img, t.pids);
-	cg_destroy(_metadata, &t);
-	tree_release(_metadata, g_dir);
-	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
+	frozen_cycle(_metadata, &self->d);
 }
 
 /*
@@ -1641,8 +1651,6 @@ TEST_F_TIMEOUT(tree, cgroup_freezer, TEST_TIMEOUT)
  */
 TEST_F_TIMEOUT(tree, cgroup_user_stop, TEST_TIMEOUT)
 {
-	struct tree t;
-
 	tree_reset(MODE_NEW);
 	if (!cg_make(g_cgroup, sizeof(g_cgroup), "cr_tree"))
 		SKIP(return, "no cgroup v2 at %s to make a cgroup in",
@@ -1653,12 +1661,7 @@ TEST_F_TIMEOUT(tree, cgroup_user_stop, TEST_TIMEOUT)
 	/* A leaf and a task with a child: they raise(SIGSTOP) */
 	T[3].flags = F_USERSTOP;
 	T[4].flags = F_USERSTOP;
-	tree_start(_metadata, &self->d, &t, false);
-	cg_freeze(_metadata, g_cgroup);
-	tree_checkpoint(_metadata, &t);
-	cg_destroy(_metadata, &t);
-	tree_release(_metadata, g_dir);
-	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
+	frozen_cycle(_metadata, &self->d);
 }
 
 /*
