@@ -293,24 +293,32 @@ struct rst {
 	double verified;	/* and until it has checked its memory */
 };
 
-/* Restart the image of img_path in a forked restarter */
-static struct rst do_restart(size_t len)
+/* A page shared with the restarter, for the times it takes */
+static void *shared_page(void)
 {
-	double *t0;
-	int go[2], out[2], fd, status, c;
-	struct rst res;
-	double t1, t2;
-	char desc[64];
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		fatal("mmap: %s", strerror(errno));
+	memset(p, 0, 4096);
+	return p;
+}
+
+/*
+ * Fork a restarter: the image of img_path on its descriptor 3, on 0 the
+ * pipe @go holding @ngo bytes 'G', on 1 the pipe @out to the caller.
+ * Returns 0 in the restarter, its pid in the caller.
+ */
+static pid_t fork_restarter(int go[2], int out[2], int ngo)
+{
+	int fd, i;
 	pid_t pid;
 
-	t0 = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (t0 == MAP_FAILED)
-		fatal("mmap: %s", strerror(errno));
-	*t0 = 0;
 	xpipe(go);
 	xpipe(out);
-	put_byte(go[1], 'G');
+	for (i = 0; i < ngo; i++)
+		put_byte(go[1], 'G');
 	fd = open_file(img_path, O_RDONLY);
 	fflush(NULL);
 	pid = fork();
@@ -321,14 +329,31 @@ static struct rst do_restart(size_t len)
 		    dup2(fd, 3) != 3)
 			_exit(R_EXIT_RETURNED);
 		close_from(4);
+		return 0;
+	}
+	close(fd);
+	close(go[0]);
+	close(out[1]);
+	return pid;
+}
+
+/* Restart the image of img_path in a forked restarter */
+static struct rst do_restart(size_t len)
+{
+	double *t0 = shared_page();
+	int go[2], out[2], status, c;
+	struct rst res;
+	double t1, t2;
+	char desc[64];
+	pid_t pid;
+
+	pid = fork_restarter(go, out, 1);
+	if (!pid) {
 		*t0 = now();
 		sys_restart(0, 3, 0);
 		fprintf(stderr, PROG ": restart: %s\n", strerror(errno));
 		_exit(R_EXIT_RETURNED);
 	}
-	close(fd);
-	close(go[0]);
-	close(out[1]);
 	c = get_byte(out[0]);
 	t1 = now();
 	if (c == 'A')
@@ -449,19 +474,25 @@ static void warm_up(unsigned long mib)
 	fflush(stdout);
 }
 
+/* Round @i of the fixed cost: one process of TINY_BYTES, in @ck and @rs */
+static struct ckpt tiny_round(int i, double *ck, double *rs)
+{
+	struct ckpt c = do_checkpoint(TINY_BYTES, 0x1234 + i);
+	struct rst r = do_restart(TINY_BYTES);
+
+	ck[i] = c.secs;
+	rs[i] = r.running;
+	return c;
+}
+
 static void fixed_cost(int reps)
 {
 	double ck[MAX_REPS], rs[MAX_REPS];
 	struct ckpt c = { 0 };
-	struct rst r;
 	int i;
 
-	for (i = 0; i < reps; i++) {
-		c = do_checkpoint(TINY_BYTES, 0x1234 + i);
-		r = do_restart(TINY_BYTES);
-		ck[i] = c.secs;
-		rs[i] = r.running;
-	}
+	for (i = 0; i < reps; i++)
+		c = tiny_round(i, ck, rs);
 	unlink(img_path);
 	printf("fixed cost: process with %lu KiB of memory, image %.1f KiB, median of %d:\n",
 	       TINY_BYTES / 1024, c.image / 1024.0, reps);
@@ -897,34 +928,17 @@ struct rst_tree {
 /* Restart the tree of img_path: new pids, or the image's in a new pid ns */
 static struct rst_tree group_restart(struct group *g, bool new_pids)
 {
-	int go[2], out[2], fd, status, got = 0, bad = 0, i;
+	struct tree_times *tt = shared_page();
+	int go[2], out[2], status, got = 0, bad = 0;
 	bool seen[MAX_TASKS] = { false };
-	struct tree_times *tt;
 	struct rst_tree res;
 	char desc[64];
 	struct note nt;
 	double t2 = 0;
 	pid_t pid;
 
-	tt = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (tt == MAP_FAILED)
-		fatal("mmap: %s", strerror(errno));
-	memset(tt, 0, sizeof(*tt));
-	xpipe(go);
-	xpipe(out);
-	for (i = 0; i < g->n; i++)
-		put_byte(go[1], 'G');
-	fd = open_file(img_path, O_RDONLY);
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		fatal("fork: %s", strerror(errno));
+	pid = fork_restarter(go, out, g->n);
 	if (!pid) {
-		if (dup2(go[0], 0) != 0 || dup2(out[1], 1) != 1 ||
-		    dup2(fd, 3) != 3)
-			_exit(R_EXIT_RETURNED);
-		close_from(4);
 		if (new_pids)
 			tree_restarter(tt, CR_RESTART_NEW_PIDS, false);
 		if (unshare(CLONE_NEWPID))
@@ -941,9 +955,6 @@ static struct rst_tree group_restart(struct group *g, bool new_pids)
 			_exit(R_EXIT_WAIT);
 		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : R_EXIT_WAIT);
 	}
-	close(fd);
-	close(go[0]);
-	close(out[1]);
 	while (got < g->n && get_note(out[0], &nt)) {
 		if (nt.kind != 'V' || nt.idx >= g->n || seen[nt.idx])
 			fatal("a bad note from the restarted %s", g->what);
@@ -998,8 +1009,7 @@ static struct group_row measure_group(bool threads, int n, int reps,
 	struct group_row row = { .n = n, .reps = reps };
 	struct rst_tree r, rn;
 	static struct group g;
-	struct ckpt c, c1;
-	struct rst r1;
+	struct ckpt c;
 	struct io io;
 	int i;
 
@@ -1012,11 +1022,8 @@ static struct group_row measure_group(bool threads, int n, int reps,
 		r = group_restart(&g, false);
 		rn = group_restart(&g, true);
 		/* One process, as for the fixed cost, in the same round */
-		c1 = do_checkpoint(TINY_BYTES, 0x1234 + i);
-		r1 = do_restart(TINY_BYTES);
+		tiny_round(i, one_ck, one_rs);
 		unlink(img_path);
-		one_ck[i] = c1.secs;
-		one_rs[i] = r1.running;
 		io = do_io((c.image + 4095) & ~4095UL, 0xabcd0000 + i);
 		ck[i] = c.secs;
 		rs[i] = r.restart;
@@ -1041,8 +1048,6 @@ static struct group_row measure_group(bool threads, int n, int reps,
 	row.vf_new = median(vfn, reps);
 	row.wr = median(wr, reps);
 	row.rd = median(rd, reps);
-	row.one_ck = median(one_ck, reps);
-	row.one_rs = median(one_rs, reps);
 	row.one_ck = median(one_ck, reps);
 	row.one_rs = median(one_rs, reps);
 	return row;

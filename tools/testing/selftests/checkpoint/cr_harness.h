@@ -368,10 +368,10 @@ static inline int close_fds_except(int keep)
 
 /*
  * The harness shares its results with the test processes through
- * MAP_SHARED mappings, which checkpoint refuses: unmap them all.  Nothing
- * of the harness may be used afterwards.
+ * MAP_SHARED mappings, which checkpoint refuses: unmap them all, but the
+ * one at @keep if not NULL.  Nothing of the harness may be used afterwards.
  */
-static inline int drop_shared_mappings(void)
+static inline int drop_shared_mappings_but(const void *keep)
 {
 	static char buf[1 << 16];
 	char *line, *next;
@@ -386,10 +386,16 @@ static inline int drop_shared_mappings(void)
 		if (*next)
 			next++;
 		if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3 &&
-		    perms[3] == 's' && munmap((void *)start, end - start))
+		    perms[3] == 's' && (void *)start != keep &&
+		    munmap((void *)start, end - start))
 			return -1;
 	}
 	return 0;
+}
+
+static inline int drop_shared_mappings(void)
+{
+	return drop_shared_mappings_but(NULL);
 }
 
 /* Leave only what phase 1 accepts: descriptors 0-2 and @imgfd */
@@ -704,18 +710,26 @@ static inline void describe_status(int status, char *buf, size_t len)
 	snprintf(buf, len, "exit status %d: %s (messages above)", code, what);
 }
 
-static inline void expect_exit(struct __test_metadata *_metadata, pid_t pid,
-			       int code, const char *what)
+/* Wait at most @ms milliseconds for @pid to exit with @code */
+static inline void expect_exit_ms(struct __test_metadata *_metadata,
+				  pid_t pid, int code, const char *what,
+				  int ms)
 {
 	char desc[128];
 	int status;
 
-	status = wait_child(pid, CHILD_TIMEOUT_MS);
+	status = wait_child(pid, ms);
 	describe_status(status, desc, sizeof(desc));
 	ASSERT_TRUE(status != -1 && WIFEXITED(status) &&
 		    WEXITSTATUS(status) == code)
 		TH_LOG("%s, pid %d: %s; expected exit status %d", what, pid,
 		       desc, code);
+}
+
+static inline void expect_exit(struct __test_metadata *_metadata, pid_t pid,
+			       int code, const char *what)
+{
+	expect_exit_ms(_metadata, pid, code, what, CHILD_TIMEOUT_MS);
 }
 
 /* Wait until @pid is blocked in system call @nr */
@@ -1056,7 +1070,10 @@ static inline long cr_find_rec(const unsigned char *buf, size_t len,
 	return -1;
 }
 
-/* Recompute the tail's checksum of an edited image */
+/*
+ * Recompute the tail's checksum of an edited image, and its length: the
+ * edit may have made a record longer
+ */
 static inline void cr_reseal(unsigned char *buf, size_t len)
 {
 	long tail = cr_find_rec(buf, len, CR_HDR_TAIL, 0);
@@ -1065,6 +1082,7 @@ static inline void cr_reseal(unsigned char *buf, size_t len)
 	if (tail < 0)
 		return;
 	memcpy(&t, buf + tail, sizeof(t));
+	t.length = tail;
 	t.csum = crc32_zlib(buf, tail);
 	memcpy(buf + tail, &t, sizeof(t));
 }

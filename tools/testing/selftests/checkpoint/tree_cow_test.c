@@ -22,7 +22,7 @@
  * parent checks its memory has none of their writes.
  */
 
-#include "cr_harness.h"
+#include "tree_harness.h"
 
 #define MAXT		8
 #define MAXA		8
@@ -95,12 +95,6 @@ static void fill_class(int a, int k, int seed)
 	for (p = 0; p < S->npages[a]; p++)
 		if (k < 0 || (int)(p % 64) == k)
 			page_fill(a, p, seed);
-}
-
-static void __noreturn setup_fail(const char *what)
-{
-	cr_log("setup: %s: %s", what, strerror(errno));
-	_exit(EXIT_SETUP);
 }
 
 static void map_area(int a, int prot, int seed)
@@ -327,8 +321,6 @@ static void write_own(void)
 	       (unsigned long long)(after[p] & PM_PFN));
 }
 
-static void say_ready(char letter);
-
 /* g_twice: the first restart stops again, to be checkpointed again */
 static bool g_twice;
 static int restarts;
@@ -342,7 +334,7 @@ static void __noreturn go_on(void)
 	cr_phase = "restarted";
 	if (g_twice && !restarts++) {
 		check_content("first restart");
-		say_ready('s');
+		tree_ready(g_dir, 's', me);
 		raise(SIGSTOP);
 		cr_phase = "restarted twice";
 	}
@@ -381,18 +373,6 @@ static void __noreturn go_on(void)
 	cr_exit(EXIT_RESTARTED);
 }
 
-static void say_ready(char letter)
-{
-	char path[96], tmp[100], pid[32];
-	int n;
-
-	n = snprintf(pid, sizeof(pid), "%d", getpid());
-	snprintf(path, sizeof(path), "%s/%c%d", g_dir, letter, me);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (write_file(tmp, pid, n) || rename(tmp, path))
-		setup_fail("ready file");
-}
-
 static void __noreturn task_main(int i)
 {
 	char name[16];
@@ -409,17 +389,14 @@ static void __noreturn task_main(int i)
 	for (c = i + 1; c < S->nt; c++) {
 		if ((S->creators ? S->creator[c] : S->parent[c]) != i)
 			continue;
-		fflush(stderr);
-		pid = fork();
-		if (pid < 0)
-			setup_fail("fork");
+		pid = tree_fork();
 		if (!pid)
 			task_main(c);
 	}
 	if (i && i == S->gone)
 		_exit(0);
 	S->setup(i, true);
-	say_ready('r');
+	tree_ready(g_dir, 'r', me);
 	raise(SIGSTOP);
 	go_on();
 }
@@ -431,37 +408,20 @@ struct tree {
 	pid_t root;
 };
 
-static pid_t wait_ready(struct __test_metadata *_metadata, int i,
-			char letter)
-{
-	char path[96], buf[32];
-	int ms;
-
-	snprintf(path, sizeof(path), "%s/%c%d", g_dir, letter, i);
-	for (ms = 0; ms < CHILD_TIMEOUT_MS; ms += 10) {
-		if (read_file(path, buf, sizeof(buf)) > 0)
-			return atoi(buf);
-		usleep(10000);
-	}
-	ASSERT_TRUE(false) TH_LOG("task %d never got ready", i);
-	return -1;
-}
-
 /* Wait until every task said it is ready (file @letter<i>) and stopped */
 static void wait_tree(struct __test_metadata *_metadata, struct tree *t,
 		      char letter)
 {
-	int i, ms;
+	char path[96];
+	int i;
 
 	for (i = 0; i < S->nt; i++) {
 		if (i && i == S->gone)
 			continue;
-		t->pids[i] = wait_ready(_metadata, i, letter);
+		snprintf(path, sizeof(path), "%s/%c%d", g_dir, letter, i);
+		t->pids[i] = wait_ready_file(_metadata, path, 0);
 		ASSERT_LT(0, t->pids[i]);
-		for (ms = 0; ms < CHILD_TIMEOUT_MS &&
-		     proc_state(t->pids[i]) != 'T'; ms += 10)
-			usleep(10000);
-		ASSERT_EQ('T', proc_state(t->pids[i])) TH_LOG("task %d", i);
+		wait_state(_metadata, t->pids[i], 'T');
 	}
 }
 
@@ -506,149 +466,57 @@ static void check_tree_sharing(struct __test_metadata *_metadata,
 
 static void tree_kill(struct __test_metadata *_metadata, struct tree *t)
 {
-	int i;
-
-	for (i = 0; i < S->nt; i++)
-		if (t->pids[i] > 0)
-			kill(t->pids[i], SIGKILL);
-	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
-		;
+	kill_reap(t->pids, S->nt);
 	kid_del(t->root);
 	t->root = 0;
 }
 
-static void tree_checkpoint(struct __test_metadata *_metadata,
-			    struct tree *t, int fd)
-{
-	long crid;
-
-	ASSERT_EQ(0, ftruncate(fd, 0));
-	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
-	crid = sys_checkpoint(t->root, fd, CR_CHECKPOINT_TREE | CR_LOGFD(2));
-	ASSERT_LT(0, crid) TH_LOG("checkpoint(%d, TREE): %s", t->root,
-				  strerror(errno));
-}
-
-static int wait_code(pid_t pid, bool others)
-{
-	int status;
-	pid_t r;
-
-	for (;;) {
-		r = waitpid(others ? -1 : pid, &status, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return EXIT_SETUP;
-		if (r != pid)
-			continue;
-		if (WIFEXITED(status))
-			return WEXITSTATUS(status);
-		cr_log("pid %d: wait status %#x", pid, status);
-		return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-	}
-}
-
 /*
- * Restart the tree from @img; without CR_RESTART_NEW_PIDS in a new pid
- * namespace under a pid 1 that reaps.  Exits with the root's exit code.
+ * Fork a restarter of the tree in @img, whose root is @img_root: without
+ * CR_RESTART_NEW_PIDS in a new pid namespace, under a pid 1 that reaps
  */
-static void __noreturn restarter_tree(int fd, unsigned long flags)
-{
-	bool init = false;
-	pid_t pid, root;
-
-	prctl(PR_SET_NAME, "cr_restarter");
-	if (!(flags & CR_RESTART_NEW_PIDS)) {
-		if (unshare(CLONE_NEWPID))
-			setup_fail("unshare(CLONE_NEWPID)");
-		pid = fork();
-		if (pid < 0)
-			_exit(EXIT_SETUP);
-		if (pid > 0)
-			_exit(wait_code(pid, false));
-		init = true;
-		cr_phase = "init";
-	}
-	root = sys_restart(0, fd, flags | CR_RESTART_TREE | CR_LOGFD(2));
-	if (root < 0) {
-		cr_log("restart(TREE %#lx) failed: %s", flags, strerror(errno));
-		_exit(EXIT_RESTART_RETURNED);
-	}
-	close(fd);
-	_exit(wait_code(root, init));
-}
-
-/* expect_exit(), with time for tasks checking 32 MiB under emulation */
-static void expect_exit_long(struct __test_metadata *_metadata, pid_t pid,
-			     int code, const char *what)
-{
-	char desc[128];
-	int status;
-
-	status = wait_child(pid, 5 * CHILD_TIMEOUT_MS);
-	describe_status(status, desc, sizeof(desc));
-	ASSERT_TRUE(status != -1 && WIFEXITED(status) &&
-		    WEXITSTATUS(status) == code)
-		TH_LOG("%s, pid %d: %s; expected exit status %d", what, pid,
-		       desc, code);
-}
-
-/* Fork a restarter of the tree in @img */
 static pid_t spawn_restart(struct __test_metadata *_metadata, const char *img,
-			   unsigned long flags)
+			   unsigned long flags, pid_t img_root)
 {
+	const struct tree_restart r = {
+		.flags = flags | CR_RESTART_TREE,
+		.img_root = img_root,
+	};
 	char path[96];
-	pid_t pid;
-	int fd, i;
+	int i;
 
 	/* What the original tree did not publish: nothing, but be sure */
 	for (i = 0; i < MAXT; i++) {
 		pfn_path(i, path, sizeof(path));
 		unlink(path);
 	}
-	fd = open(img, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		cr_phase = "restarter";
-		restarter_tree(fd, flags);
-	}
-	kid_add(pid);
-	close(fd);
-	return pid;
+	return spawn_tree_restarter(_metadata, img, &r);
 }
 
-static void restart_ok(struct __test_metadata *_metadata, struct cr_dir *d,
-		       unsigned long flags)
-{
-	pid_t pid = spawn_restart(_metadata, d->img, flags);
+/* Time for the tasks to check 32 MiB each under emulation */
+#define RESTART_TIMEOUT_MS	(5 * CHILD_TIMEOUT_MS)
 
-	expect_exit_long(_metadata, pid, EXIT_RESTARTED, "restarted tree's root");
+static void restart_ok(struct __test_metadata *_metadata, struct cr_dir *d,
+		       unsigned long flags, pid_t img_root)
+{
+	pid_t pid = spawn_restart(_metadata, d->img, flags, img_root);
+
+	expect_exit_ms(_metadata, pid, EXIT_RESTARTED, "restarted tree's root",
+		       RESTART_TIMEOUT_MS);
+}
+
+/* Fork the tree of @scen, check its sharing, checkpoint it and kill it */
+static void tree_save(struct __test_metadata *_metadata, struct cr_dir *d,
+		      const struct scen *scen, struct tree *t)
+{
+	S = scen;
+	tree_start(_metadata, d, t);
+	check_tree_sharing(_metadata, t);
+	tree_checkpoint_to(_metadata, t->root, d->imgfd);
+	tree_kill(_metadata, t);
 }
 
 /* The records of an image */
-
-static unsigned char *img_load(struct __test_metadata *_metadata,
-			       const char *path, size_t *len, size_t extra)
-{
-	unsigned char *buf;
-	struct stat st;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fstat(fd, &st));
-	buf = calloc(1, st.st_size + extra);
-	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(st.st_size, pread(fd, buf, st.st_size, 0));
-	close(fd);
-	*len = st.st_size;
-	return buf;
-}
 
 /* Count the records of @type, and the addresses they list */
 static void count_recs(const unsigned char *buf, size_t len, __u32 type,
@@ -761,12 +629,7 @@ static void run_shared(struct __test_metadata *_metadata, struct cr_dir *d,
 	unsigned char *buf;
 	struct tree t;
 
-	S = &share_scen;
-	tree_start(_metadata, d, &t);
-	check_tree_sharing(_metadata, &t);
-	tree_checkpoint(_metadata, &t, d->imgfd);
-	tree_kill(_metadata, &t);
-
+	tree_save(_metadata, d, &share_scen, &t);
 	buf = img_load(_metadata, d->img, &len, 0);
 	count_recs(buf, len, CR_HDR_COW_PAGES, &nr, &cow);
 	count_recs(buf, len, CR_HDR_PAGES, &nrp, &pages);
@@ -777,7 +640,7 @@ static void run_shared(struct __test_metadata *_metadata, struct cr_dir *d,
 	EXPECT_GT(2 * region, len);
 	/* t1-t4 share all but 2 or 3 pages of 64 with t0, t5 all but 2 */
 	EXPECT_LE(4 * (SHARE_PAGES / 64) * 61 + (SHARE_PAGES / 64) * 62, cow);
-	restart_ok(_metadata, d, flags);
+	restart_ok(_metadata, d, flags, t.pids[0]);
 }
 
 /* In a new pid namespace, with the pids of the image */
@@ -806,9 +669,9 @@ TEST_F_TIMEOUT(tree_cow, twice, 400)
 	S = &share_scen;
 	g_twice = true;
 	tree_start(_metadata, &self->d, &t);
-	tree_checkpoint(_metadata, &t, self->d.imgfd);
+	tree_checkpoint_to(_metadata, t.root, self->d.imgfd);
 	tree_kill(_metadata, &t);
-	r = spawn_restart(_metadata, self->d.img, CR_RESTART_NEW_PIDS);
+	r = spawn_restart(_metadata, self->d.img, CR_RESTART_NEW_PIDS, 0);
 	wait_tree(_metadata, &t, 's');
 	t.root = t.pids[0];
 	/* From outside: the restored tree shares as the original did */
@@ -816,14 +679,15 @@ TEST_F_TIMEOUT(tree_cow, twice, 400)
 	cr_path(&self->d, "image2", img2, sizeof(img2));
 	fd = open(img2, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	ASSERT_LE(0, fd);
-	tree_checkpoint(_metadata, &t, fd);
+	tree_checkpoint_to(_metadata, t.root, fd);
 	ASSERT_EQ(0, fstat(fd, &st));
 	close(fd);
 	EXPECT_GT(2 * SHARE_PAGES * pg(), (size_t)st.st_size);
 	tree_kill(_metadata, &t);
 	kid_del(r);
-	r = spawn_restart(_metadata, img2, 0);
-	expect_exit_long(_metadata, r, EXIT_RESTARTED, "tree restarted twice");
+	r = spawn_restart(_metadata, img2, 0, t.pids[0]);
+	expect_exit_ms(_metadata, r, EXIT_RESTARTED, "tree restarted twice",
+		       RESTART_TIMEOUT_MS);
 }
 
 /*
@@ -891,12 +755,8 @@ TEST_F_TIMEOUT(tree_cow, orphan, 300)
 {
 	struct tree t;
 
-	S = &orphan_scen;
-	tree_start(_metadata, &self->d, &t);
-	check_tree_sharing(_metadata, &t);
-	tree_checkpoint(_metadata, &t, self->d.imgfd);
-	tree_kill(_metadata, &t);
-	restart_ok(_metadata, &self->d, 0);
+	tree_save(_metadata, &self->d, &orphan_scen, &t);
+	restart_ok(_metadata, &self->d, 0, t.pids[0]);
 }
 
 /*
@@ -1036,12 +896,8 @@ TEST_F_TIMEOUT(tree_cow, not_inherited, 300)
 {
 	struct tree t;
 
-	S = &ni_scen;
-	tree_start(_metadata, &self->d, &t);
-	check_tree_sharing(_metadata, &t);
-	tree_checkpoint(_metadata, &t, self->d.imgfd);
-	tree_kill(_metadata, &t);
-	restart_ok(_metadata, &self->d, 0);
+	tree_save(_metadata, &self->d, &ni_scen, &t);
+	restart_ok(_metadata, &self->d, 0, t.pids[0]);
 }
 
 /*
@@ -1101,14 +957,12 @@ enum where {
 	SINGLE,		/* the area in an image of t1 alone */
 };
 
-enum op { SET, OR, ANDN, ADD };
-
 struct edit {
 	enum where where;
 	int page;	/* PA(page), for COW_AT and PAGES_AT */
 	int field;	/* offset in the record, -1: the address of @page */
 	int size;	/* 4 or 8 */
-	enum op op;
+	int op;		/* enum edit_op */
 	__s64 val;
 };
 
@@ -1118,35 +972,15 @@ struct edit {
 #define PGF(w, n, f, o, v) { w, n, offsetof(struct cr_hdr_pages, f), 4, o, v }
 #define ADDR(w, n, o, v) { w, n, -1, 8, o, v }
 
-/* Offset of the @nth record of @type from @from, or -1 */
-static long find_from(const unsigned char *buf, size_t len, size_t from,
-		      __u32 type, int nth)
-{
-	struct cr_hdr h;
-	size_t off = from;
-
-	while (off + sizeof(h) <= len) {
-		memcpy(&h, buf + off, sizeof(h));
-		if (h.len < sizeof(h))
-			break;
-		if (h.type == type && nth-- == 0)
-			return off;
-		if (h.type == CR_HDR_TAIL)
-			break;
-		off += CR_ALIGN8(h.len);
-	}
-	return -1;
-}
-
 /* The area record of BASE in the section starting at @sec */
 static long vma_at(const unsigned char *buf, size_t len, long sec, __u32 kind)
 {
-	long end = find_from(buf, len, sec + 8, CR_HDR_TASK, 0);
+	long end = rec_find(buf, len, sec + 8, CR_HDR_TASK, 0, NULL, 0);
 	struct cr_hdr_vma v;
 	long at;
 	int n;
 
-	for (n = 0; (at = find_from(buf, len, sec, CR_HDR_VMA, n)) >= 0; n++) {
+	for (n = 0; (at = rec_find(buf, len, sec, CR_HDR_VMA, n, NULL, 0)) >= 0; n++) {
 		if (end >= 0 && at > end)
 			break;
 		memcpy(&v, buf + at, sizeof(v));
@@ -1166,7 +1000,7 @@ static long rec_of(const unsigned char *buf, size_t len, long sec,
 	int n;
 	__u32 i;
 
-	for (n = 0; (at = find_from(buf, len, sec, type, n)) >= 0; n++) {
+	for (n = 0; (at = rec_find(buf, len, sec, type, n, NULL, 0)) >= 0; n++) {
 		memcpy(&ph, buf + at, sizeof(ph));
 		for (i = 0; i < ph.nr_pages && i < CR_PAGES_MAX; i++) {
 			memcpy(&a, buf + at + sizeof(ph) + i * 8, 8);
@@ -1182,10 +1016,9 @@ static long rec_of(const unsigned char *buf, size_t len, long sec,
 static bool apply(struct __test_metadata *_metadata, unsigned char *buf,
 		  size_t len, const struct edit *e)
 {
-	long s0 = find_from(buf, len, 0, CR_HDR_TASK, 0);
-	long s1 = find_from(buf, len, 0, CR_HDR_TASK, 1);
+	long s0 = rec_find(buf, len, 0, CR_HDR_TASK, 0, NULL, 0);
+	long s1 = rec_find(buf, len, 0, CR_HDR_TASK, 1, NULL, 0);
 	long at = -1, off;
-	__u64 v = 0;
 	int idx = 0, n;
 
 	switch (e->where) {
@@ -1202,7 +1035,7 @@ static bool apply(struct __test_metadata *_metadata, unsigned char *buf,
 		at = vma_at(buf, len, s1, CR_VMA_FILE);
 		break;
 	case VMA_CHILD_ALL:
-		for (n = 0; (at = find_from(buf, len, s1, CR_HDR_VMA, n)) >= 0;
+		for (n = 0; (at = rec_find(buf, len, s1, CR_HDR_VMA, n, NULL, 0)) >= 0;
 		     n++) {
 			struct cr_hdr_vma vh;
 
@@ -1227,87 +1060,16 @@ static bool apply(struct __test_metadata *_metadata, unsigned char *buf,
 	}
 	off = e->field >= 0 ? at + e->field :
 	      at + (long)sizeof(struct cr_hdr_pages) + idx * 8;
-	memcpy(&v, buf + off, e->size);
-	switch (e->op) {
-	case SET:
-		v = e->val;
-		break;
-	case OR:
-		v |= e->val;
-		break;
-	case ANDN:
-		v &= ~e->val;
-		break;
-	case ADD:
-		v += e->val;
-		break;
-	}
-	memcpy(buf + off, &v, e->size);
+	edit_field(buf + off, e->size, e->op, e->val);
 	return true;
 }
 
-/* What the restarter reports */
-struct result {
-	long ret;
-	int err;
-	int status;
-	pid_t left;
-	char why[400];
-};
-
-/* A child of the caller left, dead or alive, or 0 */
-static pid_t leftover(void)
+/* The restarter of a variant, a subreaper: it reports what restart did */
+static void reporter(void *arg, int fd, int out)
 {
-	pid_t pid = waitpid(-1, NULL, WNOHANG | __WALL);
-	char path[64], buf[512], *p;
-	pid_t self = getpid();
-	struct dirent *e;
-	int ppid;
-	DIR *dir;
-
-	if (pid < 0 && errno == ECHILD)
-		return 0;
-	if (pid > 0)
-		return pid;
-	dir = opendir("/proc");
-	if (!dir)
-		return -1;
-	while ((e = readdir(dir))) {
-		pid = atoi(e->d_name);
-		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		if (pid <= 0 || read_file(path, buf, sizeof(buf)) < 0)
-			continue;
-		p = strrchr(buf, ')');
-		if (p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == self)
-			break;
-	}
-	closedir(dir);
-	return e ? pid : -1;
-}
-
-static void __noreturn restarter(int fd, unsigned long flags, int out)
-{
-	struct result r = { .status = -1 };
-	int log[2];
-	ssize_t n;
-
-	cr_phase = "restarter";
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) || pipe(log))
-		_exit(EXIT_SETUP);
-	r.ret = sys_restart(0, fd, flags | CR_LOGFD(log[1]));
-	r.err = r.ret < 0 ? errno : 0;
-	close(log[1]);
-	if (r.ret < 0) {
-		n = read(log[0], r.why, sizeof(r.why) - 1);
-		r.why[n > 0 ? n : 0] = 0;
-		r.why[strcspn(r.why, "\n")] = 0;
-	}
-	if (r.ret > 0 && waitpid(r.ret, &r.status, __WALL) != r.ret)
-		r.status = -1;
-	r.left = leftover();
-	if (write(out, &r, sizeof(r)) != sizeof(r))
-		_exit(EXIT_SETUP);
-	_exit(0);
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1))
+		report_setup(out);
+	restart_report(fd, *(unsigned long *)arg, 0, out);
 }
 
 FIXTURE(tree_cow_validate) {
@@ -1496,13 +1258,13 @@ FIXTURE_VARIANT_ADD(tree_cow_validate, cow_nr_less) {
 TEST_F_TIMEOUT(tree_cow_validate, restart, 120)
 {
 	bool single = variant->edit[0].where == SINGLE;
-	char path[128];
+	unsigned long flags = single ? 0 : CR_RESTART_TREE | CR_RESTART_NEW_PIDS;
+	struct tree_result r;
 	unsigned char *buf;
-	struct result r;
+	char path[128];
 	struct tree t;
 	size_t len;
-	int i, fd, p[2];
-	pid_t pid;
+	int i;
 
 	S = &v_scen;
 	tree_start(_metadata, &self->d, &t);
@@ -1512,7 +1274,7 @@ TEST_F_TIMEOUT(tree_cow_validate, restart, 120)
 		ASSERT_LT(0, sys_checkpoint(t.pids[1], self->d.imgfd,
 					    CR_LOGFD(2)));
 	} else {
-		tree_checkpoint(_metadata, &t, self->d.imgfd);
+		tree_checkpoint_to(_metadata, t.root, self->d.imgfd);
 	}
 	tree_kill(_metadata, &t);
 
@@ -1525,46 +1287,9 @@ TEST_F_TIMEOUT(tree_cow_validate, restart, 120)
 	ASSERT_EQ(0, write_file(path, buf, len));
 	free(buf);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, pipe(p));
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		close(p[0]);
-		restarter(fd, single ? 0 : CR_RESTART_TREE | CR_RESTART_NEW_PIDS,
-			  p[1]);
-	}
-	kid_add(pid);
-	close(fd);
-	close(p[1]);
-	ASSERT_EQ(sizeof(r), read(p[0], &r, sizeof(r)))
-		TH_LOG("the restarter did not report");
-	close(p[0]);
-	expect_exit(_metadata, pid, 0, "restarter");
-	if (r.ret < 0)
-		TH_LOG("restart: %s: %s", strerror(r.err), r.why);
-	if (!variant->err) {
-		char desc[128];
-
-		ASSERT_LT(0, r.ret);
-		describe_status(r.status, desc, sizeof(desc));
-		EXPECT_TRUE(r.status != -1 && WIFEXITED(r.status) &&
-			    WEXITSTATUS(r.status) == EXIT_RESTARTED)
-			TH_LOG("restarted root: %s", desc);
-	} else {
-		EXPECT_EQ(-1, r.ret);
-		EXPECT_EQ(variant->err, r.err)
-			TH_LOG("errno %d (%s), expected %d (%s)", r.err,
-			       strerror(r.err), variant->err,
-			       strerror(variant->err));
-		EXPECT_NE(NULL, strstr(r.why, variant->why))
-			TH_LOG("the kernel's reason is not \"%s\"",
-			       variant->why);
-	}
-	EXPECT_EQ(0, r.left) TH_LOG("the restart left task %d behind", r.left);
+	run_reporter(_metadata, open(path, O_RDONLY | O_CLOEXEC), reporter,
+		     &flags, &r);
+	check_report(_metadata, &r, variant->err, variant->why);
 }
 
 TEST_HARNESS_MAIN

@@ -16,7 +16,7 @@
  * and exits with EXIT_RESTARTED or the EXIT_CHECK code of a failed check.
  */
 
-#include "cr_harness.h"
+#include "tree_harness.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -435,25 +435,11 @@ struct tree {
 	int n;
 };
 
-static void wait_stopped(struct __test_metadata *_metadata, pid_t pid)
-{
-	int ms;
-
-	for (ms = 0; ms < CHILD_TIMEOUT_MS; ms += 10) {
-		if (proc_state(pid) == 'T')
-			return;
-		usleep(10000);
-	}
-	log_child(pid);
-	ASSERT_EQ('T', proc_state(pid)) TH_LOG("pid %d", pid);
-}
-
 /* Fork the tree of @c and wait until it is stopped */
 static void tree_start(struct __test_metadata *_metadata, struct cr_dir *d,
 		       enum tcase c, struct tree *t)
 {
 	char path[96], buf[128], *s;
-	int ms;
 
 	memset(t, 0, sizeof(*t));
 	g_case = c;
@@ -467,34 +453,24 @@ static void tree_start(struct __test_metadata *_metadata, struct cr_dir *d,
 	if (t->root == 0)
 		root_main();
 	kid_add(t->root);
-	for (ms = 0; ms < CHILD_TIMEOUT_MS; ms += 10) {
-		if (read_file(path, buf, sizeof(buf)) > 0)
-			break;
-		usleep(10000);
-	}
-	ASSERT_GT(CHILD_TIMEOUT_MS, ms) TH_LOG("the tree never got ready");
+	wait_ready_file(_metadata, path, t->root);
+	ASSERT_LT(0, read_file(path, buf, sizeof(buf)));
 	for (s = buf; t->n < MAXC && *s; t->n++)
 		t->kids[t->n] = strtol(s, &s, 10);
 	if (c == C_VFORK) {
-		wait_stopped(_metadata, t->kids[0]);
+		wait_state(_metadata, t->kids[0], 'T');
 		/* In vfork(), not stopped: the freezer would count it frozen */
 		ASSERT_EQ(SYS_clone, proc_syscall(t->root));
 		return;
 	}
-	wait_stopped(_metadata, t->root);
+	wait_state(_metadata, t->root, 'T');
 }
 
 /* Kill the tree and reap it: the test is the subreaper of its orphans */
 static void tree_kill(struct tree *t)
 {
-	int i;
-
-	for (i = 0; i < t->n; i++)
-		if (t->kids[i] > 0)
-			kill(t->kids[i], SIGKILL);
 	kill(t->root, SIGKILL);
-	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
-		;
+	kill_reap(t->kids, t->n);
 	kid_del(t->root);
 }
 
@@ -521,56 +497,19 @@ static int tree_checkpoint(struct __test_metadata *_metadata,
 }
 
 /*
- * Restart @img with new pids in a child: its root's exit status, or
- * with @err the errno restart must fail with and no child left (0).
+ * Restart @img with new pids: it fails with @err and leaves no task, or
+ * with @err 0 the restarted root exits with EXIT_RESTARTED
  */
-static pid_t spawn_restart(struct __test_metadata *_metadata, const char *img,
-			   int err)
+static void restart_new_pids(struct __test_metadata *_metadata,
+			     const char *img, int err, const char *what)
 {
-	pid_t pid, root;
-	int fd, status;
+	const struct tree_restart r = {
+		.flags = CR_RESTART_TREE | CR_RESTART_NEW_PIDS,
+		.err = err,
+		.what = what,
+	};
 
-	fd = open(img, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		char path[96];
-		int log;
-
-		/* The kernel's reason for a refusal, in the test's output */
-		dpath("restart.log", path, sizeof(path));
-		log = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		cr_phase = "restarter";
-		prctl(PR_SET_NAME, "cr_restarter");
-		root = sys_restart(0, fd, CR_RESTART_TREE | CR_RESTART_NEW_PIDS |
-				   (log >= 0 ? CR_LOGFD(log) : 0));
-		if (err) {
-			char msg[512];
-			ssize_t n = log >= 0 ? pread(log, msg, sizeof(msg) - 1, 0) : 0;
-
-			msg[n > 0 ? n : 0] = 0;
-			cr_log("%s: kernel: %s", img, msg);
-			CHECKF(root < 0 && errno == err,
-			       "restart returned %d, errno %d (%s), expected %d",
-			       root, errno, strerror(errno), err);
-			CHECKF(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD,
-			       "a task is left after the failed restart");
-			cr_exit(0);
-		}
-		if (root < 0) {
-			cr_log("restart: %s", strerror(errno));
-			_exit(EXIT_RESTART_RETURNED);
-		}
-		if (waitpid(root, &status, 0) != root)
-			_exit(EXIT_SETUP);
-		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128);
-	}
-	kid_add(pid);
-	close(fd);
-	return pid;
+	tree_restart(_metadata, img, &r, err ? 0 : EXIT_RESTARTED, what);
 }
 
 /* Checkpoint the tree of @c, kill it, restart it: all checks pass */
@@ -585,8 +524,7 @@ static void share_ok(struct __test_metadata *_metadata, struct cr_dir *d,
 	e = tree_checkpoint(_metadata, d, t.root, msg, sizeof(msg));
 	tree_kill(&t);
 	ASSERT_EQ(0, e) TH_LOG("checkpoint: %s: %s", strerror(e), msg);
-	expect_exit(_metadata, spawn_restart(_metadata, d->img, 0),
-		    EXIT_RESTARTED, "restarted tree");
+	restart_new_pids(_metadata, d->img, 0, "restarted tree");
 }
 
 /*
@@ -693,15 +631,6 @@ static const char *const edit_names[E_NR] = {
 	"CR_SHARE_VM with its memory", "no CR_SHARE_VM without memory",
 };
 
-static void *rec(struct __test_metadata *_metadata, unsigned char *buf,
-		 size_t len, __u32 type, int nth)
-{
-	long off = cr_find_rec(buf, len, type, nth);
-
-	ASSERT_LE(0, off) TH_LOG("no record %u number %d", type, nth);
-	return buf + off;
-}
-
 /* The pid of a thread record of the image */
 static __s32 thread_pid(struct __test_metadata *_metadata, unsigned char *buf,
 			size_t len)
@@ -710,7 +639,7 @@ static __s32 thread_pid(struct __test_metadata *_metadata, unsigned char *buf,
 	int i;
 
 	for (i = 0; cr_find_rec(buf, len, CR_HDR_PROC, i) >= 0; i++) {
-		p = rec(_metadata, buf, len, CR_HDR_PROC, i);
+		p = img_rec(_metadata, buf, len, CR_HDR_PROC, i);
 		if (p->pid != p->tgid)
 			return p->pid;
 	}
@@ -722,10 +651,10 @@ static __s32 thread_pid(struct __test_metadata *_metadata, unsigned char *buf,
 static void edit_image(struct __test_metadata *_metadata, unsigned char *buf,
 		       size_t len, enum edit e, const struct tree *t)
 {
-	struct cr_hdr_tree *tr = rec(_metadata, buf, len, CR_HDR_TREE, 0);
-	struct cr_hdr_shares *ss = rec(_metadata, buf, len, CR_HDR_SHARES, 0);
-	struct cr_hdr_share *s0 = rec(_metadata, buf, len, CR_HDR_SHARE, 0);
-	struct cr_hdr_share *s1 = rec(_metadata, buf, len, CR_HDR_SHARE, 1);
+	struct cr_hdr_tree *tr = img_rec(_metadata, buf, len, CR_HDR_TREE, 0);
+	struct cr_hdr_shares *ss = img_rec(_metadata, buf, len, CR_HDR_SHARES, 0);
+	struct cr_hdr_share *s0 = img_rec(_metadata, buf, len, CR_HDR_SHARE, 0);
+	struct cr_hdr_share *s1 = img_rec(_metadata, buf, len, CR_HDR_SHARE, 1);
 
 	ASSERT_EQ(2, ss->nr);
 	ASSERT_EQ(t->kids[2], s0->pid);
@@ -788,35 +717,27 @@ TEST_F_TIMEOUT(share, bad_records, 600)
 {
 	unsigned char *orig, *buf;
 	char img[128], msg[512];
-	struct stat st;
 	struct tree t;
-	int e, fd;
+	size_t len;
+	int e;
 
 	tree_start(_metadata, &self->d, C_BAD, &t);
 	e = tree_checkpoint(_metadata, &self->d, t.root, msg, sizeof(msg));
 	tree_kill(&t);
 	ASSERT_EQ(0, e) TH_LOG("checkpoint: %s: %s", strerror(e), msg);
 	/* The image as it is restarts, and what it shares works */
-	expect_exit(_metadata, spawn_restart(_metadata, self->d.img, 0),
-		    EXIT_RESTARTED, "restarted tree");
+	restart_new_pids(_metadata, self->d.img, 0, "restarted tree");
 
-	fd = open(self->d.img, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fstat(fd, &st));
-	orig = malloc(st.st_size);
-	buf = malloc(st.st_size);
-	ASSERT_NE(NULL, orig);
+	orig = img_load(_metadata, self->d.img, &len, 0);
+	buf = malloc(len);
 	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(st.st_size, pread(fd, orig, st.st_size, 0));
-	close(fd);
 	cr_path(&self->d, "bad", img, sizeof(img));
 	for (e = 0; e < E_NR; e++) {
-		memcpy(buf, orig, st.st_size);
-		edit_image(_metadata, buf, st.st_size, e, &t);
-		cr_reseal(buf, st.st_size);
-		ASSERT_EQ(0, write_file(img, buf, st.st_size));
-		expect_exit(_metadata, spawn_restart(_metadata, img, EINVAL), 0,
-			    edit_names[e]);
+		memcpy(buf, orig, len);
+		edit_image(_metadata, buf, len, e, &t);
+		cr_reseal(buf, len);
+		ASSERT_EQ(0, write_file(img, buf, len));
+		restart_new_pids(_metadata, img, EINVAL, edit_names[e]);
 	}
 	free(buf);
 	free(orig);

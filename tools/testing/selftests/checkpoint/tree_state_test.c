@@ -29,12 +29,11 @@
  * EXIT_RESTARTED, and exits with EXIT_RESTARTED or EXIT_CHECK + line.
  */
 
-#include "cr_harness.h"
+#include "tree_harness.h"
 
 #include <cpuid.h>
 #include <linux/futex.h>
 #include <sys/ioctl.h>
-#include <sys/statfs.h>
 
 #define MAXT		8
 static char g_dir[64];		/* the test directory */
@@ -43,41 +42,10 @@ static char g_dir[64];		/* the test directory */
  * Task side
  */
 
-static void __noreturn setup_fail(const char *what)
-{
-	cr_log("setup: %s: %s", what, strerror(errno));
-	_exit(EXIT_SETUP);
-}
-
-/* Tell the test we are ready: our pid in r<idx> */
-static void say_ready(int i)
-{
-	char path[96], tmp[100], pid[32];
-	int n;
-
-	n = snprintf(pid, sizeof(pid), "%d", getpid());
-	snprintf(path, sizeof(path), "%s/r%d", g_dir, i);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (write_file(tmp, pid, n) || rename(tmp, path))
-		setup_fail("ready file");
-}
-
 static void name_task(const char *name)
 {
 	cr_phase = name;
 	prctl(PR_SET_NAME, name);
-}
-
-static pid_t fork_task(void)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		setup_fail("fork");
-	return pid;
 }
 
 /* Reap one child, which must exit with EXIT_RESTARTED; its pid */
@@ -94,58 +62,6 @@ static pid_t reap_one(const char *what)
 	CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == EXIT_RESTARTED,
 	       "%s (pid %d) ended with wait status %#x", what, r, status);
 	return r;
-}
-
-/* The command name of @pid, or "" */
-static void comm_of(pid_t pid, char *buf, size_t len)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	if (read_file(path, buf, len) < 0)
-		buf[0] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-}
-
-/* The parent of @pid in /proc, or -1 */
-static pid_t ppid_of(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	int ppid;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_file(path, buf, sizeof(buf)) < 0)
-		return -1;
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
-		return -1;
-	return ppid;
-}
-
-/* Our child named @name (new pids after restart), or -1 */
-static pid_t find_child(const char *name)
-{
-	struct dirent *e;
-	pid_t pid = -1;
-	char c[64];
-	DIR *d;
-
-	d = opendir("/proc");
-	if (!d)
-		return -1;
-	while ((e = readdir(d))) {
-		pid_t p = atoi(e->d_name);
-
-		if (p <= 0 || ppid_of(p) != getpid())
-			continue;
-		comm_of(p, c, sizeof(c));
-		if (!strcmp(c, name)) {
-			pid = p;
-			break;
-		}
-	}
-	closedir(d);
-	return pid;
 }
 
 /*
@@ -437,52 +353,13 @@ FIXTURE_TEARDOWN_PARENT(tree_state)
 	cr_dir_teardown(_metadata, &self->d);
 }
 
-/* The state of every thread of @pid is @state */
-static bool threads_in(pid_t pid, char state)
-{
-	char path[64], buf[1024], *p;
-	struct dirent *e;
-	bool all = true;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	d = opendir(path);
-	if (!d)
-		return false;
-	while (all && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid,
-			 atoi(e->d_name));
-		p = read_file(path, buf, sizeof(buf)) < 0 ? NULL :
-		    strrchr(buf, ')');
-		all = p && p[1] == ' ' && p[2] == state;
-	}
-	closedir(d);
-	return all;
-}
-
-static void wait_state(struct __test_metadata *_metadata, pid_t pid,
-		       char state)
-{
-	int ms;
-
-	for (ms = 0; ms < CHILD_TIMEOUT_MS; ms += 10) {
-		if (proc_state(pid) == state && threads_in(pid, state))
-			return;
-		usleep(10000);
-	}
-	log_child(pid);
-	ASSERT_EQ(state, proc_state(pid)) TH_LOG("pid %d", pid);
-}
-
 /* Fork the root running @fn; wait until tasks 0 to @n - 1 are ready */
 static void tree_start(struct __test_metadata *_metadata, struct tree *t,
 		       int n, void (*fn)(void))
 {
-	char path[96], buf[32];
+	char path[96];
 	pid_t pid;
-	int i, ms;
+	int i;
 
 	memset(t, 0, sizeof(*t));
 	t->n = n;
@@ -503,17 +380,7 @@ static void tree_start(struct __test_metadata *_metadata, struct tree *t,
 	kid_add(pid);
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/r%d", g_dir, i);
-		for (ms = 0; ms < CHILD_TIMEOUT_MS; ms += 10) {
-			if (read_file(path, buf, sizeof(buf)) > 0)
-				break;
-			if (waitpid(pid, NULL, WNOHANG) == pid) {
-				kid_del(pid);
-				ASSERT_TRUE(false) TH_LOG("the root exited early");
-			}
-			usleep(10000);
-		}
-		ASSERT_GT(CHILD_TIMEOUT_MS, ms) TH_LOG("task %d never ready", i);
-		t->pids[i] = atoi(buf);
+		t->pids[i] = wait_ready_file(_metadata, path, pid);
 	}
 	ASSERT_EQ(pid, t->pids[0]);
 }
@@ -529,92 +396,26 @@ static void stop_in(struct __test_metadata *_metadata, pid_t pid, int nr)
 static void tree_checkpoint(struct __test_metadata *_metadata,
 			    struct cr_dir *d, struct tree *t)
 {
-	long crid;
-
-	ASSERT_EQ(0, ftruncate(d->imgfd, 0));
-	ASSERT_EQ(0, lseek(d->imgfd, 0, SEEK_SET));
-	crid = sys_checkpoint(t->pids[0], d->imgfd, CR_CHECKPOINT_TREE);
-	ASSERT_LT(0, crid) TH_LOG("checkpoint(%d, TREE): %s", t->pids[0],
-				  strerror(errno));
+	tree_checkpoint_to(_metadata, t->pids[0], d->imgfd);
 }
 
 /* Kill the tree and reap it all: we are the subreaper of its orphans */
 static void tree_kill(struct __test_metadata *_metadata, struct tree *t)
 {
-	int i;
-
-	for (i = 0; i < t->n; i++)
-		if (t->pids[i] > 0)
-			kill(t->pids[i], SIGKILL);
-	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
-		;
+	kill_reap(t->pids, t->n);
 	kid_del(t->pids[0]);
 }
 
-/*
- * Restart @img with new pids in a restarter child, a subreaper, which
- * exits with the exit status of the root, or EXIT_RESTART_RETURNED.
- */
-static pid_t spawn_tree_restarter(struct __test_metadata *_metadata,
-				  const char *img)
-{
-	int fd, status;
-	pid_t pid, root, r;
-
-	fd = open(img, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		name_task("cr_restarter");
-		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-		root = sys_restart(0, fd, CR_RESTART_TREE | CR_RESTART_NEW_PIDS);
-		if (root < 0) {
-			cr_log("restart(TREE | NEW_PIDS): %s", strerror(errno));
-			_exit(EXIT_RESTART_RETURNED);
-		}
-		close(fd);
-		do {
-			r = waitpid(root, &status, 0);
-		} while (r < 0 && errno == EINTR);
-		if (r != root)
-			_exit(EXIT_SETUP);
-		if (WIFEXITED(status))
-			_exit(WEXITSTATUS(status));
-		cr_log("root %d: wait status %#x", root, status);
-		_exit(128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0));
-	}
-	kid_add(pid);
-	close(fd);
-	return pid;
-}
-
+/* Restart the image with new pids in a restarter that is a subreaper */
 static void restart_ok(struct __test_metadata *_metadata, struct cr_dir *d)
 {
-	pid_t pid = spawn_tree_restarter(_metadata, d->img);
+	static const struct tree_restart r = {
+		.flags = CR_RESTART_TREE | CR_RESTART_NEW_PIDS,
+		.subreaper = true,
+	};
 
-	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted tree's root");
-}
-
-/* The image in memory */
-static unsigned char *img_load(struct __test_metadata *_metadata,
-			       const char *path, size_t *len)
-{
-	unsigned char *buf;
-	struct stat st;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fstat(fd, &st));
-	buf = malloc(st.st_size + 1);
-	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(st.st_size, pread(fd, buf, st.st_size, 0));
-	close(fd);
-	*len = st.st_size;
-	return buf;
+	tree_restart(_metadata, d->img, &r, EXIT_RESTARTED,
+		     "restarted tree's root");
 }
 
 /* The bytes each pipe of the image held, sorted, in @bytes; how many */
@@ -627,7 +428,7 @@ static int img_pipe_bytes(struct __test_metadata *_metadata, const char *img,
 	size_t len;
 	long off;
 
-	buf = img_load(_metadata, img, &len);
+	buf = img_load(_metadata, img, &len, 0);
 	for (i = 0; (off = cr_find_rec(buf, len, CR_HDR_PIPE, i)) >= 0; i++) {
 		memcpy(&p, buf + off, sizeof(p));
 		if (!p.nr_bytes)
@@ -662,7 +463,7 @@ static void __noreturn pl_producer(int out)
 	struct flow f;
 
 	name_task("st_producer");
-	say_ready(1);
+	tree_ready(g_dir, 'r', 1);
 	flow_init(&f, "producer", -1, out, 0, 0, PL_TOTAL);
 	flow_run(&f, PL_TOTAL);
 	cr_exit(EXIT_RESTARTED);
@@ -673,7 +474,7 @@ static void __noreturn pl_filter(int in, int out)
 	struct flow f;
 
 	name_task("st_filter");
-	say_ready(2);
+	tree_ready(g_dir, 'r', 2);
 	flow_init(&f, "filter", in, out, 1, 0, PL_TOTAL);
 	flow_run(&f, PL_TOTAL);
 	cr_exit(EXIT_RESTARTED);
@@ -688,7 +489,7 @@ static void __noreturn pl_consumer(int in)
 	flow_init(&f, "consumer", in, -1, 0, 1, PL_TOTAL);
 	if (!flow_run(&f, PL_BEFORE))
 		cr_exit(EXIT_SETUP);
-	say_ready(3);
+	tree_ready(g_dir, 'r', 3);
 	raise(SIGSTOP);
 
 	cr_phase = "restarted consumer";
@@ -707,23 +508,23 @@ static void pipeline_root(void)
 	int a[2], b[2], i;
 
 	name_task("st_shell");
-	say_ready(0);
+	tree_ready(g_dir, 'r', 0);
 	if (pipe(a) || pipe(b))
 		setup_fail("pipe");
 	if (fcntl(a[1], F_GETPIPE_SZ) != PL_PIPE_SIZE)
 		setup_fail("pipe size");
-	if (!fork_task()) {
+	if (!tree_fork()) {
 		close(a[0]);
 		close(b[0]);
 		close(b[1]);
 		pl_producer(a[1]);
 	}
-	if (!fork_task()) {
+	if (!tree_fork()) {
 		close(a[1]);
 		close(b[0]);
 		pl_filter(a[0], b[1]);
 	}
-	if (!fork_task()) {
+	if (!tree_fork()) {
 		close(a[0]);
 		close(a[1]);
 		close(b[1]);
@@ -784,7 +585,7 @@ static void __noreturn relay_g(int in, int out)
 	flow_init(&f, "G, C to C", in, out, 2, 1, RL_TOTAL);
 	if (!flow_run(&f, RL_GC))
 		cr_exit(EXIT_SETUP);
-	say_ready(2);
+	tree_ready(g_dir, 'r', 2);
 	raise(SIGSTOP);
 
 	cr_phase = "restarted G";
@@ -801,7 +602,7 @@ static void __noreturn relay_c(int pin, int pout)
 	name_task("st_c");
 	if (pipe(d) || pipe(u))
 		setup_fail("pipe");
-	if (!fork_task()) {
+	if (!tree_fork()) {
 		close(pin);
 		close(pout);
 		close(d[1]);
@@ -814,7 +615,7 @@ static void __noreturn relay_c(int pin, int pout)
 	flow_init(&fl[1], "C, G to P", u[0], pout, 3, 2, RL_TOTAL);
 	if (!flow_run(&fl[0], RL_CG) || !flow_run(&fl[1], RL_CP))
 		cr_exit(EXIT_SETUP);
-	say_ready(1);
+	tree_ready(g_dir, 'r', 1);
 	raise(SIGSTOP);
 
 	cr_phase = "restarted C";
@@ -832,7 +633,7 @@ static void relay_root(void)
 	name_task("st_p");
 	if (pipe(d) || pipe(u))
 		setup_fail("pipe");
-	if (!fork_task()) {
+	if (!tree_fork()) {
 		close(d[1]);
 		close(u[0]);
 		relay_c(d[0], u[1]);
@@ -843,7 +644,7 @@ static void relay_root(void)
 	flow_init(&fl[1], "P, from C", u[0], -1, 0, 3, RL_TOTAL);
 	if (!flow_run(&fl[0], RL_PC))
 		cr_exit(EXIT_SETUP);
-	say_ready(0);
+	tree_ready(g_dir, 'r', 0);
 	raise(SIGSTOP);
 
 	cr_phase = "restarted P";
@@ -1149,7 +950,7 @@ static void threads_root(void)
 		if (!thr_in_futex(i))
 			setup_fail("a thread not in FUTEX_WAIT");
 	}
-	say_ready(0);
+	tree_ready(g_dir, 'r', 0);
 	raise(SIGSTOP);
 
 	cr_phase = "restarted threads";
@@ -1216,7 +1017,7 @@ static void __noreturn ss_child(int in)
 
 	name_task("st_stopped");
 	pat_fill(ss_mem, sizeof(ss_mem), 0x5705, 0);
-	say_ready(1);
+	tree_ready(g_dir, 'r', 1);
 	/* Stopped by the parent in here; then told to go on */
 	while (read(in, &c, 1) < 0 && errno == EINTR)
 		;
@@ -1233,30 +1034,18 @@ static void __noreturn ss_child(int in)
 
 static char g_cgroup[PATH_MAX];	/* the cgroup the root moves to, or "" */
 
-static bool have_go(void)
-{
-	char path[96];
-
-	snprintf(path, sizeof(path), "%s/go", g_dir);
-	return !access(path, F_OK);
-}
-
 static void sigstop_root(void)
 {
 	int p[2], status, ms, stopped = 0;
-	char path[PATH_MAX + 32];
 	siginfo_t si;
 	pid_t s;
 
 	name_task("st_parent");
-	if (g_cgroup[0]) {
-		snprintf(path, sizeof(path), "%s/cgroup.procs", g_cgroup);
-		if (write_file(path, "0", 1))
-			setup_fail(path);
-	}
+	if (g_cgroup[0] && cg_write(g_cgroup, "cgroup.procs", "0"))
+		setup_fail("cgroup.procs");
 	if (pipe(p))
 		setup_fail("pipe");
-	s = fork_task();
+	s = tree_fork();
 	if (!s) {
 		close(p[1]);
 		ss_child(p[0]);
@@ -1268,10 +1057,10 @@ static void sigstop_root(void)
 	if (kill(s, SIGSTOP) || waitpid(s, &status, WUNTRACED) != s ||
 	    !WIFSTOPPED(status))
 		setup_fail("stopping the child");
-	say_ready(0);
+	tree_ready(g_dir, 'r', 0);
 	if (g_cgroup[0]) {
 		/* Frozen by the test in here */
-		while (!have_go())
+		while (!tree_have_go(g_dir))
 			usleep(2000);
 	} else {
 		raise(SIGSTOP);
@@ -1335,56 +1124,6 @@ TEST_F_TIMEOUT(tree_state, sigstop_not_kept, TEST_TIMEOUT)
 	restart_ok(_metadata, &self->d);
 }
 
-/* A cgroup v2 for the tree; false if there is none */
-#define CGROUP_ROOT		"/sys/fs/cgroup"
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC	0x63677270
-#endif
-
-static bool cgroup_make(void)
-{
-	struct statfs fs;
-
-	if (statfs(CGROUP_ROOT, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC)
-		return false;
-	snprintf(g_cgroup, sizeof(g_cgroup), "%s/cr_tree_state.%d",
-		 CGROUP_ROOT, getpid());
-	return !mkdir(g_cgroup, 0755) || errno == EEXIST;
-}
-
-static int cg_write(const char *file, const char *s)
-{
-	char path[PATH_MAX + 32];
-
-	snprintf(path, sizeof(path), "%s/%s", g_cgroup, file);
-	return write_file(path, s, strlen(s));
-}
-
-/* The value of @key in cgroup.events */
-static int cg_event(const char *key)
-{
-	char path[PATH_MAX + 32], buf[256], *p;
-
-	snprintf(path, sizeof(path), "%s/cgroup.events", g_cgroup);
-	if (read_file(path, buf, sizeof(buf)) < 0)
-		return -1;
-	p = strstr(buf, key);
-	return p ? atoi(p + strlen(key) + 1) : -1;
-}
-
-static void cg_wait(struct __test_metadata *_metadata, const char *key,
-		    int val)
-{
-	int ms;
-
-	for (ms = 0; ms < CHILD_TIMEOUT_MS; ms += 5) {
-		if (cg_event(key) == val)
-			return;
-		usleep(5000);
-	}
-	ASSERT_EQ(val, cg_event(key)) TH_LOG("%s of %s", key, g_cgroup);
-}
-
 /*
  * The same, the tree frozen by the cgroup freezer, the parent running:
  * only the child is in a group stop, which the kernel tells from the
@@ -1393,25 +1132,20 @@ static void cg_wait(struct __test_metadata *_metadata, const char *key,
  */
 TEST_F_TIMEOUT(tree_state, sigstop_frozen_kept, TEST_TIMEOUT)
 {
-	char path[96];
 	struct tree t;
 
-	if (!cgroup_make())
+	if (!cg_make(g_cgroup, sizeof(g_cgroup), "cr_tree_state"))
 		SKIP(return, "no cgroup v2 at %s to make a cgroup in",
 		     CGROUP_ROOT);
 	tree_start(_metadata, &t, 2, sigstop_root);
 	wait_state(_metadata, t.pids[1], 'T');
-	ASSERT_EQ(0, cg_write("cgroup.freeze", "1"));
-	cg_wait(_metadata, "frozen", 1);
+	cg_freeze(_metadata, g_cgroup);
 	EXPECT_EQ('T', proc_state(t.pids[1]));
 	tree_checkpoint(_metadata, &self->d, &t);
-	ASSERT_EQ(0, cg_write("cgroup.kill", "1"));
+	cg_kill(_metadata, g_cgroup);
 	tree_kill(_metadata, &t);
-	cg_wait(_metadata, "populated", 0);
-	ASSERT_EQ(0, rmdir(g_cgroup));
-	g_cgroup[0] = 0;
-	snprintf(path, sizeof(path), "%s/go", g_dir);
-	ASSERT_EQ(0, write_file(path, "", 0));
+	cg_remove(_metadata, g_cgroup);
+	tree_release(_metadata, g_dir);
 	restart_ok(_metadata, &self->d);
 }
 
@@ -1458,7 +1192,7 @@ static void __noreturn pd_b(void)
 	signal(PD_B, on_usr1);
 	if (prctl(PR_SET_PDEATHSIG, PD_B, 0, 0, 0))
 		setup_fail("PR_SET_PDEATHSIG");
-	say_ready(2);
+	tree_ready(g_dir, 'r', 2);
 	raise(SIGSTOP);
 
 	cr_phase = "restarted B";
@@ -1486,9 +1220,9 @@ static int pd_a(void *arg)
 	if (prctl(PR_SET_PDEATHSIG, PD_A, 0, 0, 0) ||
 	    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
 		setup_fail("prctl");
-	if (!fork_task())
+	if (!tree_fork())
 		pd_b();
-	say_ready(1);
+	tree_ready(g_dir, 'r', 1);
 	raise(SIGSTOP);
 
 	cr_phase = "restarted A";
@@ -1512,7 +1246,7 @@ static void pd_root(void)
 	a = clone(pd_a, stack + sizeof(stack), SIGUSR2, NULL);
 	if (a < 0)
 		setup_fail("clone");
-	say_ready(0);
+	tree_ready(g_dir, 'r', 0);
 	raise(SIGSTOP);
 
 	cr_phase = "restarted R";
@@ -1540,7 +1274,6 @@ TEST_F_TIMEOUT(tree_state, prctl, TEST_TIMEOUT)
 	unsigned char *buf;
 	struct tree t;
 	size_t len;
-	long off;
 	int i;
 
 	tree_start(_metadata, &t, 3, pd_root);
@@ -1548,15 +1281,13 @@ TEST_F_TIMEOUT(tree_state, prctl, TEST_TIMEOUT)
 		wait_state(_metadata, t.pids[i], 'T');
 	tree_checkpoint(_metadata, &self->d, &t);
 	/* The exit signals in the records: R, A, B */
-	buf = img_load(_metadata, self->d.img, &len);
+	buf = img_load(_metadata, self->d.img, &len, 0);
 	for (i = 0; i < 3; i++) {
-		struct cr_hdr_proc p;
+		struct cr_hdr_proc *p = img_rec(_metadata, buf, len,
+						CR_HDR_PROC, i);
 
-		off = cr_find_rec(buf, len, CR_HDR_PROC, i);
-		ASSERT_LE(0, off);
-		memcpy(&p, buf + off, sizeof(p));
-		EXPECT_EQ(t.pids[i], p.pid);
-		EXPECT_EQ(i == 1 ? SIGUSR2 : SIGCHLD, p.exit_signal);
+		EXPECT_EQ(t.pids[i], p->pid);
+		EXPECT_EQ(i == 1 ? SIGUSR2 : SIGCHLD, p->exit_signal);
 	}
 	free(buf);
 	tree_kill(_metadata, &t);
@@ -1583,7 +1314,7 @@ static void __noreturn sf_child(int fd, int own, int in, int out)
 	if (lseek(own, SF_OWN_POS + 1, SEEK_SET) != SF_OWN_POS + 1 ||
 	    (flags & O_ACCMODE) != O_RDWR)
 		setup_fail("lseek");
-	say_ready(1);
+	tree_ready(g_dir, 'r', 1);
 	raise(SIGSTOP);
 
 	cr_phase = "restarted A";
@@ -1613,7 +1344,7 @@ static void sf_root(void)
 	if (fd < 0 || lseek(fd, SF_POS, SEEK_SET) != SF_POS || pipe(a) ||
 	    pipe(b))
 		setup_fail("shared file");
-	if (!fork_task()) {
+	if (!tree_fork()) {
 		own = open(path, O_RDONLY);
 		if (own < 0)
 			setup_fail("open");
@@ -1626,7 +1357,7 @@ static void sf_root(void)
 	own = open(path, O_RDONLY);
 	if (own < 0 || lseek(own, SF_OWN_POS, SEEK_SET) != SF_OWN_POS)
 		setup_fail("open");
-	say_ready(0);
+	tree_ready(g_dir, 'r', 0);
 	raise(SIGSTOP);
 
 	cr_phase = "restarted R";
@@ -1676,7 +1407,7 @@ TEST_F_TIMEOUT(tree_state, shared_file, TEST_TIMEOUT)
 static void __noreturn cy_b(void)
 {
 	name_task("st_cy_b");
-	say_ready(2);
+	tree_ready(g_dir, 'r', 2);
 	raise(SIGSTOP);
 	cr_exit(EXIT_RESTARTED);
 }
@@ -1684,16 +1415,16 @@ static void __noreturn cy_b(void)
 static void cy_root(void)
 {
 	name_task("st_cy_r");
-	if (!fork_task()) {
+	if (!tree_fork()) {
 		name_task("st_cy_a");
-		if (!fork_task())
+		if (!tree_fork())
 			cy_b();
-		say_ready(1);
+		tree_ready(g_dir, 'r', 1);
 		raise(SIGSTOP);
 		reap_one("B");
 		cr_exit(EXIT_RESTARTED);
 	}
-	say_ready(0);
+	tree_ready(g_dir, 'r', 0);
 	raise(SIGSTOP);
 	reap_one("A");
 	cr_exit(EXIT_RESTARTED);
@@ -1703,31 +1434,14 @@ static void cy_root(void)
 static void restart_einval(struct __test_metadata *_metadata, const char *img,
 			   const char *what)
 {
-	int fd;
-	pid_t pid;
-	long r;
+	const struct tree_restart r = {
+		.flags = CR_RESTART_TREE | CR_RESTART_NEW_PIDS,
+		.err = EINVAL,
+		.subreaper = true,
+		.what = what,
+	};
 
-	fd = open(img, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	fflush(stderr);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		cr_phase = what;
-		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-		r = sys_restart(0, fd, CR_RESTART_TREE | CR_RESTART_NEW_PIDS);
-		CHECKF(r == -1 && errno == EINVAL,
-		       "restart returned %ld, errno %d (%s), not EINVAL", r,
-		       errno, strerror(errno));
-		if (r > 0)
-			kill(r, SIGKILL);
-		CHECKF(waitpid(-1, NULL, WNOHANG | __WALL) < 0 && errno == ECHILD,
-		       "a child is left after the failed restart");
-		cr_exit(0);
-	}
-	kid_add(pid);
-	close(fd);
-	expect_exit(_metadata, pid, 0, what);
+	tree_restart(_metadata, img, &r, 0, what);
 }
 
 TEST_F_TIMEOUT(tree_state, parent_cycle, TEST_TIMEOUT)
@@ -1754,7 +1468,7 @@ TEST_F_TIMEOUT(tree_state, parent_cycle, TEST_TIMEOUT)
 		wait_state(_metadata, t.pids[i], 'T');
 	tree_checkpoint(_metadata, &self->d, &t);
 	tree_kill(_metadata, &t);
-	orig = img_load(_metadata, self->d.img, &len);
+	orig = img_load(_metadata, self->d.img, &len, 0);
 	buf = malloc(len);
 	ASSERT_NE(NULL, buf);
 	cr_path(&self->d, "bad", img, sizeof(img));
@@ -1764,12 +1478,8 @@ TEST_F_TIMEOUT(tree_state, parent_cycle, TEST_TIMEOUT)
 		int par[3] = { cases[c].r, cases[c].a, cases[c].b };
 
 		memcpy(buf, orig, len);
-		for (i = 0; i < 3; i++) {
-			long off = cr_find_rec(buf, len, CR_HDR_PROC, i);
-
-			ASSERT_LE(0, off);
-			p[i] = (struct cr_hdr_proc *)(buf + off);
-		}
+		for (i = 0; i < 3; i++)
+			p[i] = img_rec(_metadata, buf, len, CR_HDR_PROC, i);
 		for (i = 0; i < 3; i++)
 			p[i]->ppid = par[i] < 0 ? 0 : p[par[i]]->pid;
 		cr_reseal(buf, len);

@@ -18,16 +18,10 @@
  * up the whole tree.
  */
 
-#include "cr_harness.h"
+#include "tree_harness.h"
 
 #include <sys/ptrace.h>
-#include <sys/statfs.h>
 #include <sys/utsname.h>
-
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC	0x63677270
-#endif
-#define CGROUP_ROOT		"/sys/fs/cgroup"
 
 #define MAXT		128	/* tasks of a test's tree */
 #define MEM_PAGES	8	/* pages of pattern per task */
@@ -122,40 +116,6 @@ static void tname(int i, char *buf, size_t len)
 	snprintf(buf, len, "t%d", i);
 }
 
-/* The command name of @pid in /proc, or "" */
-static void comm_of(pid_t pid, char *buf, size_t len)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	if (read_file(path, buf, len) < 0)
-		buf[0] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-}
-
-static bool comm_is(pid_t pid, const char *name)
-{
-	char c[64];
-
-	comm_of(pid, c, sizeof(c));
-	return !strcmp(c, name);
-}
-
-/* The parent of @pid in /proc, or -1 */
-static pid_t ppid_of(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	int ppid;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_file(path, buf, sizeof(buf)) < 0)
-		return -1;
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
-		return -1;
-	return ppid;
-}
-
 /* A zombie child of ours that is not another of our children, exited */
 static bool other_zombie(pid_t p, int c)
 {
@@ -174,33 +134,24 @@ static bool other_zombie(pid_t p, int c)
 	return true;
 }
 
+static bool is_task(pid_t p, void *arg)
+{
+	int c = *(int *)arg;
+	char name[16];
+
+	if (T[c].flags & F_ZOMBIE)
+		return other_zombie(p, c);
+	tname(c, name, sizeof(name));
+	return comm_is(p, name);
+}
+
 /*
  * MODE_NEW: the new pid of our child @c, found by its name (a zombie by
  * its state: its name is not saved); or -1.
  */
-static pid_t find_child(int c)
+static pid_t find_task(int c)
 {
-	bool zombie = T[c].flags & F_ZOMBIE;
-	char name[16];
-	struct dirent *e;
-	pid_t pid = -1;
-	DIR *d;
-
-	tname(c, name, sizeof(name));
-	d = opendir("/proc");
-	if (!d)
-		return -1;
-	while ((e = readdir(d))) {
-		pid_t p = atoi(e->d_name);
-
-		if (p > 0 && ppid_of(p) == getpid() &&
-		    (zombie ? other_zombie(p, c) : comm_is(p, name))) {
-			pid = p;
-			break;
-		}
-	}
-	closedir(d);
-	return pid;
+	return find_child_if(proc_self_pid(), is_task, &c);
 }
 
 static void on_cont(int sig)
@@ -317,39 +268,6 @@ static pid_t fork_task(int c)
 	return pid;
 }
 
-static bool have_go(void)
-{
-	char path[96];
-
-	snprintf(path, sizeof(path), "%s/go", g_dir);
-	return !access(path, F_OK);
-}
-
-/* Tell the test we are ready: our pid, as /proc shows it, in r<idx> */
-static void say_ready(int i)
-{
-	char path[96], tmp[100], pid[32];
-	ssize_t n;
-
-	n = readlink("/proc/self", pid, sizeof(pid) - 1);
-	if (n <= 0) {
-		cr_log("readlink /proc/self: %s", strerror(errno));
-		_exit(EXIT_SETUP);
-	}
-	pid[n] = 0;
-	snprintf(path, sizeof(path), "%s/r%d", g_dir, i);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (write_file(tmp, pid, n)) {
-		cr_log("%s: %s", tmp, strerror(errno));
-		_exit(EXIT_SETUP);
-	}
-	/* Whole, or not there */
-	if (rename(tmp, path)) {
-		cr_log("rename %s: %s", path, strerror(errno));
-		_exit(EXIT_SETUP);
-	}
-}
-
 /* The checks of a task that goes on, from the inside */
 static void verify(void)
 {
@@ -442,7 +360,7 @@ static void reap(int c)
 	if (T[c].flags & F_REAPED)
 		return;
 	if (g_mode == MODE_NEW) {
-		pid = find_child(c);
+		pid = find_task(c);
 		CHECKF(pid > 0, "no child named t%d", c);
 	}
 	if (pid <= 0)
@@ -468,7 +386,7 @@ static void reap(int c)
  */
 static void continue_child(int c)
 {
-	pid_t pid = g_mode == MODE_NEW ? find_child(c) : g_pids[c];
+	pid_t pid = g_mode == MODE_NEW ? find_task(c) : g_pids[c];
 	int ms, status = 0;
 	pid_t r;
 
@@ -492,12 +410,12 @@ static void __noreturn fork_storm(void)
 	int n = 0, reaped = 0, status;
 	pid_t pid;
 
-	while (!have_go()) {
+	while (!tree_have_go(g_dir)) {
 		if (n < 60) {
 			pid = fork();
 			if (pid == 0) {
 				prctl(PR_SET_NAME, "storm");
-				while (!have_go())
+				while (!tree_have_go(g_dir))
 					usleep(20000);
 				_exit(EXIT_RESTARTED);
 			}
@@ -522,28 +440,9 @@ static void __noreturn fork_storm(void)
  */
 static void prepare_root(void)
 {
-	static char buf[1 << 16];
-	char *line, *next;
-
-	if (!g_outside) {
-		cr_prepare(-1);
-		return;
-	}
-	if (read_file("/proc/self/maps", buf, sizeof(buf)) < 0 ||
-	    close_fds_except(-1)) {
+	if (drop_shared_mappings_but(g_outside) || close_fds_except(-1)) {
 		cr_log("preparing the root: %s", strerror(errno));
 		_exit(EXIT_SETUP);
-	}
-	for (line = buf; *line; line = next) {
-		unsigned long start, end;
-		char perms[5];
-
-		next = strchrnul(line, '\n');
-		if (*next)
-			next++;
-		if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3 &&
-		    perms[3] == 's' && (void *)start != g_outside)
-			munmap((void *)start, end - start);
 	}
 }
 
@@ -566,7 +465,7 @@ static void check_shm(int i)
 
 static void __noreturn task_main(int i)
 {
-	char name[16], path[PATH_MAX + 32];
+	char name[16];
 	int c;
 
 	cr_phase = "task";
@@ -584,13 +483,8 @@ static void __noreturn task_main(int i)
 	}
 	tname(i, name, sizeof(name));
 	prctl(PR_SET_NAME, name);
-	if (!i && g_cgroup[0]) {
-		snprintf(path, sizeof(path), "%s/cgroup.procs", g_cgroup);
-		if (write_file(path, "0", 1)) {
-			cr_log("%s: %s", path, strerror(errno));
-			_exit(EXIT_SETUP);
-		}
-	}
+	if (!i && g_cgroup[0] && cg_write(g_cgroup, "cgroup.procs", "0"))
+		setup_fail("cgroup.procs");
 	if (!i && g_uid &&
 	    (setgroups(0, NULL) || setresgid(g_uid, g_uid, g_uid) ||
 	     setresuid(g_uid, g_uid, g_uid) ||
@@ -625,7 +519,7 @@ static void __noreturn task_main(int i)
 	g_sid_in_tree |= T[i].pg == PG_SETSID;
 	pat_fill(mem, sizeof(mem), 1000 + i, 0);
 	if (T[i].flags & (F_ZOMBIE | F_REAPED)) {
-		say_ready(i);
+		tree_ready(g_dir, 'r', i);
 		_exit(EXIT_RESTARTED);
 	}
 	signal(SIGUSR2, on_usr2);
@@ -668,7 +562,7 @@ static void __noreturn task_main(int i)
 	me.ppid = getppid();
 	me.pgid = getpgid(0);
 	me.sid = getsid(0);
-	say_ready(i);
+	tree_ready(g_dir, 'r', i);
 
 	if (T[i].flags & F_STORM)
 		fork_storm();
@@ -681,7 +575,7 @@ static void __noreturn task_main(int i)
 		while (!__atomic_load_n(&continued, __ATOMIC_RELAXED))
 			usleep(10000);
 	} else if (T[i].flags & (F_MARKER | F_EXTSTOP)) {
-		while (!have_go())
+		while (!tree_have_go(g_dir))
 			usleep(2000);
 	} else {
 		raise(SIGSTOP);
@@ -738,63 +632,6 @@ static void tree_reset(enum mode mode)
 	g_outside = NULL;
 }
 
-/* Wait until @path exists; its pid */
-static pid_t wait_ready_file(struct __test_metadata *_metadata,
-			     const char *path)
-{
-	char buf[32];
-	int ms;
-
-	for (ms = 0; ms < CHILD_TIMEOUT_MS; ms += 10) {
-		if (read_file(path, buf, sizeof(buf)) > 0)
-			return atoi(buf);
-		usleep(10000);
-	}
-	ASSERT_TRUE(false) TH_LOG("%s never came: a task did not start", path);
-	return -1;
-}
-
-/* The state of every thread of @pid is @state */
-static bool threads_in(pid_t pid, char state)
-{
-	char path[64], buf[1024], *p;
-	struct dirent *e;
-	bool all = true;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	d = opendir(path);
-	if (!d)
-		return false;
-	while (all && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid,
-			 atoi(e->d_name));
-		p = read_file(path, buf, sizeof(buf)) < 0 ? NULL :
-		    strrchr(buf, ')');
-		all = p && p[1] == ' ' && p[2] == state;
-	}
-	closedir(d);
-	return all;
-}
-
-/* Wait until the state of @pid, and of all its threads, is @state */
-static void wait_state(struct __test_metadata *_metadata, pid_t pid,
-		       char state)
-{
-	int ms;
-
-	for (ms = 0; ms < CHILD_TIMEOUT_MS; ms += 10) {
-		if (proc_state(pid) == state &&
-		    (state == 'Z' || threads_in(pid, state)))
-			return;
-		usleep(10000);
-	}
-	log_child(pid);
-	ASSERT_EQ(state, proc_state(pid)) TH_LOG("pid %d", pid);
-}
-
 /* Once every task is ready: stop the waiters, wait for all to be stopped */
 static void wait_tree(struct __test_metadata *_metadata, struct tree *t)
 {
@@ -803,7 +640,7 @@ static void wait_tree(struct __test_metadata *_metadata, struct tree *t)
 
 	for (i = 0; i < nt; i++) {
 		snprintf(path, sizeof(path), "%s/r%d", g_dir, i);
-		t->pids[i] = wait_ready_file(_metadata, path);
+		t->pids[i] = wait_ready_file(_metadata, path, 0);
 		ASSERT_LT(0, t->pids[i]);
 	}
 	for (i = 0; i < nt; i++) {
@@ -898,8 +735,7 @@ static void tree_kill(struct __test_metadata *_metadata, struct tree *t)
 	for (i = 0; i < nt; i++)
 		if (t->pids[i] > 0 && !(T[i].flags & F_REAPED))
 			kill(t->pids[i], SIGKILL);
-	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
-		;
+	kill_reap(NULL, 0);
 	kid_del(t->manager);
 	kid_del(t->root);
 	t->root = 0;
@@ -909,11 +745,9 @@ static void tree_kill(struct __test_metadata *_metadata, struct tree *t)
 /* Continue every task (after a refused checkpoint); expect the root's OK */
 static void tree_continue(struct __test_metadata *_metadata, struct tree *t)
 {
-	char path[96];
 	int i;
 
-	snprintf(path, sizeof(path), "%s/go", g_dir);
-	ASSERT_EQ(0, write_file(path, "", 0));
+	tree_release(_metadata, g_dir);
 	for (i = 0; i < nt; i++)
 		if (!(T[i].flags & (F_ZOMBIE | F_REAPED)))
 			ASSERT_EQ(0, kill(t->pids[i], SIGCONT));
@@ -927,32 +761,7 @@ static void tree_continue(struct __test_metadata *_metadata, struct tree *t)
 static void tree_checkpoint(struct __test_metadata *_metadata,
 			    struct tree *t)
 {
-	long crid;
-
-	ASSERT_EQ(0, ftruncate(t->imgfd, 0));
-	ASSERT_EQ(0, lseek(t->imgfd, 0, SEEK_SET));
-	crid = sys_checkpoint(t->root, t->imgfd, CR_CHECKPOINT_TREE);
-	ASSERT_LT(0, crid) TH_LOG("checkpoint(%d, TREE): %s", t->root,
-				  strerror(errno));
-}
-
-/* The image in memory, to read or edit it */
-static unsigned char *img_load(struct __test_metadata *_metadata,
-			       const char *path, size_t *len)
-{
-	unsigned char *buf;
-	struct stat st;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fstat(fd, &st));
-	buf = malloc(st.st_size + 1);
-	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(st.st_size, pread(fd, buf, st.st_size, 0));
-	close(fd);
-	*len = st.st_size;
-	return buf;
+	tree_checkpoint_to(_metadata, t->root, t->imgfd);
 }
 
 static void img_save(struct __test_metadata *_metadata, const char *path,
@@ -966,19 +775,13 @@ static void img_save(struct __test_metadata *_metadata, const char *path,
 static struct cr_hdr_proc *img_proc(struct __test_metadata *_metadata,
 				    unsigned char *buf, size_t len, int n)
 {
-	long off = cr_find_rec(buf, len, CR_HDR_PROC, n);
-
-	ASSERT_LE(0, off) TH_LOG("no CR_HDR_PROC record %d", n);
-	return (struct cr_hdr_proc *)(buf + off);
+	return img_rec(_metadata, buf, len, CR_HDR_PROC, n);
 }
 
 static struct cr_hdr_tree *img_tree(struct __test_metadata *_metadata,
 				    unsigned char *buf, size_t len)
 {
-	long off = cr_find_rec(buf, len, CR_HDR_TREE, 0);
-
-	ASSERT_LE(0, off) TH_LOG("no CR_HDR_TREE record");
-	return (struct cr_hdr_tree *)(buf + off);
+	return img_rec(_metadata, buf, len, CR_HDR_TREE, 0);
 }
 
 /* Check the tree records against the tree: pids, parents, count */
@@ -989,7 +792,7 @@ static void check_records(struct __test_metadata *_metadata, const char *img,
 	size_t len;
 	int i, p;
 
-	buf = img_load(_metadata, img, &len);
+	buf = img_load(_metadata, img, &len, 0);
 	ASSERT_EQ(nt, img_tree(_metadata, buf, len)->nr_tasks);
 	for (i = 0; i < nt; i++) {
 		struct cr_hdr_proc *pr = img_proc(_metadata, buf, len, i);
@@ -1004,194 +807,17 @@ static void check_records(struct __test_metadata *_metadata, const char *img,
 	free(buf);
 }
 
-/* Wait for our child @pid, with the exit code of a restarted root */
-static int wait_code(pid_t pid, bool others)
-{
-	int status;
-	pid_t r;
-
-	for (;;) {
-		r = waitpid(others ? -1 : pid, &status, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return EXIT_SETUP;
-		if (r != pid)
-			continue;
-		if (WIFEXITED(status))
-			return WEXITSTATUS(status);
-		cr_log("pid %d: wait status %#x", pid, status);
-		return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-	}
-}
-
-/*
- * Exit status of a restarter whose tree went well, but that had another
- * child than the root when restart returned: the kernel had not yet
- * reaped a ghost (the leader of a group that exited) it made.
- */
-#define EXIT_GHOST	12
-
-/*
- * The pid of @p (as /proc shows it) at @level of the pid namespaces below
- * /proc's (0 is /proc's; -1: the last), or -1; the number of levels in
- * *@nr if not NULL.
- */
-static pid_t ns_pid(const char *p, int level, int *nr)
-{
-	char path[64], buf[2048], *l, *end;
-	pid_t pid = -1, v;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%s/status", p);
-	if (read_file(path, buf, sizeof(buf)) < 0)
-		return -1;
-	l = strstr(buf, "\nNSpid:");
-	if (!l)
-		return -1;
-	l += 7;
-	end = strchrnul(l, '\n');
-	while (l < end) {
-		v = strtol(l, &l, 10);
-		if (n == level || level < 0)
-			pid = v;
-		n++;
-		while (l < end && (*l == ' ' || *l == '\t'))
-			l++;
-	}
-	if (nr)
-		*nr = n;
-	return pid;
-}
-
-/* Once restart returned: has the caller a child other than @root? */
-static bool ghost_left(pid_t root)
-{
-	char self[32] = "";
-	struct dirent *e;
-	bool found = false;
-	int level;
-	DIR *d;
-
-	/* Our pid as /proc sees it: we may be in a pid namespace of ours */
-	if (readlink("/proc/self", self, sizeof(self) - 1) <= 0 ||
-	    ns_pid(self, 0, &level) < 0)
-		return false;
-	d = opendir("/proc");
-	if (!d)
-		return false;
-	while ((e = readdir(d))) {
-		pid_t p = atoi(e->d_name);
-
-		/* @root is a pid in our namespace, at level - 1 */
-		if (p > 0 && ppid_of(p) == atoi(self) &&
-		    ns_pid(e->d_name, level - 1, NULL) != root) {
-			char comm[64];
-
-			comm_of(p, comm, sizeof(comm));
-			cr_log("restart returned, a child %d (%s, state %c) besides the root %d",
-			       p, comm, proc_state(p), root);
-			found = true;
-		}
-	}
-	closedir(d);
-	return found;
-}
-
-/*
- * In a restarter: restart the tree from @fd with @flags; without
- * CR_RESTART_NEW_PIDS in a new pid namespace, through a pid 1 that reaps
- * if the image's root is not 1.  Exits with the root's exit code, or
- * EXIT_RESTART_RETURNED if restart fails.
- */
-static void __noreturn
-restarter_tree(int fd, unsigned long flags, pid_t img_root, int expect_err)
-{
-	bool init = false, ghost;
-	pid_t pid, root;
-	int code;
-
-	prctl(PR_SET_NAME, "cr_restarter");
-	if (!(flags & CR_RESTART_NEW_PIDS) && img_root > 0) {
-		if (unshare(CLONE_NEWPID)) {
-			cr_log("unshare(CLONE_NEWPID): %s", strerror(errno));
-			_exit(EXIT_SETUP);
-		}
-		if (img_root != 1) {
-			pid = fork();
-			if (pid < 0)
-				_exit(EXIT_SETUP);
-			if (pid > 0)
-				_exit(wait_code(pid, false));
-			init = true;
-			cr_phase = "init";
-			prctl(PR_SET_NAME, "cr_init");
-		}
-	}
-	root = sys_restart(0, fd, flags);
-	if (root < 0) {
-		int err = errno;
-
-		if (expect_err && err == expect_err) {
-			/* Nothing left behind */
-			CHECKF(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD,
-			       "a child is left after the failed restart");
-			cr_exit(0);
-		}
-		cr_log("restart(TREE %#lx) failed: %s (errno %d)", flags,
-		       strerror(err), err);
-		_exit(EXIT_RESTART_RETURNED);
-	}
-	if (expect_err) {
-		cr_log("restart(%#lx) succeeded (root %ld), expected errno %d",
-		       flags, (long)root, expect_err);
-		kill(root, SIGKILL);
-		wait_code(root, false);
-		_exit(EXIT_RESTART_RETURNED);
-	}
-	close(fd);
-	ghost = ghost_left(root);
-	code = wait_code(root, init);
-	_exit(code == EXIT_RESTARTED && ghost ? EXIT_GHOST : code);
-}
-
-/* Fork a restarter on @img; see restarter_tree() */
-static pid_t spawn_tree_restarter(struct __test_metadata *_metadata,
-				  const char *img, unsigned long flags,
-				  pid_t img_root, int expect_err, uid_t uid)
-{
-	pid_t pid;
-	int fd;
-
-	fd = open(img, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		cr_phase = "restarter";
-		if (uid && (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
-			    setresuid(uid, uid, uid))) {
-			cr_log("becoming user %d: %s", uid, strerror(errno));
-			_exit(EXIT_SETUP);
-		}
-		restarter_tree(fd, flags | CR_RESTART_TREE, img_root,
-			       expect_err);
-	}
-	kid_add(pid);
-	close(fd);
-	return pid;
-}
-
 /* Restart the tree image and expect every task to report OK */
 static void restart_ok(struct __test_metadata *_metadata, struct cr_dir *d,
 		       unsigned long flags, pid_t img_root)
 {
-	pid_t pid;
+	const struct tree_restart r = {
+		.flags = flags | CR_RESTART_TREE,
+		.img_root = img_root,
+	};
 
-	pid = spawn_tree_restarter(_metadata, d->img, flags, img_root, 0, 0);
-	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted tree's root");
+	tree_restart(_metadata, d->img, &r, EXIT_RESTARTED,
+		     "restarted tree's root");
 }
 
 /* Restart @img and expect @err, and nothing left behind */
@@ -1199,10 +825,30 @@ static void restart_err(struct __test_metadata *_metadata, const char *img,
 			unsigned long flags, pid_t img_root, int err,
 			const char *what)
 {
-	pid_t pid;
+	const struct tree_restart r = {
+		.flags = flags | CR_RESTART_TREE,
+		.img_root = img_root,
+		.err = err,
+	};
 
-	pid = spawn_tree_restarter(_metadata, img, flags, img_root, err, 0);
-	expect_exit(_metadata, pid, 0, what);
+	tree_restart(_metadata, img, &r, 0, what);
+}
+
+/*
+ * Fork the tree of T[], checkpoint it, kill it and restart it: with
+ * MODE_NEW with new pids, else with the image's in a new pid namespace
+ * (as its pid 1 with @root1); every task must report OK
+ */
+static void tree_cycle(struct __test_metadata *_metadata, struct cr_dir *d,
+		       bool root1)
+{
+	struct tree t;
+
+	tree_start(_metadata, d, &t, root1);
+	tree_checkpoint(_metadata, &t);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, d, g_mode == MODE_NEW ? CR_RESTART_NEW_PIDS : 0,
+		   root1 ? 1 : t.pids[0]);
 }
 
 /* root, 2 children, 3 grandchildren */
@@ -1251,14 +897,9 @@ FIXTURE_TEARDOWN_PARENT(tree)
  */
 TEST_F_TIMEOUT(tree, pidns_root1, TEST_TIMEOUT)
 {
-	struct tree t;
-
 	tree_reset(MODE_SAME);
 	three_levels();
-	tree_start(_metadata, &self->d, &t, true);
-	tree_checkpoint(_metadata, &t);
-	tree_kill(_metadata, &t);
-	restart_ok(_metadata, &self->d, 0, 1);
+	tree_cycle(_metadata, &self->d, true);
 }
 
 /*
@@ -1282,28 +923,18 @@ TEST_F_TIMEOUT(tree, pidns_init, TEST_TIMEOUT)
 /* CR_RESTART_NEW_PIDS in the caller's namespace: new pids, same tree */
 TEST_F_TIMEOUT(tree, new_pids, TEST_TIMEOUT)
 {
-	struct tree t;
-
 	tree_reset(MODE_NEW);
 	three_levels();
-	tree_start(_metadata, &self->d, &t, false);
-	tree_checkpoint(_metadata, &t);
-	tree_kill(_metadata, &t);
-	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
+	tree_cycle(_metadata, &self->d, false);
 }
 
 /* Sessions and process groups, with the image's pids */
 TEST_F_TIMEOUT(tree, groups_same_pids, TEST_TIMEOUT)
 {
-	struct tree t;
-
 	tree_reset(MODE_SAME);
 	g_root_ppid = 1;
 	groups_tree();
-	tree_start(_metadata, &self->d, &t, false);
-	tree_checkpoint(_metadata, &t);
-	tree_kill(_metadata, &t);
-	restart_ok(_metadata, &self->d, 0, t.pids[0]);
+	tree_cycle(_metadata, &self->d, false);
 }
 
 /* Sessions and process groups, with new pids */
@@ -1318,7 +949,7 @@ TEST_F_TIMEOUT(tree, groups_new_pids, TEST_TIMEOUT)
 	tree_start(_metadata, &self->d, &t, false);
 	tree_checkpoint(_metadata, &t);
 	/* The records: groups and sessions led inside the tree by their pid */
-	buf = img_load(_metadata, self->d.img, &len);
+	buf = img_load(_metadata, self->d.img, &len, 0);
 	EXPECT_EQ(0, img_proc(_metadata, buf, len, 0)->pgid);
 	EXPECT_EQ(0, img_proc(_metadata, buf, len, 0)->sid);
 	EXPECT_EQ(t.pids[1], img_proc(_metadata, buf, len, 1)->sid);
@@ -1335,24 +966,18 @@ TEST_F_TIMEOUT(tree, groups_new_pids, TEST_TIMEOUT)
 /* Parents blocked in waitpid() for their children across the checkpoint */
 TEST_F_TIMEOUT(tree, waiting_parent, TEST_TIMEOUT)
 {
-	struct tree t;
-
 	tree_reset(MODE_SAME);
 	g_root_ppid = 1;
 	add(-1, PG_INHERIT, F_WAITER);	/* 0 */
 	add(0, PG_INHERIT, F_WAITER);	/* 1 */
 	add(1, PG_INHERIT, 0);		/* 2 */
 	add(0, PG_INHERIT, 0);		/* 3 */
-	tree_start(_metadata, &self->d, &t, false);
-	tree_checkpoint(_metadata, &t);
-	tree_kill(_metadata, &t);
-	restart_ok(_metadata, &self->d, 0, t.pids[0]);
+	tree_cycle(_metadata, &self->d, false);
 }
 
 /* 100 processes: the root, 9 children with 10 children each */
 TEST_F_TIMEOUT(tree, hundred, 600)
 {
-	struct tree t;
 	int i, j, c;
 
 	tree_reset(MODE_SAME);
@@ -1364,15 +989,16 @@ TEST_F_TIMEOUT(tree, hundred, 600)
 			add(c, PG_INHERIT, 0);
 	}
 	ASSERT_EQ(100, nt);
-	tree_start(_metadata, &self->d, &t, true);
-	tree_checkpoint(_metadata, &t);
-	tree_kill(_metadata, &t);
-	restart_ok(_metadata, &self->d, 0, 1);
+	tree_cycle(_metadata, &self->d, true);
 }
 
 /* One image restarted twice at the same time, in two pid namespaces */
 TEST_F_TIMEOUT(tree, twice, TEST_TIMEOUT)
 {
+	const struct tree_restart r = {
+		.flags = CR_RESTART_TREE,
+		.img_root = 1,
+	};
 	struct tree t;
 	pid_t r1, r2;
 
@@ -1381,8 +1007,8 @@ TEST_F_TIMEOUT(tree, twice, TEST_TIMEOUT)
 	tree_start(_metadata, &self->d, &t, true);
 	tree_checkpoint(_metadata, &t);
 	tree_kill(_metadata, &t);
-	r1 = spawn_tree_restarter(_metadata, self->d.img, 0, 1, 0, 0);
-	r2 = spawn_tree_restarter(_metadata, self->d.img, 0, 1, 0, 0);
+	r1 = spawn_tree_restarter(_metadata, self->d.img, &r);
+	r2 = spawn_tree_restarter(_metadata, self->d.img, &r);
 	expect_exit(_metadata, r1, EXIT_RESTARTED, "first restarted tree");
 	expect_exit(_metadata, r2, EXIT_RESTARTED, "second restarted tree");
 }
@@ -1481,18 +1107,13 @@ TEST_F_TIMEOUT(tree, refuse_thread_fs, TEST_TIMEOUT)
 /* Processes with two threads: both run after restart */
 TEST_F_TIMEOUT(tree, threads, TEST_TIMEOUT)
 {
-	struct tree t;
-
 	tree_reset(MODE_SAME);
 	g_root_ppid = 1;
 	three_levels();
 	T[0].flags = F_THREAD;
 	T[4].flags = F_THREAD;
 	T[5].flags = F_THREAD;
-	tree_start(_metadata, &self->d, &t, false);
-	tree_checkpoint(_metadata, &t);
-	tree_kill(_metadata, &t);
-	restart_ok(_metadata, &self->d, 0, t.pids[0]);
+	tree_cycle(_metadata, &self->d, false);
 }
 
 /*
@@ -1540,31 +1161,21 @@ TEST_F_TIMEOUT(tree, refuse_zombie_parent_running, TEST_TIMEOUT)
 /* Pipes from parents to children with data in flight */
 TEST_F_TIMEOUT(tree, pipes, TEST_TIMEOUT)
 {
-	struct tree t;
-
 	tree_reset(MODE_NEW);
 	three_levels();
 	T[1].flags = F_PIPE;
 	T[3].flags = F_PIPE;
 	T[5].flags = F_PIPE;
-	tree_start(_metadata, &self->d, &t, false);
-	tree_checkpoint(_metadata, &t);
-	tree_kill(_metadata, &t);
-	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
+	tree_cycle(_metadata, &self->d, false);
 }
 
 /* A child that shares its parent's descriptor table (tree_share_test) */
 TEST_F_TIMEOUT(tree, clone_files, TEST_TIMEOUT)
 {
-	struct tree t;
-
 	tree_reset(MODE_NEW);
 	three_levels();
 	T[2].flags = F_CLONE_FILES;
-	tree_start(_metadata, &self->d, &t, false);
-	tree_checkpoint(_metadata, &t);
-	tree_kill(_metadata, &t);
-	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
+	tree_cycle(_metadata, &self->d, false);
 }
 
 TEST_F_TIMEOUT(tree, refuse_traced, TEST_TIMEOUT)
@@ -1604,6 +1215,10 @@ TEST_F_TIMEOUT(tree, refuse_foreign_group, TEST_TIMEOUT)
 static bool leader_gone(struct __test_metadata *_metadata, struct cr_dir *d,
 			enum mode mode)
 {
+	struct tree_restart rt = {
+		.flags = CR_RESTART_TREE |
+			 (mode == MODE_NEW ? CR_RESTART_NEW_PIDS : 0),
+	};
 	struct cr_hdr_proc *pr;
 	unsigned char *buf;
 	struct tree t;
@@ -1619,7 +1234,7 @@ static bool leader_gone(struct __test_metadata *_metadata, struct cr_dir *d,
 	add(2, PG_INHERIT, 0);		/* 3 */
 	tree_start(_metadata, d, &t, false);
 	tree_checkpoint(_metadata, &t);
-	buf = img_load(_metadata, d->img, &len);
+	buf = img_load(_metadata, d->img, &len, 0);
 	ASSERT_EQ(4, img_tree(_metadata, buf, len)->nr_tasks);
 	pr = img_proc(_metadata, buf, len, 3);
 	EXPECT_EQ(t.pids[1], pr->pid);
@@ -1631,9 +1246,8 @@ static bool leader_gone(struct __test_metadata *_metadata, struct cr_dir *d,
 	EXPECT_EQ(t.pids[1], img_proc(_metadata, buf, len, 2)->pgid);
 	free(buf);
 	tree_kill(_metadata, &t);
-	pid = spawn_tree_restarter(_metadata, d->img,
-				   mode == MODE_NEW ? CR_RESTART_NEW_PIDS : 0,
-				   t.pids[0], 0, 0);
+	rt.img_root = t.pids[0];
+	pid = spawn_tree_restarter(_metadata, d->img, &rt);
 	status = wait_child(pid, CHILD_TIMEOUT_MS);
 	/* EXIT_GHOST: restart returned with the ghost still its child */
 	EXPECT_TRUE(WIFEXITED(status) &&
@@ -1706,7 +1320,7 @@ TEST_F_TIMEOUT(tree, uts, TEST_TIMEOUT)
 	three_levels();
 	tree_start(_metadata, &self->d, &t, false);
 	tree_checkpoint(_metadata, &t);
-	buf = img_load(_metadata, self->d.img, &len);
+	buf = img_load(_metadata, self->d.img, &len, 0);
 	EXPECT_EQ(CR_TREE_UTS, img_tree(_metadata, buf, len)->flags);
 	EXPECT_LE(0, cr_find_rec(buf, len, CR_HDR_UTS, 0));
 	free(buf);
@@ -1729,15 +1343,10 @@ TEST_F_TIMEOUT(tree, refuse_uts, TEST_TIMEOUT)
 /* Shared memory of the processes of a tree: still shared after restart */
 TEST_F_TIMEOUT(tree, shared_memory, TEST_TIMEOUT)
 {
-	struct tree t;
-
 	tree_reset(MODE_NEW);
 	g_shm = true;
 	three_levels();
-	tree_start(_metadata, &self->d, &t, false);
-	tree_checkpoint(_metadata, &t);
-	tree_kill(_metadata, &t);
-	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
+	tree_cycle(_metadata, &self->d, false);
 }
 
 /* Shared memory also mapped outside the tree: EBUSY */
@@ -1868,7 +1477,7 @@ TEST_F_TIMEOUT(tree, bad_records, 300)
 	int e;
 
 	bad_tree(_metadata, &self->d, &t);
-	orig = img_load(_metadata, self->d.img, &len);
+	orig = img_load(_metadata, self->d.img, &len, 0);
 	buf = malloc(len);
 	ASSERT_NE(NULL, buf);
 	cr_path(&self->d, "bad", img, sizeof(img));
@@ -1893,27 +1502,13 @@ static void restart_raw_err(struct __test_metadata *_metadata,
 			    const char *img, unsigned long flags, int err,
 			    const char *what)
 {
-	pid_t pid;
-	long r;
-	int fd;
+	const struct tree_restart r = {
+		.flags = flags,
+		.err = err,
+		.what = what,
+	};
 
-	fd = open(img, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	fflush(stderr);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		cr_phase = what;
-		r = sys_restart(0, fd, flags);
-		CHECKF(r == -1 && errno == err,
-		       "restart(%#lx) returned %ld, errno %d (%s), expected %d",
-		       flags, r, errno, strerror(errno), err);
-		CHECKF(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD,
-		       "a child is left after the failed restart");
-		cr_exit(0);
-	}
-	close(fd);
-	expect_exit(_metadata, pid, 0, what);
+	tree_restart(_metadata, img, &r, 0, what);
 }
 
 static void single_body(int ready)
@@ -1966,25 +1561,18 @@ TEST_F_TIMEOUT(tree, bad_flags, TEST_TIMEOUT)
 /* The pids of the image in use: EEXIST; the original tree unharmed */
 TEST_F_TIMEOUT(tree, pid_taken, TEST_TIMEOUT)
 {
+	/* In this namespace, where the pids are taken */
+	const struct tree_restart r = {
+		.flags = CR_RESTART_TREE,
+		.err = EEXIST,
+	};
 	struct tree t;
-	pid_t pid;
-	int fd;
 
 	tree_reset(MODE_ORIG);
 	three_levels();
 	tree_start(_metadata, &self->d, &t, false);
 	tree_checkpoint(_metadata, &t);
-	fd = open(self->d.img, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	fflush(stderr);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		/* In this namespace, where the pids are taken */
-		restarter_tree(fd, CR_RESTART_TREE, 0, EEXIST);
-	}
-	close(fd);
-	expect_exit(_metadata, pid, 0, "restarter over taken pids");
+	tree_restart(_metadata, self->d.img, &r, 0, "restarter over taken pids");
 	tree_continue(_metadata, &t);
 }
 
@@ -1994,8 +1582,16 @@ TEST_F_TIMEOUT(tree, pid_taken, TEST_TIMEOUT)
  */
 TEST_F_TIMEOUT(tree, unprivileged, TEST_TIMEOUT)
 {
+	const struct tree_restart own = {
+		.flags = CR_RESTART_TREE,
+		.img_root = -1,
+		.err = EPERM,
+		.uid = 1000,
+	}, new = {
+		.flags = CR_RESTART_TREE | CR_RESTART_NEW_PIDS,
+		.uid = 1000,
+	};
 	struct tree t;
-	pid_t pid;
 
 	tree_reset(MODE_NEW);
 	g_uid = 1000;
@@ -2003,100 +1599,49 @@ TEST_F_TIMEOUT(tree, unprivileged, TEST_TIMEOUT)
 	tree_start(_metadata, &self->d, &t, false);
 	tree_checkpoint(_metadata, &t);
 	tree_kill(_metadata, &t);
-	pid = spawn_tree_restarter(_metadata, self->d.img, CR_RESTART_TREE, -1,
-				   EPERM, 1000);
-	expect_exit(_metadata, pid, 0, "unprivileged restarter, image's pids");
-	pid = spawn_tree_restarter(_metadata, self->d.img, CR_RESTART_NEW_PIDS,
-				   0, 0, 1000);
-	expect_exit(_metadata, pid, EXIT_RESTARTED,
-		    "unprivileged restarter, new pids");
+	tree_restart(_metadata, self->d.img, &own, 0,
+		     "unprivileged restarter, image's pids");
+	tree_restart(_metadata, self->d.img, &new, EXIT_RESTARTED,
+		     "unprivileged restarter, new pids");
 }
 
-/* A cgroup v2 for the tree; SKIP if there is none */
-static bool cgroup_make(struct __test_metadata *_metadata)
-{
-	struct statfs fs;
-
-	if (statfs(CGROUP_ROOT, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC)
-		return false;
-	snprintf(g_cgroup, sizeof(g_cgroup), "%s/cr_tree.%d", CGROUP_ROOT,
-		 getpid());
-	if (mkdir(g_cgroup, 0755) && errno != EEXIST)
-		return false;
-	return true;
-}
-
-static int cg_write(const char *file, const char *s)
-{
-	char path[PATH_MAX + 32];
-
-	snprintf(path, sizeof(path), "%s/%s", g_cgroup, file);
-	return write_file(path, s, strlen(s));
-}
-
-/* The value of @key in cgroup.events */
-static int cg_event(const char *key)
-{
-	char path[PATH_MAX + 32], buf[256], *p;
-
-	snprintf(path, sizeof(path), "%s/cgroup.events", g_cgroup);
-	if (read_file(path, buf, sizeof(buf)) < 0)
-		return -1;
-	p = strstr(buf, key);
-	return p ? atoi(p + strlen(key) + 1) : -1;
-}
-
-static void cg_wait(struct __test_metadata *_metadata, const char *key,
-		    int val)
-{
-	int ms;
-
-	for (ms = 0; ms < CHILD_TIMEOUT_MS; ms += 5) {
-		if (cg_event(key) == val)
-			return;
-		usleep(5000);
-	}
-	ASSERT_EQ(val, cg_event(key)) TH_LOG("%s of %s", key, g_cgroup);
-}
-
-/* Freeze, kill and remove the cgroup of the tree */
+/* Kill the tree in its cgroup, and remove the cgroup */
 static void cg_destroy(struct __test_metadata *_metadata, struct tree *t)
 {
-	cg_write("cgroup.kill", "1");
-	cg_write("cgroup.freeze", "0");
+	cg_kill(_metadata, g_cgroup);
 	tree_kill(_metadata, t);
-	cg_wait(_metadata, "populated", 0);
-	ASSERT_EQ(0, rmdir(g_cgroup));
+	cg_remove(_metadata, g_cgroup);
 }
 
-static void release_tree(struct __test_metadata *_metadata)
+/*
+ * Fork the tree of T[] into g_cgroup, freeze it, checkpoint it, kill it,
+ * remove the cgroup and restart the tree with new pids: every task must
+ * report OK
+ */
+static void frozen_cycle(struct __test_metadata *_metadata, struct cr_dir *d)
 {
-	char path[96];
+	struct tree t;
 
-	snprintf(path, sizeof(path), "%s/go", g_dir);
-	ASSERT_EQ(0, write_file(path, "", 0));
+	tree_start(_metadata, d, &t, false);
+	cg_freeze(_metadata, g_cgroup);
+	tree_checkpoint(_metadata, &t);
+	check_records(_metadata, d->img, t.pids);
+	cg_destroy(_metadata, &t);
+	tree_release(_metadata, g_dir);
+	restart_ok(_metadata, d, CR_RESTART_NEW_PIDS, 0);
 }
 
 /* A tree frozen by the cgroup v2 freezer, not stopped */
 TEST_F_TIMEOUT(tree, cgroup_freezer, TEST_TIMEOUT)
 {
-	struct tree t;
-
 	tree_reset(MODE_NEW);
-	if (!cgroup_make(_metadata))
+	if (!cg_make(g_cgroup, sizeof(g_cgroup), "cr_tree"))
 		SKIP(return, "no cgroup v2 at %s to make a cgroup in",
 		     CGROUP_ROOT);
 	three_levels();
 	for (int i = 0; i < nt; i++)
 		T[i].flags = F_MARKER;
-	tree_start(_metadata, &self->d, &t, false);
-	ASSERT_EQ(0, cg_write("cgroup.freeze", "1"));
-	cg_wait(_metadata, "frozen", 1);
-	tree_checkpoint(_metadata, &t);
-	check_records(_metadata, self->d.img, t.pids);
-	cg_destroy(_metadata, &t);
-	release_tree(_metadata);
-	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
+	frozen_cycle(_metadata, &self->d);
 }
 
 /*
@@ -2106,10 +1651,8 @@ TEST_F_TIMEOUT(tree, cgroup_freezer, TEST_TIMEOUT)
  */
 TEST_F_TIMEOUT(tree, cgroup_user_stop, TEST_TIMEOUT)
 {
-	struct tree t;
-
 	tree_reset(MODE_NEW);
-	if (!cgroup_make(_metadata))
+	if (!cg_make(g_cgroup, sizeof(g_cgroup), "cr_tree"))
 		SKIP(return, "no cgroup v2 at %s to make a cgroup in",
 		     CGROUP_ROOT);
 	three_levels();
@@ -2118,13 +1661,7 @@ TEST_F_TIMEOUT(tree, cgroup_user_stop, TEST_TIMEOUT)
 	/* A leaf and a task with a child: they raise(SIGSTOP) */
 	T[3].flags = F_USERSTOP;
 	T[4].flags = F_USERSTOP;
-	tree_start(_metadata, &self->d, &t, false);
-	ASSERT_EQ(0, cg_write("cgroup.freeze", "1"));
-	cg_wait(_metadata, "frozen", 1);
-	tree_checkpoint(_metadata, &t);
-	cg_destroy(_metadata, &t);
-	release_tree(_metadata);
-	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
+	frozen_cycle(_metadata, &self->d);
 }
 
 /*
@@ -2135,6 +1672,9 @@ TEST_F_TIMEOUT(tree, cgroup_user_stop, TEST_TIMEOUT)
 TEST_F_TIMEOUT(tree, cgroup_fork_storm, 600)
 {
 	int round, ok = 0, busy = 0, status;
+	const struct tree_restart rt = {
+		.flags = CR_RESTART_TREE | CR_RESTART_NEW_PIDS,
+	};
 	unsigned char *buf;
 	struct tree t;
 	size_t len;
@@ -2143,14 +1683,13 @@ TEST_F_TIMEOUT(tree, cgroup_fork_storm, 600)
 
 	for (round = 0; round < 8; round++) {
 		tree_reset(MODE_NEW);
-		if (!cgroup_make(_metadata))
+		if (!cg_make(g_cgroup, sizeof(g_cgroup), "cr_tree"))
 			SKIP(return, "no cgroup v2 at %s to make a cgroup in",
 			     CGROUP_ROOT);
 		add(-1, PG_INHERIT, F_STORM);
 		tree_start(_metadata, &self->d, &t, false);
 		usleep(round * 7000);
-		ASSERT_EQ(0, cg_write("cgroup.freeze", "1"));
-		cg_wait(_metadata, "frozen", 1);
+		cg_freeze(_metadata, g_cgroup);
 		ASSERT_EQ(0, ftruncate(t.imgfd, 0));
 		ASSERT_EQ(0, lseek(t.imgfd, 0, SEEK_SET));
 		r = sys_checkpoint(t.root, t.imgfd, CR_CHECKPOINT_TREE);
@@ -2162,16 +1701,15 @@ TEST_F_TIMEOUT(tree, cgroup_fork_storm, 600)
 			continue;
 		}
 		ok++;
-		buf = img_load(_metadata, self->d.img, &len);
+		buf = img_load(_metadata, self->d.img, &len, 0);
 		nt = img_tree(_metadata, buf, len)->nr_tasks;
 		free(buf);
 		TH_LOG("round %d: %d tasks saved", round, nt);
 		ASSERT_LE(1, nt);
 		ASSERT_GE(61, nt);
 		cg_destroy(_metadata, &t);
-		release_tree(_metadata);
-		pid = spawn_tree_restarter(_metadata, self->d.img,
-					   CR_RESTART_NEW_PIDS, 0, 0, 0);
+		tree_release(_metadata, g_dir);
+		pid = spawn_tree_restarter(_metadata, self->d.img, &rt);
 		/*
 		 * The root exits with the number of children it reaped: those
 		 * of the image, and one more if it was saved between its look

@@ -28,7 +28,7 @@
  * ghost L.  The task records: R, the thread, A, B, M.
  */
 
-#include "cr_harness.h"
+#include "tree_harness.h"
 
 #include <stddef.h>
 #include <sys/utsname.h>
@@ -53,24 +53,6 @@ static char g_dir[64];		/* the test directory, for the shared file */
 static char *g_shm;		/* the shared memory of R and A */
 
 /* The tree */
-
-static void __noreturn setup_fail(const char *what)
-{
-	cr_log("setup: %s: %s", what, strerror(errno));
-	_exit(EXIT_SETUP);
-}
-
-static pid_t fork_task(void)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		setup_fail("fork");
-	return pid;
-}
 
 static void close_from(unsigned int fd)
 {
@@ -134,48 +116,38 @@ struct kids {
  * ours is the zombie.  With the image's pids, they are those of before;
  * with new pids, they are found in /proc (of the caller's namespace).
  */
+static int nr_kids;
+
+/* Note the child @pid in @arg, a struct kids, by its name */
+static bool note_kid(pid_t pid, void *arg)
+{
+	struct kids *k = arg;
+	char comm[32];
+
+	comm_of(pid, comm, sizeof(comm));
+	nr_kids++;
+	if (!strcmp(comm, "tv_a"))
+		k->a = pid;
+	else if (!strcmp(comm, "tv_b"))
+		k->b = pid;
+	else if (!strcmp(comm, "tv_m"))
+		k->m = pid;
+	else
+		k->z = pid;
+	return false;
+}
+
 static void find_kids(struct kids *k, const struct kids *before,
 		      pid_t self_before)
 {
-	char path[64], buf[512], comm[32];
-	pid_t pid, self = getpid();
-	struct dirent *e;
-	int ppid, n = 0;
-	char *p;
-	DIR *dir;
-
-	if (self == self_before) {
+	if (getpid() == self_before) {
 		*k = *before;
 		return;
 	}
 	memset(k, -1, sizeof(*k));
-	dir = opendir("/proc");
-	if (!CHECK(dir))
-		return;
-	while ((e = readdir(dir))) {
-		pid = atoi(e->d_name);
-		if (pid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		if (read_file(path, buf, sizeof(buf)) < 0)
-			continue;
-		p = strrchr(buf, ')');
-		if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1 || ppid != self)
-			continue;
-		*p = 0;
-		snprintf(comm, sizeof(comm), "%s", strchr(buf, '(') + 1);
-		n++;
-		if (!strcmp(comm, "tv_a"))
-			k->a = pid;
-		else if (!strcmp(comm, "tv_b"))
-			k->b = pid;
-		else if (!strcmp(comm, "tv_m"))
-			k->m = pid;
-		else
-			k->z = pid;
-	}
-	closedir(dir);
-	CHECKF(n == 4, "%d children, not 4", n);
+	nr_kids = 0;
+	find_child_if(proc_self_pid(), note_kid, k);
+	CHECKF(nr_kids == 4, "%d children, not 4", nr_kids);
 	CHECKF(k->a > 0 && k->b > 0 && k->m > 0 && k->z > 0,
 	       "children a %d, b %d, m %d, z %d", k->a, k->b, k->m, k->z);
 }
@@ -275,21 +247,21 @@ static void __noreturn tree_root(void)
 	if (mprotect(g_shm + pg(), pg(), PROT_READ))
 		setup_fail("mprotect");
 
-	k.a = fork_task();
+	k.a = tree_fork();
 	if (!k.a) {
 		close(p[1]);
 		task_a(p[0], fd);
 	}
 	setpgid(k.a, k.a);
 	close(p[0]);
-	k.b = fork_task();
+	k.b = tree_fork();
 	if (!k.b)
 		task_member("tv_b", k.a);
 	setpgid(k.b, k.a);
-	k.z = fork_task();
+	k.z = tree_fork();
 	if (!k.z)
 		_exit(ZOMBIE_STATUS);
-	l = fork_task();
+	l = tree_fork();
 	if (!l) {
 		close_from(3);
 		munmap(g_shm, SHM_PAGES * pg());
@@ -298,7 +270,7 @@ static void __noreturn tree_root(void)
 			pause();
 	}
 	setpgid(l, l);
-	k.m = fork_task();
+	k.m = tree_fork();
 	if (!k.m)
 		task_member("tv_m", l);
 	if (setpgid(k.m, l))
@@ -328,7 +300,7 @@ static void __noreturn checkpointer(int imgfd)
 	long r;
 
 	cr_phase = "checkpointer";
-	root = fork_task();
+	root = tree_fork();
 	if (!root)
 		tree_root();
 	if (waitpid(root, &status, WUNTRACED) != root || !WIFSTOPPED(status)) {
@@ -363,7 +335,7 @@ static void checkpoint_tree(struct __test_metadata *_metadata,
 		cr_phase = "checkpoint";
 		if (unshare(CLONE_NEWPID))
 			setup_fail("unshare(CLONE_NEWPID)");
-		pid = fork_task();
+		pid = tree_fork();
 		if (!pid)
 			checkpointer(d->imgfd);
 		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
@@ -376,11 +348,9 @@ static void checkpoint_tree(struct __test_metadata *_metadata,
 
 /* Editing the image */
 
-enum op {
-	SET,		/* the field becomes @val */
-	ADD,		/* @val is added to it */
-	XOR,		/* it is xored with @val */
-	FILL,		/* its @size bytes become the byte @val */
+/* Edits besides those of enum edit_op */
+enum {
+	FILL = EDIT_OPS,	/* its @size bytes become the byte @val */
 	PID,		/* it becomes the pid of process record @val */
 	PIPE_ID,	/* the object id of the pipe plus @val */
 	FILE_ID,	/* the object id of the regular file plus @val */
@@ -403,7 +373,7 @@ struct edit {
 	enum pick pick;
 	int off;	/* in the record */
 	int size;	/* 1, 2, 4 or 8; bytes for FILL */
-	enum op op;
+	int op;		/* enum edit_op, or one of the above */
 	__s64 val;
 };
 
@@ -424,7 +394,7 @@ struct edit {
 	{ CR_HDR_UTS, 0, ANY, offsetof(struct cr_hdr_uts, f),		\
 	  CR_UTS_LEN, FILL, v }
 
-static bool picked(const unsigned char *rec, enum pick pick)
+static bool picked(const unsigned char *rec, long pick)
 {
 	const struct cr_hdr_file *f = (const void *)rec;
 
@@ -448,20 +418,7 @@ static bool picked(const unsigned char *rec, enum pick pick)
 static long find_rec(const unsigned char *buf, size_t len, __u32 type,
 		     int nth, enum pick pick)
 {
-	struct cr_hdr h;
-	size_t off = 0;
-
-	while (off + sizeof(h) <= len) {
-		memcpy(&h, buf + off, sizeof(h));
-		if (h.len < sizeof(h))
-			break;
-		if (h.type == type && picked(buf + off, pick) && nth-- == 0)
-			return off;
-		if (h.type == CR_HDR_TAIL)
-			break;
-		off += CR_ALIGN8(h.len);
-	}
-	return -1;
+	return rec_find(buf, len, 0, type, nth, picked, pick);
 }
 
 static __u32 field32(struct __test_metadata *_metadata,
@@ -516,17 +473,7 @@ static bool apply(struct __test_metadata *_metadata, unsigned char *buf,
 		memset(buf + at + e->off, e->val, e->size);
 		return true;
 	}
-	memcpy(&v, buf + at + e->off, e->size);
 	switch (e->op) {
-	case SET:
-		v = e->val;
-		break;
-	case ADD:
-		v += e->val;
-		break;
-	case XOR:
-		v ^= e->val;
-		break;
 	case PID:
 		v = field32(_metadata, buf, *len, CR_HDR_PROC, e->val, ANY,
 			    offsetof(struct cr_hdr_proc, pid));
@@ -544,24 +491,11 @@ static bool apply(struct __test_metadata *_metadata, unsigned char *buf,
 			    offsetof(struct cr_hdr_file, obj)) + e->val;
 		break;
 	default:
-		break;
+		edit_field(buf + at + e->off, e->size, e->op, e->val);
+		return true;
 	}
-	memcpy(buf + at + e->off, &v, e->size);
+	edit_field(buf + at + e->off, e->size, SET, v);
 	return true;
-}
-
-/* Checksum and length of the tail, after an edit */
-static void reseal(unsigned char *buf, size_t len)
-{
-	long tail = find_rec(buf, len, CR_HDR_TAIL, 0, ANY);
-	struct cr_hdr_tail t;
-
-	if (tail < 0)
-		return;
-	memcpy(&t, buf + tail, sizeof(t));
-	t.length = tail;
-	t.csum = crc32_zlib(buf, tail);
-	memcpy(buf + tail, &t, sizeof(t));
 }
 
 /* Where the image is cut */
@@ -605,85 +539,6 @@ enum mode {
 	PIDNS_NO_INIT,	/* the image's pids in a namespace without init */
 };
 
-/* What the restarter reports */
-struct result {
-	long ret;		/* restart(2)'s return value */
-	int err;		/* its errno */
-	int status;		/* wait status of the root, -1 if none */
-	pid_t left;		/* a child left after a failure, or 0 */
-	int setup;		/* errno of a failed setup step, or 0 */
-	char why[400];		/* the line the kernel logged */
-};
-
-/* A child of the caller left, or 0 */
-static pid_t leftover(void)
-{
-	pid_t pid = waitpid(-1, NULL, WNOHANG | __WALL);
-	char path[64], buf[512], *p;
-	pid_t self = getpid();
-	struct dirent *e;
-	int ppid;
-	DIR *dir;
-
-	if (pid < 0 && errno == ECHILD)
-		return 0;
-	if (pid > 0)
-		return pid;
-	/* A child alive */
-	dir = opendir("/proc");
-	if (!dir)
-		return -1;
-	while ((e = readdir(dir))) {
-		pid = atoi(e->d_name);
-		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		if (pid <= 0 || read_file(path, buf, sizeof(buf)) < 0)
-			continue;
-		p = strrchr(buf, ')');
-		if (p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == self)
-			break;
-	}
-	closedir(dir);
-	return e ? pid : -1;
-}
-
-static void do_restart(int fd, unsigned long flags, pid_t blocker, int out)
-{
-	struct result r = { .status = -1 };
-	int log[2];
-	ssize_t n;
-
-	if (pipe(log))
-		r.setup = errno;
-	if (!r.setup) {
-		r.ret = sys_restart(0, fd, flags | CR_LOGFD(log[1]));
-		r.err = r.ret < 0 ? errno : 0;
-		close(log[1]);
-	}
-	if (!r.setup && r.ret < 0) {
-		n = read(log[0], r.why, sizeof(r.why) - 1);
-		r.why[n > 0 ? n : 0] = 0;
-		r.why[strcspn(r.why, "\n")] = 0;
-	}
-	if (r.ret > 0 && waitpid(r.ret, &r.status, __WALL) != r.ret)
-		r.status = -1;
-	if (blocker > 0) {
-		kill(blocker, SIGKILL);
-		waitpid(blocker, NULL, 0);
-	}
-	r.left = leftover();
-	if (write(out, &r, sizeof(r)) != sizeof(r))
-		_exit(EXIT_SETUP);
-}
-
-static void report_setup(int out)
-{
-	struct result r = { .status = -1, .setup = errno ? errno : EIO };
-
-	if (write(out, &r, sizeof(r)) != sizeof(r))
-		_exit(EXIT_SETUP);
-	_exit(0);
-}
-
 /* Drop capability @cap from the effective set */
 static int drop_cap(int cap)
 {
@@ -701,50 +556,49 @@ static int drop_cap(int cap)
 struct restarter_args {
 	enum mode mode;
 	int cap;		/* capability + 1 to drop, or 0 */
-	int out;
 };
 
-static void __noreturn
-restarter(const struct restarter_args *a, int fd)
+/* Restart as @arg, a struct restarter_args, says; report to @out */
+static void restarter(void *arg, int fd, int out)
 {
+	const struct restarter_args *a = arg;
 	unsigned long tree = CR_RESTART_TREE;
 	pid_t pid, blocker = 0;
 	int status;
 
-	cr_phase = "restarter";
 	if (a->cap && drop_cap(a->cap - 1))
-		report_setup(a->out);
+		report_setup(out);
 	switch (a->mode) {
 	case NEW_PIDS:
 		if (prctl(PR_SET_CHILD_SUBREAPER, 1))
-			report_setup(a->out);
-		do_restart(fd, tree | CR_RESTART_NEW_PIDS, 0, a->out);
+			report_setup(out);
+		restart_report(fd, tree | CR_RESTART_NEW_PIDS, 0, out);
 		break;
 	case NO_TREE:
-		do_restart(fd, 0, 0, a->out);
+		restart_report(fd, 0, 0, out);
 		break;
 	case NEW_PIDS_ONLY:
-		do_restart(fd, CR_RESTART_NEW_PIDS, 0, a->out);
+		restart_report(fd, CR_RESTART_NEW_PIDS, 0, out);
 		break;
 	case PIDNS_NO_INIT:
 		if (unshare(CLONE_NEWPID))
-			report_setup(a->out);
-		do_restart(fd, tree, 0, a->out);
+			report_setup(out);
+		restart_report(fd, tree, 0, out);
 		break;
 	case PIDNS:
 	case PIDNS_TAKEN:
 		if (unshare(CLONE_NEWPID))
-			report_setup(a->out);
-		pid = fork_task();
+			report_setup(out);
+		pid = tree_fork();
 		if (!pid) {
 			/* pid 1; pid 2, the root's, taken by a child */
 			if (a->mode == PIDNS_TAKEN) {
-				blocker = fork_task();
+				blocker = tree_fork();
 				if (!blocker)
 					for (;;)
 						pause();
 			}
-			do_restart(fd, tree, blocker, a->out);
+			restart_report(fd, tree, blocker, out);
 			_exit(0);
 		}
 		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
@@ -752,7 +606,6 @@ restarter(const struct restarter_args *a, int fd)
 			_exit(EXIT_SETUP);
 		break;
 	}
-	_exit(0);
 }
 
 FIXTURE(tree_validate) {
@@ -1500,13 +1353,12 @@ static int feed(struct __test_metadata *_metadata, const unsigned char *buf,
 TEST_F_TIMEOUT(tree_validate, restart, TEST_TIMEOUT)
 {
 	struct restarter_args a = { .mode = variant->mode, .cap = variant->cap };
+	struct tree_result r;
 	unsigned char *buf;
-	struct result r;
 	char path[128];
 	struct stat st;
 	size_t len;
-	int i, fd, p[2];
-	pid_t pid;
+	int i, fd;
 
 	checkpoint_tree(_metadata, &self->d);
 	ASSERT_EQ(0, fstat(self->d.imgfd, &st));
@@ -1525,7 +1377,7 @@ TEST_F_TIMEOUT(tree_validate, restart, TEST_TIMEOUT)
 	     i++)
 		ASSERT_TRUE(apply(_metadata, buf, &len, &variant->edit[i]));
 	if (!variant->no_reseal)
-		reseal(buf, len);
+		cr_reseal(buf, len);
 	len = cut(buf, len, variant->cut);
 	cr_path(&self->d, "edited", path, sizeof(path));
 	ASSERT_EQ(0, write_file(path, buf, len));
@@ -1534,49 +1386,8 @@ TEST_F_TIMEOUT(tree_validate, restart, TEST_TIMEOUT)
 		fd = feed(_metadata, buf, len);
 	else
 		fd = open(path, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, pipe(p));
-	a.out = p[1];
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		close(p[0]);
-		restarter(&a, fd);
-	}
-	kid_add(pid);
-	close(fd);
-	close(p[1]);
-	ASSERT_EQ(sizeof(r), read(p[0], &r, sizeof(r)))
-		TH_LOG("the restarter did not report");
-	close(p[0]);
-	expect_exit(_metadata, pid, 0, "restarter");
-	ASSERT_EQ(0, r.setup) TH_LOG("restarter setup: %s", strerror(r.setup));
-	if (r.ret < 0)
-		TH_LOG("restart: %s: %s", strerror(r.err), r.why);
-
-	if (!variant->err) {
-		char desc[128];
-
-		ASSERT_LT(0, r.ret);
-		describe_status(r.status, desc, sizeof(desc));
-		EXPECT_TRUE(r.status != -1 && WIFEXITED(r.status) &&
-			    WEXITSTATUS(r.status) == EXIT_RESTARTED)
-			TH_LOG("restarted root: %s", desc);
-	} else {
-		EXPECT_EQ(-1, r.ret);
-		EXPECT_EQ(variant->err, r.err)
-			TH_LOG("errno %d (%s), expected %d (%s)", r.err,
-			       strerror(r.err), variant->err,
-			       strerror(variant->err));
-		if (variant->why)
-			EXPECT_NE(NULL, strstr(r.why, variant->why))
-				TH_LOG("the kernel's reason is not \"%s\"",
-				       variant->why);
-	}
-	EXPECT_EQ(0, r.left)
-		TH_LOG("the restart left task %d behind", r.left);
+	run_reporter(_metadata, fd, restarter, &a, &r);
+	check_report(_metadata, &r, variant->err, variant->why);
 	free(buf);
 }
 
