@@ -1250,16 +1250,33 @@ static int nr_named(const char *comm)
 	return nr_named_log(comm, false);
 }
 
-/* Kill the processes of the tree restored, orphans of the test, and reap */
-static void kt_kill_all(void)
+/* The processes of the tree restored, whatever they found */
+static int nr_restored(void)
+{
+	return nr_named("cr_kt") + nr_named("cr_kt_ok") + nr_named("cr_kt_bad");
+}
+
+static void log_restored(void)
+{
+	nr_named_log("cr_kt", true);
+	nr_named_log("cr_kt_ok", true);
+	nr_named_log("cr_kt_bad", true);
+}
+
+/*
+ * Kill the processes of the tree restored, orphans of the test, reap them
+ * and wait until none is left: 0, or how many are
+ */
+static int kt_kill_all(void)
 {
 	char path[64], buf[64];
 	struct dirent *e;
+	int tries, nr;
 	DIR *dir;
 
-	dir = opendir("/proc");
-	if (dir) {
-		while ((e = readdir(dir))) {
+	for (tries = 0; tries < 1000; tries++) {
+		dir = opendir("/proc");
+		while (dir && (e = readdir(dir))) {
 			if (atoi(e->d_name) <= 0)
 				continue;
 			snprintf(path, sizeof(path), "/proc/%.16s/comm",
@@ -1268,10 +1285,17 @@ static void kt_kill_all(void)
 			    !strncmp(buf, "cr_kt", 5))
 				kill(atoi(e->d_name), SIGKILL);
 		}
-		closedir(dir);
+		if (dir)
+			closedir(dir);
+		while (waitpid(-1, NULL, __WALL) > 0)
+			;
+		nr = nr_restored();
+		if (!nr)
+			return 0;
+		usleep(10000);
 	}
-	while (waitpid(-1, NULL, __WALL) > 0)
-		;
+	log_restored();
+	return nr;
 }
 
 /* Checkpoint the tree into @img; the original tree is gone after */
@@ -1308,9 +1332,8 @@ static void kt_checkpoint(struct __test_metadata *_metadata, const char *img)
 	ASSERT_LT(0, checkpoint_logged(root, fd, CR_CHECKPOINT_TREE))
 		TH_LOG("checkpoint of the tree: %s", strerror(errno));
 	close(fd);
-	kt_kill_all();
+	ASSERT_EQ(0, kt_kill_all());
 	kid_del(root);
-	ASSERT_EQ(0, nr_named("cr_kt"));
 }
 
 /*
@@ -1339,12 +1362,6 @@ static pid_t kt_restarter(const char *img, int rep, int other)
 		_exit(EXIT_SETUP);
 	for (;;)
 		pause();
-}
-
-/* The processes of the tree restored, whatever they found */
-static int nr_restored(void)
-{
-	return nr_named("cr_kt") + nr_named("cr_kt_ok") + nr_named("cr_kt_bad");
 }
 
 /*
@@ -1382,7 +1399,7 @@ TEST_F_TIMEOUT(faults, kill_tree_restarter, 600)
 	kill(pid, SIGKILL);
 	EXPECT_NE(-1, wait_child(pid, CHILD_TIMEOUT_MS));
 	kid_del(pid);
-	kt_kill_all();
+	EXPECT_EQ(0, kt_kill_all());
 	TH_LOG("a restart of the tree takes %lld us", full);
 
 	for (i = 0; i < KT_DELAYS; i++) {
@@ -1401,6 +1418,8 @@ TEST_F_TIMEOUT(faults, kill_tree_restarter, 600)
 		close(p[0]);
 		/* All of the tree, or nothing: all of it checks itself */
 		nr = nr_restored();
+		if (nr && nr != nr_procs)
+			log_restored();
 		for (tries = 0; nr && tries < 1000; tries++) {
 			if (nr_named("cr_kt_ok") + nr_named("cr_kt_bad") == nr)
 				break;
@@ -1409,15 +1428,13 @@ TEST_F_TIMEOUT(faults, kill_tree_restarter, 600)
 		EXPECT_TRUE(!nr || nr == nr_procs)
 			TH_LOG("kill %d: %d of the %d processes left", i, nr,
 			       nr_procs);
-		if (nr && nr != nr_procs)
-			nr_named_log("cr_kt", true);
 		if (nr)
 			EXPECT_EQ(nr, nr_named("cr_kt_ok"))
 				TH_LOG("kill %d: %d processes checked their memory, %d wrong",
 				       i, nr_named("cr_kt_ok"),
 				       nr_named("cr_kt_bad"));
 		nr_whole += nr == nr_procs;
-		kt_kill_all();
+		EXPECT_EQ(0, kt_kill_all());
 		EXPECT_EQ(0, nr_children(getpid(), true));
 	}
 	TH_LOG("%d kills after the tree ran, %d during restart", nr_whole,
