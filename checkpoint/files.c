@@ -363,8 +363,9 @@ static int check_pipe(struct cr_ctx *ctx, const struct fd_ent *e, bool fifo,
 		      "pipe (saved only in a checkpoint of the tree of both its ends)";
 	if (!ctx->tree || !pipe)
 		return -EOPNOTSUPP;
-	*why = fifo ? "FIFO with O_DIRECT, O_APPEND, O_ASYNC or another flag that cannot be saved" :
-		      "pipe in packet mode (O_DIRECT), with O_ASYNC, or open for reading and writing";
+	*why = "pipe in packet mode (O_DIRECT), with O_ASYNC, or open for reading and writing";
+	if (fifo)
+		*why = "FIFO with O_DIRECT, O_APPEND, O_ASYNC or a flag that cannot be saved";
 	if ((f->f_flags & ~(PIPE_FLAGS | O_LARGEFILE)) ||
 	    (!fifo && (f->f_flags & O_ACCMODE) == O_RDWR))
 		return -EOPNOTSUPP;

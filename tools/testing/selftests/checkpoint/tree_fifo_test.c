@@ -867,8 +867,8 @@ TEST_F_TIMEOUT(tree_fifo, reader_only, TEST_TIMEOUT)
 }
 
 /* 4. What checkpoint refuses; the tree goes on */
-static void refused(struct __test_metadata *_metadata, struct cr_dir *d,
-		    enum refuse how, int err, const char *why)
+static void refuse_case(struct __test_metadata *_metadata, struct cr_dir *d,
+			enum refuse how, int err, const char *why)
 {
 	char log[512], fdname[64];
 	struct tree t;
@@ -895,30 +895,32 @@ static void refused(struct __test_metadata *_metadata, struct cr_dir *d,
 		close(s);
 	}
 	ASSERT_EQ(0, kill(t.pids[0], SIGCONT));
-	expect_exit(_metadata, t.pids[0], EXIT_RESTARTED, "refused tree");
+	expect_exit(_metadata, t.pids[0], EXIT_RESTARTED,
+		    "tree of a refused checkpoint");
 }
 
 TEST_F_TIMEOUT(tree_fifo, refused_stranger, TEST_TIMEOUT)
 {
-	refused(_metadata, &self->d, RF_STRANGER, EBUSY,
-		"FIFO open by a process outside the tree");
+	refuse_case(_metadata, &self->d, RF_STRANGER, EBUSY,
+		    "FIFO open by a process outside the tree");
 }
 
 TEST_F_TIMEOUT(tree_fifo, refused_unlinked, TEST_TIMEOUT)
 {
-	refused(_metadata, &self->d, RF_UNLINKED, EOPNOTSUPP, "unlinked FIFO");
+	refuse_case(_metadata, &self->d, RF_UNLINKED, EOPNOTSUPP,
+		    "unlinked FIFO");
 }
 
 TEST_F_TIMEOUT(tree_fifo, refused_o_path, TEST_TIMEOUT)
 {
-	refused(_metadata, &self->d, RF_OPATH, EOPNOTSUPP,
-		"FIFO opened with O_PATH");
+	refuse_case(_metadata, &self->d, RF_OPATH, EOPNOTSUPP,
+		    "FIFO opened with O_PATH");
 }
 
 TEST_F_TIMEOUT(tree_fifo, refused_append, TEST_TIMEOUT)
 {
-	refused(_metadata, &self->d, RF_APPEND, EOPNOTSUPP,
-		"FIFO with O_DIRECT, O_APPEND");
+	refuse_case(_metadata, &self->d, RF_APPEND, EOPNOTSUPP,
+		    "FIFO with O_DIRECT, O_APPEND");
 }
 
 /* Checkpoint of one task with a FIFO: refused, as its pipes are */
