@@ -11,9 +11,10 @@
  *    then EAGAIN, and one file (with its flags) for both processes;
  *  - reader_only: a reader whose writer (outside the tree) wrote and went:
  *    the bytes left, then end of file, as in the original run;
- *  - refused: a FIFO open outside the tree (EBUSY), unlinked, O_PATH, with
- *    O_APPEND (EOPNOTSUPP), in a checkpoint of one task (EOPNOTSUPP): the
- *    tree goes on unharmed;
+ *  - refused: a FIFO open outside the tree, an open file of it shared with
+ *    a process outside (EBUSY); a FIFO unlinked, locked, O_PATH, with
+ *    O_APPEND, in a checkpoint of one task (EOPNOTSUPP): the tree goes on
+ *    unharmed;
  *  - restart: the FIFO removed (ENOENT), replaced by a regular file
  *    (ESTALE), open by a stranger (EBUSY), not open to the caller
  *    (EACCES), and every check of the image (EINVAL, ESTALE): no task is
@@ -25,7 +26,12 @@
 
 #include "cr_harness.h"
 
+#include <sys/file.h>
 #include <sys/ioctl.h>
+
+#ifndef __NR_pidfd_getfd
+#define __NR_pidfd_getfd 438
+#endif
 
 #define MAXT		4
 static char g_dir[64];		/* the test directory */
@@ -367,7 +373,8 @@ enum refuse {
 	RF_UNLINKED,	/* the FIFO is unlinked */
 	RF_OPATH,	/* an O_PATH descriptor of the FIFO */
 	RF_APPEND,	/* O_APPEND set */
-	RF_ONE_TASK,	/* a checkpoint of one task */
+	RF_SHARED,	/* the test has the root's open file of the FIFO */
+	RF_LOCK,	/* the FIFO is locked with flock(2) */
 };
 
 static enum refuse g_refuse;
@@ -387,8 +394,9 @@ static void __noreturn rf_root(void)
 		setup_fail("unlink");
 	p = g_refuse == RF_OPATH ? open(g_fa, O_PATH) : 0;
 	if (p < 0 || (g_refuse == RF_APPEND &&
-		      fcntl(h, F_SETFL, O_APPEND | O_NONBLOCK)))
-		setup_fail("O_PATH or O_APPEND");
+		      fcntl(h, F_SETFL, O_APPEND | O_NONBLOCK)) ||
+	    (g_refuse == RF_LOCK && flock(h, LOCK_EX)))
+		setup_fail("O_PATH, O_APPEND or flock");
 	say_ready(0);
 	raise(SIGSTOP);
 	read_pat(h, RF_BYTES, SEED_RF, 0);
@@ -881,6 +889,14 @@ static void refuse_case(struct __test_metadata *_metadata, struct cr_dir *d,
 		s = open(g_fa, O_RDONLY | O_NONBLOCK);
 		ASSERT_LE(0, s);
 	}
+	if (how == RF_SHARED) {
+		int pidfd = syscall(__NR_pidfd_open, t.pids[0], 0);
+
+		ASSERT_LE(0, pidfd);
+		s = syscall(__NR_pidfd_getfd, pidfd, 3, 0);
+		ASSERT_LE(0, s) TH_LOG("pidfd_getfd: %s", strerror(errno));
+		close(pidfd);
+	}
 	ASSERT_EQ(-1, tree_checkpoint_log(_metadata, d, &t, log, sizeof(log)));
 	ASSERT_EQ(err, errno) TH_LOG("checkpoint: %s: %s", strerror(errno),
 				     log);
@@ -903,6 +919,18 @@ TEST_F_TIMEOUT(tree_fifo, refused_stranger, TEST_TIMEOUT)
 {
 	refuse_case(_metadata, &self->d, RF_STRANGER, EBUSY,
 		    "FIFO open by a process outside the tree");
+}
+
+TEST_F_TIMEOUT(tree_fifo, refused_shared, TEST_TIMEOUT)
+{
+	refuse_case(_metadata, &self->d, RF_SHARED, EBUSY,
+		    "FIFO end shared with a process outside the tree");
+}
+
+TEST_F_TIMEOUT(tree_fifo, refused_lock, TEST_TIMEOUT)
+{
+	refuse_case(_metadata, &self->d, RF_LOCK, EOPNOTSUPP,
+		    "FIFO with a lock or a lease");
 }
 
 TEST_F_TIMEOUT(tree_fifo, refused_unlinked, TEST_TIMEOUT)
