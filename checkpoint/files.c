@@ -678,8 +678,8 @@ static int write_files(struct cr_ctx *ctx, struct fd_snap *s)
  * Writes a %CR_HDR_FILES record, a %CR_HDR_FD record per descriptor, then
  * a %CR_HDR_FILE and a %CR_HDR_FILE_PATH record per open file (a
  * %CR_HDR_PIPE record instead of the path for a pipe, after it for a
- * FIFO).  In a
- * checkpoint of the caller, the descriptors of the image are left out.
+ * FIFO).  In a checkpoint of the caller, the descriptors of the image are
+ * left out.
  *
  * Return: 0, -EOPNOTSUPP for a descriptor above 2 whose file cannot be
  * saved, -EBUSY for one whose file is shared with another process, or
