@@ -17,8 +17,8 @@
  *    unharmed;
  *  - restart: the FIFO removed (ENOENT), replaced by a regular file
  *    (ESTALE), open by a stranger (EBUSY), not open to the caller
- *    (EACCES), and every check of the image (EINVAL, ESTALE): no task is
- *    left after a failure.
+ *    (EACCES), restarted twice at once (EBUSY), and every check of the
+ *    image (EINVAL, ESTALE): no task is left after a failure.
  *
  * Each tree is forked by a root, a child of the test (a subreaper); each
  * task writes its pid to r<idx> in the test directory when ready.
@@ -414,6 +414,7 @@ static void __noreturn rf_root(void)
 #define PP_BYTES	10
 
 static uid_t g_uid;
+static bool g_wait;		/* restarted, the child waits for the file go */
 
 static void __noreturn rs_child(int pr)
 {
@@ -425,6 +426,13 @@ static void __noreturn rs_child(int pr)
 		setup_fail("child");
 	say_ready(1);
 	raise(SIGSTOP);
+	if (g_wait) {
+		char go[96];
+
+		snprintf(go, sizeof(go), "%s/go", g_dir);
+		while (access(go, F_OK))
+			usleep(10000);
+	}
 	read_pat(r, RS_BYTES, SEED_RS, 0);
 	read_pat(pr, PP_BYTES, SEED_RS, 1 << 20);
 	check_flags(r, O_RDONLY, "FIFO");
@@ -1000,6 +1008,49 @@ TEST_F_TIMEOUT(tree_fifo, restart_ok, TEST_TIMEOUT)
 	restart_ok(_metadata, &self->d, 0);
 	/* Once the restarted tree is gone, again */
 	restart_ok(_metadata, &self->d, 0);
+}
+
+/*
+ * The same image restarted while its first restart runs: the FIFO is
+ * open, EBUSY; the first tree is not disturbed
+ */
+TEST_F_TIMEOUT(tree_fifo, restart_twice_at_once, TEST_TIMEOUT)
+{
+	char go[96], c;
+	int fd, ready[2], status;
+	pid_t pid, root;
+
+	g_wait = true;
+	rs_image(_metadata, &self->d, 0);
+	g_wait = false;
+	fd = open(self->d.img, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pipe(ready));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(ready[0]);
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
+		root = sys_restart(0, fd, CR_RESTART_TREE | CR_RESTART_NEW_PIDS);
+		if (root < 0)
+			_exit(EXIT_RESTART_RETURNED);
+		if (write(ready[1], "r", 1) != 1 ||
+		    waitpid(root, &status, 0) != root || !WIFEXITED(status))
+			_exit(EXIT_SETUP);
+		_exit(WEXITSTATUS(status));
+	}
+	kid_add(pid);
+	close(fd);
+	close(ready[1]);
+	ASSERT_EQ(1, read(ready[0], &c, 1)) TH_LOG("the first restart failed");
+	close(ready[0]);
+	restart_fails(_metadata, self->d.img, true, 0, EBUSY,
+		      "open outside the tree");
+	cr_path(&self->d, "go", go, sizeof(go));
+	ASSERT_EQ(0, write_file(go, "", 0));
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "first restarted tree");
 }
 
 TEST_F_TIMEOUT(tree_fifo, restart_removed, TEST_TIMEOUT)
