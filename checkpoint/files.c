@@ -312,8 +312,10 @@ static u32 file_kind(struct file *f, const char **what)
 	if (S_ISFIFO(mode) && file_inode(f)->i_sb->s_magic == PIPEFS_MAGIC &&
 	    !(f->f_mode & FMODE_PATH))
 		return CR_FILE_PIPE;
+	if (S_ISFIFO(mode) && !(f->f_mode & FMODE_PATH))
+		return CR_FILE_FIFO;
 	if (S_ISFIFO(mode))
-		*what = "FIFO";
+		*what = "FIFO opened with O_PATH";
 	else if (S_ISSOCK(mode))
 		*what = "socket";
 	else if (S_ISCHR(mode) || S_ISBLK(mode))
@@ -346,19 +348,26 @@ static long held_refs(struct cr_ctx *ctx, const struct fd_ent *e)
 /* Flags of a pipe end saved */
 #define PIPE_FLAGS	(O_ACCMODE | O_NONBLOCK)
 
-static int check_pipe(struct cr_ctx *ctx, const struct fd_ent *e,
+/*
+ * An end of a pipe or of a FIFO (@fifo): its pipe is saved with its first
+ * end, and the files open on it must all be in the tree
+ */
+static int check_pipe(struct cr_ctx *ctx, const struct fd_ent *e, bool fifo,
 		      const char **why)
 {
 	struct file *f = e->file;
 	struct pipe_inode_info *pipe = get_pipe_info(f, false);
 	struct cr_obj *pobj;
 
-	*why = "pipe (saved only in a checkpoint of the tree of both its ends)";
+	*why = fifo ? "FIFO (saved only in a checkpoint of a tree)" :
+		      "pipe (saved only in a checkpoint of the tree of both its ends)";
 	if (!ctx->tree || !pipe)
 		return -EOPNOTSUPP;
 	*why = "pipe in packet mode (O_DIRECT), with O_ASYNC, or open for reading and writing";
+	if (fifo)
+		*why = "FIFO with O_DIRECT, O_APPEND, O_ASYNC or a flag that cannot be saved";
 	if ((f->f_flags & ~(PIPE_FLAGS | O_LARGEFILE)) ||
-	    (f->f_flags & O_ACCMODE) == O_RDWR)
+	    (!fifo && (f->f_flags & O_ACCMODE) == O_RDWR))
 		return -EOPNOTSUPP;
 	*why = "notification pipe, or pipe larger than CR_PIPE_MAX_SIZE";
 #ifdef CONFIG_WATCH_QUEUE
@@ -367,14 +376,31 @@ static int check_pipe(struct cr_ctx *ctx, const struct fd_ent *e,
 #endif
 	if ((u64)pipe->max_usage * PAGE_SIZE > CR_PIPE_MAX_SIZE)
 		return -EOPNOTSUPP;
-	*why = "pipe shared with a process outside the tree";
+	*why = fifo ? "FIFO end shared with a process outside the tree" :
+		      "pipe shared with a process outside the tree";
 	if (file_count(f) > held_refs(ctx, e))
 		return -EBUSY;
-	*why = "pipe with an end outside the tree";
+	*why = fifo ? "FIFO open by a process outside the tree" :
+		      "pipe with an end outside the tree";
 	pobj = cr_obj_find(ctx, pipe);
 	if (!pobj || READ_ONCE(pipe->files) > pobj->users)
 		return -EBUSY;
 	return 0;
+}
+
+/* A FIFO is reopened by its path, and its pipe saved as a pipe's */
+static int check_fifo(struct cr_ctx *ctx, const struct fd_ent *e,
+		      const char **why)
+{
+	struct file *f = e->file;
+
+	*why = "unlinked FIFO";
+	if (!file_inode(f)->i_nlink || d_unlinked(f->f_path.dentry))
+		return -EOPNOTSUPP;
+	*why = "FIFO with a lock or a lease";
+	if (has_locks(f, ctx->task->files))
+		return -EOPNOTSUPP;
+	return check_pipe(ctx, e, true, why);
 }
 
 static int check_file(struct cr_ctx *ctx, struct fd_snap *s,
@@ -387,7 +413,9 @@ static int check_file(struct cr_ctx *ctx, struct fd_snap *s,
 	if (!kind)
 		return -EOPNOTSUPP;
 	if (kind == CR_FILE_PIPE)
-		return check_pipe(ctx, e, why);
+		return check_pipe(ctx, e, false, why);
+	if (kind == CR_FILE_FIFO)
+		return check_fifo(ctx, e, why);
 	*why = "unlinked file";
 	if (!inode->i_nlink || d_unlinked(f->f_path.dentry))
 		return -EOPNOTSUPP;
@@ -502,7 +530,7 @@ static void fill_file(struct cr_hdr_file *fh, struct file *f)
 	fh->kind = file_kind(f, &what);
 	fh->flags = f->f_flags & FILE_FLAGS;
 	fh->pos = f->f_pos;
-	if (fh->kind == CR_FILE_PIPE) {
+	if (fh->kind == CR_FILE_PIPE || fh->kind == CR_FILE_FIFO) {
 		fh->flags = f->f_flags & PIPE_FLAGS;
 		fh->pos = 0;
 	}
@@ -586,7 +614,8 @@ static int write_file(struct cr_ctx *ctx, struct fd_snap *s,
 	struct cr_obj *obj = NULL;
 	struct cr_hdr_file *fh;
 	const char *name = NULL;
-	bool pipe = file_kind(e->file, &name) == CR_FILE_PIPE;
+	u32 kind = file_kind(e->file, &name);
+	bool pipe = kind == CR_FILE_PIPE;
 	int ret;
 
 	if (ctx->tree) {
@@ -621,7 +650,10 @@ static int write_file(struct cr_ctx *ctx, struct fd_snap *s,
 		return ret;
 	if (pipe)
 		return write_pipe(ctx, e->file);
-	return cr_write_string(ctx, CR_HDR_FILE_PATH, name);
+	ret = cr_write_string(ctx, CR_HDR_FILE_PATH, name);
+	if (!ret && kind == CR_FILE_FIFO)
+		ret = write_pipe(ctx, e->file);
+	return ret;
 }
 
 static int write_files(struct cr_ctx *ctx, struct fd_snap *s)
@@ -644,8 +676,10 @@ static int write_files(struct cr_ctx *ctx, struct fd_snap *s)
  *       descriptor table.
  *
  * Writes a %CR_HDR_FILES record, a %CR_HDR_FD record per descriptor, then
- * a %CR_HDR_FILE and a %CR_HDR_FILE_PATH record per open file.  In a
- * checkpoint of the caller, the descriptors of the image are left out.
+ * a %CR_HDR_FILE and a %CR_HDR_FILE_PATH record per open file (a
+ * %CR_HDR_PIPE record instead of the path for a pipe, after it for a
+ * FIFO).  In a checkpoint of the caller, the descriptors of the image are
+ * left out.
  *
  * Return: 0, -EOPNOTSUPP for a descriptor above 2 whose file cannot be
  * saved, -EBUSY for one whose file is shared with another process, or
@@ -916,9 +950,12 @@ static int check_file_rec(struct cr_ctx *ctx, const struct cr_hdr_file *fh,
 	if (fh->reserved)
 		return cr_err(ctx, -EINVAL, "file %u: reserved fields are not zero",
 			      i);
-	if (fh->kind < CR_FILE_REG || fh->kind > CR_FILE_PIPE)
+	if (fh->kind < CR_FILE_REG || fh->kind > CR_FILE_FIFO)
 		return cr_err(ctx, -EINVAL, "file %u: unknown kind %u", i,
 			      fh->kind);
+	if (!ctx->tree && (fh->kind == CR_FILE_PIPE || fh->kind == CR_FILE_FIFO))
+		return cr_err(ctx, -EINVAL, "file %u: %s in an image of one task",
+			      i, fh->kind == CR_FILE_PIPE ? "pipe" : "FIFO");
 	if (!ctx->tree != !fh->obj)
 		return cr_err(ctx, -EINVAL, "file %u: object id %u %s", i,
 			      fh->obj, ctx->tree ? "in a tree" :
@@ -936,6 +973,13 @@ static int check_file_rec(struct cr_ctx *ctx, const struct cr_hdr_file *fh,
 		return cr_err(ctx, -EINVAL, "file %u: bad pipe flags %#x", i,
 			      flags);
 	if (fh->kind == CR_FILE_PIPE)
+		return 0;
+	if (fh->kind == CR_FILE_FIFO &&
+	    ((flags & ~PIPE_FLAGS) || (flags & O_ACCMODE) == O_ACCMODE ||
+	     fh->pos || fh->rdev_major || fh->rdev_minor))
+		return cr_err(ctx, -EINVAL, "file %u: bad FIFO flags %#x", i,
+			      flags);
+	if (fh->kind == CR_FILE_FIFO)
 		return 0;
 	if (flags & ~FILE_FLAGS)
 		return cr_err(ctx, -EINVAL, "file %u: bad open flags %#x", i,
@@ -1022,23 +1066,19 @@ static int reopen(struct cr_ctx *ctx, struct cr_files_state *st,
 	return 0;
 }
 
-/* The pipe of a new pipe object: its size and its data */
-static int make_pipe(struct cr_ctx *ctx, struct cr_obj *pobj,
+/*
+ * Give the empty pipe of @wend, open for writing without blocking, the
+ * size and the data of @ph
+ */
+static int fill_pipe(struct cr_ctx *ctx, struct file *wend,
 		     const struct cr_hdr_pipe *ph)
 {
-	struct file *ends[2];
 	u32 left = ph->nr_bytes, n;
 	loff_t pos = 0;
 	void *buf;
 	long ret;
 
-	ret = create_pipe_files(ends, O_NONBLOCK);
-	if (ret)
-		return cr_err(ctx, ret, "pipe %u: cannot create it", ph->obj);
-	pobj->file = ends[0];
-	pobj->wend = ends[1];
-	pobj->size = ph->size;
-	ret = pipe_fcntl(ends[1], F_SETPIPE_SZ, ph->size);
+	ret = pipe_fcntl(wend, F_SETPIPE_SZ, ph->size);
 	if (ret != ph->size)
 		return cr_err(ctx, ret < 0 ? ret : -EINVAL,
 			      "pipe %u: cannot make it %u bytes", ph->obj,
@@ -1049,12 +1089,45 @@ static int make_pipe(struct cr_ctx *ctx, struct cr_obj *pobj,
 	for (ret = 0; left && !ret; left -= n) {
 		n = min_t(u32, left, PAGE_SIZE);
 		ret = cr_read(ctx, buf, n);
-		if (!ret && kernel_write(ends[1], buf, n, &pos) != n)
+		if (!ret && kernel_write(wend, buf, n, &pos) != n)
 			ret = cr_err(ctx, -EINVAL, "pipe %u: writing its data failed",
 				     ph->obj);
 	}
 	kfree(buf);
 	return ret;
+}
+
+/* The pipe of a new pipe object: its size and its data */
+static int make_pipe(struct cr_ctx *ctx, struct cr_obj *pobj,
+		     const struct cr_hdr_pipe *ph)
+{
+	struct file *ends[2];
+	int ret;
+
+	ret = create_pipe_files(ends, O_NONBLOCK);
+	if (ret)
+		return cr_err(ctx, ret, "pipe %u: cannot create it", ph->obj);
+	pobj->file = ends[0];
+	pobj->wend = ends[1];
+	pobj->size = ph->size;
+	return fill_pipe(ctx, ends[1], ph);
+}
+
+/* The pipe record after file record @i, checked */
+static int read_pipe_rec(struct cr_ctx *ctx, struct cr_hdr_pipe *ph, u32 i)
+{
+	u32 extra;
+	int ret;
+
+	ret = cr_read_rec_ext(ctx, ph, CR_HDR_PIPE, sizeof(*ph), &extra);
+	if (ret)
+		return ret;
+	if (ph->reserved || extra != ph->nr_bytes || ph->nr_bytes > ph->size ||
+	    !ph->size || ph->size > CR_PIPE_MAX_SIZE)
+		return cr_err(ctx, -EINVAL,
+			      "file %u: bad pipe record (pipe %u, %u bytes of %u)",
+			      i, ph->obj, ph->nr_bytes, ph->size);
+	return 0;
 }
 
 /* The end of a pipe of file record @fh, with a reference, or an ERR_PTR() */
@@ -1065,17 +1138,11 @@ static struct file *read_pipe(struct cr_ctx *ctx, const struct cr_hdr_file *fh,
 	struct cr_hdr_pipe ph;
 	struct cr_obj *pobj;
 	struct file *f;
-	u32 extra;
 	int ret;
 
-	ret = cr_read_rec_ext(ctx, &ph, CR_HDR_PIPE, sizeof(ph), &extra);
+	ret = read_pipe_rec(ctx, &ph, i);
 	if (ret)
 		return ERR_PTR(ret);
-	if (ph.reserved || extra != ph.nr_bytes || ph.nr_bytes > ph.size ||
-	    !ph.size || ph.size > CR_PIPE_MAX_SIZE)
-		return ERR_PTR(cr_err(ctx, -EINVAL,
-				      "file %u: bad pipe record (pipe %u, %u bytes of %u)",
-				      i, ph.obj, ph.nr_bytes, ph.size));
 	if (cr_obj_is_new(ctx, ph.obj)) {
 		pobj = cr_obj_define(ctx, ph.obj, CR_OBJ_PIPE);
 		if (IS_ERR(pobj))
@@ -1102,6 +1169,151 @@ static struct file *read_pipe(struct cr_ctx *ctx, const struct cr_hdr_file *fh,
 	f->f_flags = (f->f_flags & ~O_NONBLOCK) | (fh->flags & O_NONBLOCK);
 	spin_unlock(&f->f_lock);
 	return get_file(f);
+}
+
+/* Whether the FIFO @f is open by no other file than @f */
+static bool fifo_alone(struct file *f)
+{
+	struct inode *inode = file_inode(f);
+	struct pipe_inode_info *pipe = get_pipe_info(f, false);
+	bool alone;
+
+	spin_lock(&inode->i_lock);
+	alone = pipe && pipe->files == 1;
+	spin_unlock(&inode->i_lock);
+	return alone;
+}
+
+/*
+ * Open the FIFO at @name for reading and writing without blocking, as the
+ * caller would with open(2): the holder of its pipe while the image is
+ * read.  No one else may have it open, which is checked before (opening
+ * it would wake a process waiting in open(2) for a reader or a writer)
+ * and after.
+ */
+static struct file *open_holder(const char *name)
+{
+	struct path path;
+	struct inode *inode;
+	struct file *f;
+	int err;
+
+	err = kern_path(name, LOOKUP_FOLLOW, &path);
+	if (err)
+		return ERR_PTR(err);
+	inode = d_inode(path.dentry);
+	if (!S_ISFIFO(inode->i_mode))
+		err = -ESTALE;
+	else if (READ_ONCE(inode->i_pipe))
+		err = -EBUSY;
+	path_put(&path);
+	if (err)
+		return ERR_PTR(err);
+	f = filp_open(name, O_RDWR | O_NONBLOCK | O_NOCTTY, 0);
+	if (IS_ERR(f))
+		return f;
+	if (!S_ISFIFO(file_inode(f)->i_mode))
+		err = -ESTALE;
+	else if (!fifo_alone(f))
+		err = -EBUSY;
+	if (err) {
+		fput(f);
+		return ERR_PTR(err);
+	}
+	return f;
+}
+
+/*
+ * The pipe of a new FIFO object, at @name: opened by its holder, which
+ * gives it its size and its data
+ */
+static int make_fifo(struct cr_ctx *ctx, struct cr_obj *pobj,
+		     const struct cr_hdr_pipe *ph, const char *name)
+{
+	struct file *f = open_holder(name);
+
+	if (IS_ERR(f))
+		return cr_err(ctx, PTR_ERR(f), "FIFO %u: cannot open %s%s",
+			      ph->obj, name,
+			      PTR_ERR(f) == -ESTALE ? ": not a FIFO" :
+			      PTR_ERR(f) == -EBUSY ? ": open outside the tree" :
+			      "");
+	pobj->file = f;
+	pobj->size = ph->size;
+	return fill_pipe(ctx, f, ph);
+}
+
+/*
+ * Open the end of file record @fh of the FIFO of @holder, at @name, as the
+ * caller would: not blocking, whatever FIFO is there, then with the
+ * blocking mode of the image
+ */
+static struct file *open_end(const struct cr_hdr_file *fh, const char *name,
+			     struct file *holder)
+{
+	struct path path;
+	struct file *f;
+	bool same;
+	int err;
+
+	err = kern_path(name, LOOKUP_FOLLOW, &path);
+	if (err)
+		return ERR_PTR(err);
+	same = d_inode(path.dentry) == file_inode(holder);
+	path_put(&path);
+	if (!same)
+		return ERR_PTR(-ESTALE);
+	f = filp_open(name, fh->flags | O_NONBLOCK | O_NOCTTY, 0);
+	if (IS_ERR(f))
+		return f;
+	if (file_inode(f) != file_inode(holder)) {
+		fput(f);
+		return ERR_PTR(-ESTALE);
+	}
+	spin_lock(&f->f_lock);
+	f->f_flags = (f->f_flags & ~O_NONBLOCK) | (fh->flags & O_NONBLOCK);
+	spin_unlock(&f->f_lock);
+	return f;
+}
+
+/*
+ * The end of a FIFO of file record @fh, whose path is @name: its pipe
+ * record, then the FIFO opened with the flags of the end
+ */
+static struct file *read_fifo(struct cr_ctx *ctx, const struct cr_hdr_file *fh,
+			      const char *name, u32 i)
+{
+	struct cr_hdr_pipe ph;
+	struct cr_obj *pobj;
+	struct file *f;
+	int ret;
+
+	ret = read_pipe_rec(ctx, &ph, i);
+	if (ret)
+		return ERR_PTR(ret);
+	if (cr_obj_is_new(ctx, ph.obj)) {
+		pobj = cr_obj_define(ctx, ph.obj, CR_OBJ_FIFO);
+		if (IS_ERR(pobj))
+			return ERR_CAST(pobj);
+		ret = make_fifo(ctx, pobj, &ph, name);
+	} else {
+		pobj = cr_obj_get(ctx, ph.obj, CR_OBJ_FIFO);
+		if (IS_ERR(pobj))
+			return ERR_CAST(pobj);
+		if (ph.nr_bytes || ph.size != pobj->size || !pobj->file)
+			ret = cr_err(ctx, -EINVAL,
+				     "file %u: FIFO %u described twice", i,
+				     ph.obj);
+	}
+	ret = ret ?: cr_read_rec_end(ctx, ph.h.len);
+	if (ret)
+		return ERR_PTR(ret);
+	f = open_end(fh, name, pobj->file);
+	if (IS_ERR(f))
+		return ERR_PTR(cr_err(ctx, PTR_ERR(f), "file %u: cannot open %s%s",
+				      i, name, PTR_ERR(f) == -ESTALE ?
+				      ": not the FIFO of its pipe record" : ""));
+	return f;
 }
 
 /*
@@ -1151,7 +1363,14 @@ static int read_file(struct cr_ctx *ctx, struct cr_files_state *st, u32 i)
 				      i, st->buf);
 		if (!needed && !obj)
 			return 0;
-		ret = reopen(ctx, st, &fh, i);
+		if (fh.kind == CR_FILE_FIFO) {
+			f = read_fifo(ctx, &fh, st->buf, i);
+			ret = PTR_ERR_OR_ZERO(f);
+			if (!ret)
+				st->files[i] = f;
+		} else {
+			ret = reopen(ctx, st, &fh, i);
+		}
 		if (ret)
 			return ret;
 	}
@@ -1169,10 +1388,16 @@ static int read_file(struct cr_ctx *ctx, struct cr_files_state *st, u32 i)
  * files are opened with the caller's credentials, so permissions apply,
  * and kept in ctx->files until cr_restore_files().
  *
+ * A FIFO must exist at its path and be open nowhere else: it is opened
+ * for reading and writing (so the caller needs both permissions on it)
+ * by a holder that refills its data and is kept in its object until
+ * every file of the tree is open, then each end with its own flags.
+ *
  * Return: 0, -EINVAL for a bad record, -EMFILE for a descriptor above the
  * caller's RLIMIT_NOFILE, -EBADF when the restored task should get a
  * descriptor 0-2 the caller does not have, -ESTALE for a file that changed
- * kind since the checkpoint, the errno of a failed open (-ENOENT, -EACCES...)
+ * kind since the checkpoint (a FIFO that is no FIFO), -EBUSY for a FIFO
+ * open outside the tree, the errno of a failed open (-ENOENT, -EACCES...)
  * or another negative errno.
  */
 int cr_read_files(struct cr_ctx *ctx)

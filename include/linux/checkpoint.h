@@ -199,6 +199,7 @@ long cr_restart_tree(struct cr_ctx *ctx);
 #define CR_OBJ_FDT	5	/* a descriptor table (checkpoint) */
 #define CR_OBJ_FS	6	/* an fs_struct (checkpoint) */
 #define CR_OBJ_SIGHAND	7	/* signal handlers (checkpoint) */
+#define CR_OBJ_FIFO	8	/* the pipe of a FIFO (restart) */
 
 /**
  * struct cr_obj - an object the tasks of a tree share
@@ -206,7 +207,9 @@ long cr_restart_tree(struct cr_ctx *ctx);
  * @ptr: the object (checkpoint): a struct file, a struct pipe_inode_info,
  *       a struct mm_struct, files_struct, fs_struct or sighand_struct.
  * @file: the file, with a reference; on restart, the read end of a pipe,
- *        the file of shared memory.
+ *        the file of shared memory, the holder of a FIFO (open for
+ *        reading and writing, which keeps its data until every file of
+ *        the tree is open).
  * @wend: the write end of a pipe, with a reference (restart).
  * @type: CR_OBJ_*.
  * @id: its id in the image; 0 until it is written (checkpoint).

@@ -619,18 +619,21 @@ struct cr_hdr_fd {
 #define CR_FILE_CHR		3	/* /dev/null, zero, random or urandom */
 #define CR_FILE_OBJ		4	/* an open file described before */
 #define CR_FILE_PIPE		5	/* an end of a pipe */
+#define CR_FILE_FIFO		6	/* an end of a FIFO (named pipe) */
 
 /**
  * struct cr_hdr_file - an open file, reopened by path on restart
  * @h: record header; type %CR_HDR_FILE.  For %CR_FILE_REG, %CR_FILE_DIR
  *     and %CR_FILE_CHR a %CR_HDR_FILE_PATH record follows, with the
- *     absolute path of the file; for %CR_FILE_PIPE, a %CR_HDR_PIPE record.
+ *     absolute path of the file; for %CR_FILE_PIPE, a %CR_HDR_PIPE record;
+ *     for %CR_FILE_FIFO, the path of the FIFO then a %CR_HDR_PIPE record.
  * @kind: CR_FILE_*.
  * @flags: the open flags (O_* values of the architecture), as fcntl(2)
  *         F_GETFL gives them; never O_CREAT, O_EXCL, O_NOCTTY or O_TRUNC.
  *         O_PATH only for a regular file or a directory; O_RDONLY or
- *         O_WRONLY, and O_NONBLOCK, for a pipe; 0 for %CR_FILE_OBJ.
- * @pos: the file offset; 0 or more; 0 for a pipe and %CR_FILE_OBJ.
+ *         O_WRONLY, and O_NONBLOCK, for a pipe; O_RDONLY, O_WRONLY or
+ *         O_RDWR, and O_NONBLOCK, for a FIFO; 0 for %CR_FILE_OBJ.
+ * @pos: the file offset; 0 or more; 0 for a pipe, a FIFO and %CR_FILE_OBJ.
  * @rdev_major: for %CR_FILE_CHR, the major device number (1); else 0.
  * @rdev_minor: for %CR_FILE_CHR, the minor device number: 3 (null),
  *              5 (zero), 8 (random) or 9 (urandom); else 0.
@@ -657,12 +660,14 @@ struct cr_hdr_file {
 #define CR_PIPE_MAX_SIZE	(1U << 26)
 
 /**
- * struct cr_hdr_pipe - the pipe an end of a pipe belongs to
+ * struct cr_hdr_pipe - the pipe an end of a pipe or of a FIFO belongs to
  * @h: record header; type %CR_HDR_PIPE.  The record follows the
- *     %CR_HDR_FILE record of each end of a pipe, and holds the @nr_bytes
- *     bytes buffered in the pipe after its fixed part.
+ *     %CR_HDR_FILE record of each end of a pipe (the %CR_HDR_FILE_PATH
+ *     record of each end of a FIFO), and holds the @nr_bytes bytes
+ *     buffered in the pipe after its fixed part.
  * @obj: the id of the pipe among the objects of the image (see &struct
- *       cr_hdr_file), following the id of its end when it is new.
+ *       cr_hdr_file), following the id of its end when it is new.  The
+ *       ends of an anonymous pipe and those of a FIFO never share one.
  * @size: the capacity of the pipe in bytes (fcntl(2) F_GETPIPE_SZ), at
  *        most %CR_PIPE_MAX_SIZE.
  * @nr_bytes: bytes the pipe holds, at most @size, for the end that

@@ -893,7 +893,8 @@ static uint32_t tree_value(uint32_t old, int kind, const struct image *im,
 	case TF_CODE:
 		return codes[rnd(ARRAY_SIZE(codes))];
 	case TF_KIND:
-		return rnd(2) ? rnd(7) : rnd(2) ? CR_FILE_OBJ : CR_FILE_PIPE;
+		return rnd(2) ? rnd(CR_FILE_FIFO + 2) :
+		       rnd(2) ? CR_FILE_OBJ : rnd(2) ? CR_FILE_PIPE : CR_FILE_FIFO;
 	default:
 		return 1U << rnd(32);
 	}

@@ -959,9 +959,9 @@ FIXTURE_VARIANT_ADD(tree_validate, file_ref_obj_zero) {
 	.edit = { FILEREC(F_OBJ, obj, SET, 0) },
 };
 
-FIXTURE_VARIANT_ADD(tree_validate, file_kind_6) {
+FIXTURE_VARIANT_ADD(tree_validate, file_kind_7) {
 	.err = EINVAL, .why = "unknown kind",
-	.edit = { FILEREC(F_REG, kind, SET, 6) },
+	.edit = { FILEREC(F_REG, kind, SET, 7) },
 };
 
 FIXTURE_VARIANT_ADD(tree_validate, file_reserved) {
