@@ -24,7 +24,7 @@
  * task writes its pid to r<idx> in the test directory when ready.
  */
 
-#include "cr_harness.h"
+#include "tree_harness.h"
 
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -40,40 +40,10 @@ static char g_fb[96];		/* another, with a path as long */
 
 /* Task side */
 
-static void __noreturn setup_fail(const char *what)
-{
-	cr_log("setup: %s: %s", what, strerror(errno));
-	_exit(EXIT_SETUP);
-}
-
-static void say_ready(int i)
-{
-	char path[96], tmp[100], pid[32];
-	int n;
-
-	n = snprintf(pid, sizeof(pid), "%d", getpid());
-	snprintf(path, sizeof(path), "%s/r%d", g_dir, i);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (write_file(tmp, pid, n) || rename(tmp, path))
-		setup_fail("ready file");
-}
-
 static void name_task(const char *name)
 {
 	cr_phase = name;
 	prctl(PR_SET_NAME, name);
-}
-
-static pid_t fork_task(void)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		setup_fail("fork");
-	return pid;
 }
 
 /* Reap one child, which must exit with EXIT_RESTARTED */
@@ -218,7 +188,7 @@ static void __noreturn st_writer(void)
 	fd = open(g_fa, O_WRONLY);
 	if (fd < 0 || fcntl(fd, F_SETPIPE_SZ, ST_SIZE) != ST_SIZE)
 		setup_fail("writer");
-	say_ready(1);
+	tree_ready(g_dir, 'r', 1);
 	write_stream(fd, 0, ST_TOTAL);
 	CHECKF(fcntl(fd, F_GETPIPE_SZ) == ST_SIZE, "pipe size %d",
 	       fcntl(fd, F_GETPIPE_SZ));
@@ -237,7 +207,7 @@ static void __noreturn st_reader(void)
 	fd = open(g_fa, O_RDONLY);
 	if (fd < 0 || !read_stream(fd, 0, ST_BEFORE, &csum))
 		setup_fail("reader");
-	say_ready(2);
+	tree_ready(g_dir, 'r', 2);
 	raise(SIGSTOP);
 
 	/* The writer filled the pipe: all of it is there */
@@ -257,11 +227,11 @@ static void __noreturn st_reader(void)
 static void __noreturn st_root(void)
 {
 	name_task("fi_root");
-	if (!fork_task())
+	if (!tree_fork())
 		st_writer();
-	if (!fork_task())
+	if (!tree_fork())
 		st_reader();
-	say_ready(0);
+	tree_ready(g_dir, 'r', 0);
 	reap_one("writer");
 	reap_one("reader");
 	cr_exit(EXIT_RESTARTED);
@@ -285,7 +255,7 @@ static void __noreturn nb_child(int h)
 	r = open(g_fa, O_RDONLY | O_NONBLOCK);
 	if (r < 0 || !read_pat(r, NB_READ, SEED_NB, 0))
 		setup_fail("child");
-	say_ready(1);
+	tree_ready(g_dir, 'r', 1);
 	raise(SIGSTOP);
 
 	check_flags(r, O_RDONLY | O_NONBLOCK, "own end");
@@ -312,9 +282,9 @@ static void __noreturn nb_root(void)
 	h = open(g_fa, O_RDWR);
 	if (h < 0 || !write_pat(h, NB_BYTES, SEED_NB, 0))
 		setup_fail("holder");
-	if (!fork_task())
+	if (!tree_fork())
 		nb_child(h);
-	say_ready(0);
+	tree_ready(g_dir, 'r', 0);
 	reap_one("child");
 	check_flags(h, O_RDWR | O_NONBLOCK, "root's end");
 	read_pat(h, 100, SEED_NB, 1 << 20);
@@ -342,7 +312,7 @@ static void __noreturn ro_reader(void)
 	fd = open(g_fa, O_RDONLY);
 	if (fd < 0 || !read_pat(fd, RO_READ, SEED_RO, 0))
 		setup_fail("reader");
-	say_ready(1);
+	tree_ready(g_dir, 'r', 1);
 	raise(SIGSTOP);
 
 	CHECKF(in_pipe(fd) == RO_BYTES - RO_READ, "%d bytes in the FIFO",
@@ -357,9 +327,9 @@ static void __noreturn ro_reader(void)
 static void __noreturn ro_root(void)
 {
 	name_task("fi_root");
-	if (!fork_task())
+	if (!tree_fork())
 		ro_reader();
-	say_ready(0);
+	tree_ready(g_dir, 'r', 0);
 	reap_one("reader");
 	cr_exit(EXIT_RESTARTED);
 }
@@ -397,7 +367,7 @@ static void __noreturn rf_root(void)
 		      fcntl(h, F_SETFL, O_APPEND | O_NONBLOCK)) ||
 	    (g_refuse == RF_LOCK && flock(h, LOCK_EX)))
 		setup_fail("O_PATH, O_APPEND or flock");
-	say_ready(0);
+	tree_ready(g_dir, 'r', 0);
 	raise(SIGSTOP);
 	read_pat(h, RF_BYTES, SEED_RF, 0);
 	cr_exit(EXIT_RESTARTED);
@@ -424,7 +394,7 @@ static void __noreturn rs_child(int pr)
 	r = open(g_fa, O_RDONLY);
 	if (r < 0)
 		setup_fail("child");
-	say_ready(1);
+	tree_ready(g_dir, 'r', 1);
 	raise(SIGSTOP);
 	if (g_wait) {
 		char go[96];
@@ -452,13 +422,13 @@ static void __noreturn rs_root(void)
 	h = open(g_fa, O_RDWR);
 	if (h < 0 || !write_pat(h, RS_BYTES, SEED_RS, 0))
 		setup_fail("holder");
-	if (!fork_task()) {
+	if (!tree_fork()) {
 		close(p[1]);
 		close(h);
 		rs_child(p[0]);
 	}
 	close(p[0]);
-	say_ready(0);
+	tree_ready(g_dir, 'r', 0);
 	reap_one("child");
 	cr_exit(EXIT_RESTARTED);
 }
@@ -496,39 +466,14 @@ FIXTURE_TEARDOWN_PARENT(tree_fifo)
 	cr_dir_teardown(_metadata, &self->d);
 }
 
-static void wait_state(struct __test_metadata *_metadata, pid_t pid,
-		       char state)
-{
-	int ms;
-
-	for (ms = 0; ms < CHILD_TIMEOUT_MS; ms += 10) {
-		if (proc_state(pid) == state)
-			return;
-		usleep(10000);
-	}
-	log_child(pid);
-	ASSERT_EQ(state, proc_state(pid)) TH_LOG("pid %d", pid);
-}
-
 /* Wait until task @i is ready */
 static void wait_ready(struct __test_metadata *_metadata, struct tree *t,
 		       int i)
 {
-	char path[96], buf[32];
-	int ms;
+	char path[96];
 
 	snprintf(path, sizeof(path), "%s/r%d", g_dir, i);
-	for (ms = 0; ms < CHILD_TIMEOUT_MS; ms += 10) {
-		if (read_file(path, buf, sizeof(buf)) > 0)
-			break;
-		if (waitpid(t->pids[0], NULL, WNOHANG) == t->pids[0]) {
-			kid_del(t->pids[0]);
-			ASSERT_TRUE(false) TH_LOG("the root exited early");
-		}
-		usleep(10000);
-	}
-	ASSERT_GT(CHILD_TIMEOUT_MS, ms) TH_LOG("task %d never ready", i);
-	t->pids[i] = atoi(buf);
+	t->pids[i] = wait_ready_file(_metadata, path, t->pids[0]);
 	if (i >= t->n)
 		t->n = i + 1;
 }
@@ -592,66 +537,29 @@ static long tree_checkpoint_log(struct __test_metadata *_metadata,
 	return crid;
 }
 
-static void tree_checkpoint(struct __test_metadata *_metadata,
-			    struct cr_dir *d, struct tree *t)
-{
-	char why[512];
-	long crid = tree_checkpoint_log(_metadata, d, t, why, sizeof(why));
-
-	ASSERT_LT(0, crid) TH_LOG("checkpoint(%d, TREE): %s: %s", t->pids[0],
-				  strerror(errno), why);
-}
-
 static void tree_kill(struct __test_metadata *_metadata, struct tree *t)
 {
-	int i;
-
-	for (i = 0; i < t->n; i++)
-		if (t->pids[i] > 0)
-			kill(t->pids[i], SIGKILL);
-	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
-		;
+	kill_reap(t->pids, t->n);
 	kid_del(t->pids[0]);
 }
 
-/* What a restarter reports */
-struct result {
-	long ret;		/* restart(2)'s return value */
-	int err;		/* its errno */
-	int status;		/* wait status of the root, -1 if none */
-	pid_t left;		/* a child left after a failure, or 0 */
-	int setup;		/* errno of a failed setup step, or 0 */
-	char why[400];		/* the line the kernel logged */
+struct img_restarter {
+	unsigned long flags;	/* of restart(2) */
+	uid_t uid;		/* the user it runs as, if not 0 */
 };
 
-/* A child of the caller left, or 0 */
-static pid_t leftover(void)
+/* A subreaper running as @arg's user restarts from @fd, and reports */
+static void img_restarter_fn(void *arg, int fd, int out)
 {
-	pid_t pid = waitpid(-1, NULL, WNOHANG | __WALL);
-	char path[64], buf[512], *p;
-	pid_t self = getpid();
-	struct dirent *e;
-	int ppid;
-	DIR *dir;
+	const struct img_restarter *a = arg;
+	uid_t uid = a->uid;
 
-	if (pid < 0 && errno == ECHILD)
-		return 0;
-	if (pid > 0)
-		return pid;
-	dir = opendir("/proc");
-	if (!dir)
-		return -1;
-	while ((e = readdir(dir))) {
-		pid = atoi(e->d_name);
-		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		if (pid <= 0 || read_file(path, buf, sizeof(buf)) < 0)
-			continue;
-		p = strrchr(buf, ')');
-		if (p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == self)
-			break;
-	}
-	closedir(dir);
-	return e ? pid : -1;
+	name_task("cr_restarter");
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) ||
+	    (uid && (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
+		     setresuid(uid, uid, uid))))
+		report_setup(out);
+	restart_report(fd, a->flags, 0, out);
 }
 
 /*
@@ -659,61 +567,21 @@ static pid_t leftover(void)
  * which tells what happened
  */
 static void restart_img(struct __test_metadata *_metadata, const char *img,
-			bool tree, uid_t uid, struct result *res)
+			bool tree, uid_t uid, struct tree_result *res)
 {
-	unsigned long flags = tree ? CR_RESTART_TREE | CR_RESTART_NEW_PIDS : 0;
-	struct result r = { .status = -1 };
-	int fd, out[2], log[2], status;
-	pid_t pid;
-	ssize_t n;
+	struct img_restarter a = {
+		.flags = tree ? CR_RESTART_TREE | CR_RESTART_NEW_PIDS : 0,
+		.uid = uid,
+	};
 
-	fd = open(img, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, pipe(out));
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		name_task("cr_restarter");
-		close(out[0]);
-		if (prctl(PR_SET_CHILD_SUBREAPER, 1) || pipe(log) ||
-		    (uid && (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
-			     setresuid(uid, uid, uid))))
-			r.setup = errno;
-		if (!r.setup) {
-			r.ret = sys_restart(0, fd, flags | CR_LOGFD(log[1]));
-			r.err = r.ret < 0 ? errno : 0;
-			close(log[1]);
-		}
-		if (!r.setup && r.ret < 0) {
-			n = read(log[0], r.why, sizeof(r.why) - 1);
-			r.why[n > 0 ? n : 0] = 0;
-			r.why[strcspn(r.why, "\n")] = 0;
-		}
-		if (r.ret > 0 && waitpid(r.ret, &r.status, __WALL) != r.ret)
-			r.status = -1;
-		r.left = leftover();
-		if (write(out[1], &r, sizeof(r)) != sizeof(r))
-			_exit(EXIT_SETUP);
-		_exit(0);
-	}
-	kid_add(pid);
-	close(fd);
-	close(out[1]);
-	n = read(out[0], res, sizeof(*res));
-	close(out[0]);
-	status = wait_child(pid, CHILD_TIMEOUT_MS);
-	ASSERT_EQ(sizeof(*res), n);
-	ASSERT_TRUE(status != -1 && WIFEXITED(status) && !WEXITSTATUS(status));
-	ASSERT_EQ(0, res->setup) TH_LOG("restarter setup: %s",
-					strerror(res->setup));
+	run_reporter(_metadata, open(img, O_RDONLY | O_CLOEXEC),
+		     img_restarter_fn, &a, res);
 }
 
 static void restart_ok(struct __test_metadata *_metadata, struct cr_dir *d,
 		       uid_t uid)
 {
-	struct result r;
+	struct tree_result r;
 
 	restart_img(_metadata, d->img, true, uid, &r);
 	ASSERT_LT(0, r.ret) TH_LOG("restart: %s: %s", strerror(r.err), r.why);
@@ -725,7 +593,7 @@ static void restart_ok(struct __test_metadata *_metadata, struct cr_dir *d,
 static void restart_fails(struct __test_metadata *_metadata, const char *img,
 			  bool tree, uid_t uid, int err, const char *why)
 {
-	struct result r;
+	struct tree_result r;
 
 	restart_img(_metadata, img, tree, uid, &r);
 	ASSERT_EQ(-1, r.ret) TH_LOG("restart returned %ld", r.ret);
@@ -734,25 +602,6 @@ static void restart_fails(struct __test_metadata *_metadata, const char *img,
 	ASSERT_NE(NULL, strstr(r.why, why))
 		TH_LOG("log \"%s\" without \"%s\"", r.why, why);
 	ASSERT_EQ(0, r.left) TH_LOG("task %d left after the failure", r.left);
-}
-
-/* The image in memory */
-static unsigned char *img_load(struct __test_metadata *_metadata,
-			       const char *path, size_t *len)
-{
-	unsigned char *buf;
-	struct stat st;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fstat(fd, &st));
-	buf = malloc(st.st_size + 8);
-	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(st.st_size, pread(fd, buf, st.st_size, 0));
-	close(fd);
-	*len = st.st_size;
-	return buf;
 }
 
 static void img_save(struct __test_metadata *_metadata, const char *path,
@@ -784,20 +633,11 @@ static long rec_after(const unsigned char *buf, size_t len, long from,
 		      __u32 type)
 {
 	struct cr_hdr h;
-	long off;
 
 	if (from < 0)
 		return -1;
 	memcpy(&h, buf + from, sizeof(h));
-	for (off = from + CR_ALIGN8(h.len); off + sizeof(h) <= len;
-	     off += CR_ALIGN8(h.len)) {
-		memcpy(&h, buf + off, sizeof(h));
-		if (h.type == type)
-			return off;
-		if (h.type == CR_HDR_TAIL || h.len < sizeof(h))
-			break;
-	}
-	return -1;
+	return rec_find(buf, len, from + CR_ALIGN8(h.len), type, 0, NULL, 0);
 }
 
 /* 1. Writer and reader, 128 KiB in flight */
@@ -814,11 +654,11 @@ TEST_F_TIMEOUT(tree_fifo, stream, TEST_TIMEOUT)
 	wait_state(_metadata, t.pids[2], 'T');
 	stop_in(_metadata, t.pids[1], __NR_write);
 	stop_in(_metadata, t.pids[0], __NR_wait4);
-	tree_checkpoint(_metadata, &self->d, &t);
+	tree_checkpoint_to(_metadata, t.pids[0], self->d.imgfd);
 	tree_kill(_metadata, &t);
 
 	/* One pipe, with all its bytes, after the path of its first end */
-	buf = img_load(_metadata, self->d.img, &len);
+	buf = img_load(_metadata, self->d.img, &len, 0);
 	at = find_file(buf, len, CR_FILE_FIFO, O_WRONLY, 0);
 	ASSERT_LE(0, at);
 	ASSERT_LE(0, find_file(buf, len, CR_FILE_FIFO, O_RDONLY, 0));
@@ -844,10 +684,10 @@ TEST_F_TIMEOUT(tree_fifo, rdwr_nonblock, TEST_TIMEOUT)
 	tree_start(_metadata, &t, 2, nb_root);
 	wait_state(_metadata, t.pids[1], 'T');
 	stop_in(_metadata, t.pids[0], __NR_wait4);
-	tree_checkpoint(_metadata, &self->d, &t);
+	tree_checkpoint_to(_metadata, t.pids[0], self->d.imgfd);
 	tree_kill(_metadata, &t);
 
-	buf = img_load(_metadata, self->d.img, &len);
+	buf = img_load(_metadata, self->d.img, &len, 0);
 	ASSERT_LE(0, find_file(buf, len, CR_FILE_FIFO, O_RDWR, 0));
 	ASSERT_LE(0, find_file(buf, len, CR_FILE_FIFO, O_RDONLY, 0));
 	ASSERT_LE(0, find_file(buf, len, CR_FILE_OBJ, -1, 0));
@@ -872,7 +712,7 @@ TEST_F_TIMEOUT(tree_fifo, reader_only, TEST_TIMEOUT)
 	wait_ready(_metadata, &t, 1);
 	wait_state(_metadata, t.pids[1], 'T');
 	stop_in(_metadata, t.pids[0], __NR_wait4);
-	tree_checkpoint(_metadata, &self->d, &t);
+	tree_checkpoint_to(_metadata, t.pids[0], self->d.imgfd);
 
 	/* The original goes on, and checks the same */
 	ASSERT_EQ(0, kill(t.pids[1], SIGCONT));
@@ -998,7 +838,7 @@ static void rs_image(struct __test_metadata *_metadata, struct cr_dir *d,
 	tree_start(_metadata, &t, 2, rs_root);
 	wait_state(_metadata, t.pids[1], 'T');
 	stop_in(_metadata, t.pids[0], __NR_wait4);
-	tree_checkpoint(_metadata, d, &t);
+	tree_checkpoint_to(_metadata, t.pids[0], d->imgfd);
 	tree_kill(_metadata, &t);
 }
 
@@ -1111,12 +951,10 @@ enum target {
 	T_PIPE_R_PIPE,	/* the pipe record of the read end of the pipe */
 };
 
-enum op {
-	SET,		/* the field becomes @val */
-	OR,		/* @val is or'ed into it */
-	ADD,		/* @val is added to it */
-	OBJ_OF,		/* it becomes the obj of the pipe record @val */
-	LAST_B,		/* the last byte of the record becomes 'b' */
+/* Edits besides SET, OR and ADD (enum edit_op) */
+enum {
+	OBJ_OF = EDIT_OPS,	/* it becomes the obj of the pipe record @val */
+	LAST_B,			/* the last byte of the record becomes 'b' */
 };
 
 static long target_rec(const unsigned char *buf, size_t len,
@@ -1143,7 +981,7 @@ static long target_rec(const unsigned char *buf, size_t len,
 }
 
 static void edit_restart(struct __test_metadata *_metadata, struct cr_dir *d,
-			 enum target tg, size_t off, enum op op, __u32 val,
+			 enum target tg, size_t off, int op, __u32 val,
 			 int err, const char *why)
 {
 	char img[96];
@@ -1154,34 +992,26 @@ static void edit_restart(struct __test_metadata *_metadata, struct cr_dir *d,
 	long at, o;
 
 	rs_image(_metadata, d, 0);
-	buf = img_load(_metadata, d->img, &len);
+	buf = img_load(_metadata, d->img, &len, 0);
 	at = target_rec(buf, len, tg);
 	ASSERT_LE(0, at) TH_LOG("no record %d", tg);
 	memcpy(&h, buf + at, sizeof(h));
-	memcpy(&v, buf + at + off, sizeof(v));
 	switch (op) {
-	case SET:
-		v = val;
-		break;
-	case OR:
-		v |= val;
-		break;
-	case ADD:
-		v += val;
-		break;
 	case OBJ_OF:
 		o = target_rec(buf, len, val);
 		ASSERT_LE(0, o);
 		memcpy(&v, buf + o + offsetof(struct cr_hdr_pipe, obj),
 		       sizeof(v));
+		memcpy(buf + at + off, &v, sizeof(v));
 		break;
 	case LAST_B:
 		ASSERT_EQ('a', buf[at + h.len - 1]);
 		buf[at + h.len - 1] = 'b';
 		break;
+	default:
+		edit_field(buf + at + off, sizeof(v), op, val);
+		break;
 	}
-	if (op != LAST_B)
-		memcpy(buf + at + off, &v, sizeof(v));
 	cr_path(d, "edited", img, sizeof(img));
 	img_save(_metadata, img, buf, len);
 	free(buf);
@@ -1304,7 +1134,7 @@ static void one_task_kind(struct __test_metadata *_metadata, struct cr_dir *d,
 	long at;
 
 	checkpoint_child(_metadata, d, reg_body, NULL);
-	buf = img_load(_metadata, d->img, &len);
+	buf = img_load(_metadata, d->img, &len, 0);
 	at = find_file(buf, len, CR_FILE_REG, O_RDWR, 0);
 	ASSERT_LE(0, at);
 	memcpy(buf + at + FILE_OFF(kind), &kind, sizeof(kind));
