@@ -146,6 +146,8 @@ struct slot {
 	int32_t root_status;	/* wait status of the root */
 	int32_t left;		/* tasks a refused restart left behind */
 	int32_t unkillable;	/* tasks SIGKILL did not end in time */
+	uint64_t us_restart;	/* in restart(2), when it returned */
+	uint64_t us_tree;	/* in tree_after() */
 };
 
 /* What became of the root of a restored tree */
@@ -201,6 +203,11 @@ struct stats {
 	uint64_t us_prepare;
 	uint64_t us_child;
 	uint64_t us_after;
+	uint64_t us_fork;		/* forking restarters */
+	uint64_t us_restart;		/* in restart(2), when it returned */
+	uint64_t us_tree;		/* after a tree restart(2) returned */
+	uint64_t us_outcome[8];		/* in the child, by enum outcome */
+	uint64_t n_outcome[8];
 	int nreasons;
 	uint64_t reasons_dropped;
 	struct {
@@ -453,6 +460,7 @@ static const char *type_name(uint32_t t)
 		[CR_HDR_ROOT] = "root", [CR_HDR_TREE] = "tree",
 		[CR_HDR_PROC] = "proc", [CR_HDR_PIPE] = "pipe",
 		[CR_HDR_ZOMBIE] = "zombie", [CR_HDR_UTS] = "uts",
+		[CR_HDR_SHARES] = "shares", [CR_HDR_SHARE] = "share",
 		[CR_HDR_COW_PAGES] = "cow_pages",
 	};
 
@@ -773,7 +781,10 @@ static bool mut_struct(struct image *im, int nr, int op, bool *cut)
 
 /* Record-aware edits of the records of trees */
 
-enum { TF_COUNT, TF_PID, TF_SIG, TF_OBJ, TF_SIZE, TF_CODE, TF_KIND, TF_RSVD };
+enum {
+	TF_COUNT, TF_PID, TF_SIG, TF_OBJ, TF_SIZE, TF_CODE, TF_KIND, TF_RSVD,
+	TF_FLAGS, TF_STR,
+};
 
 /* The fields of the records of trees, and the object id of a file */
 static const struct tfield {
@@ -784,7 +795,7 @@ static const struct tfield {
 } tfields[] = {
 #define TF(t, s, f, k) { t, offsetof(struct s, f), k, #f }
 	TF(CR_HDR_TREE, cr_hdr_tree, nr_tasks, TF_COUNT),
-	TF(CR_HDR_TREE, cr_hdr_tree, flags, TF_RSVD),
+	TF(CR_HDR_TREE, cr_hdr_tree, flags, TF_FLAGS),
 	TF(CR_HDR_PROC, cr_hdr_proc, pid, TF_PID),
 	TF(CR_HDR_PROC, cr_hdr_proc, ppid, TF_PID),
 	TF(CR_HDR_PROC, cr_hdr_proc, pgid, TF_PID),
@@ -801,6 +812,13 @@ static const struct tfield {
 	TF(CR_HDR_FILE, cr_hdr_file, obj, TF_OBJ),
 	TF(CR_HDR_SHMEM, cr_hdr_shmem, obj, TF_OBJ),
 	TF(CR_HDR_FILE, cr_hdr_file, reserved, TF_RSVD),
+	TF(CR_HDR_UTS, cr_hdr_uts, nodename[CR_UTS_LEN - 4], TF_STR),
+	TF(CR_HDR_UTS, cr_hdr_uts, domainname[CR_UTS_LEN - 4], TF_STR),
+	TF(CR_HDR_UTS, cr_hdr_uts, pad[2], TF_RSVD),
+	TF(CR_HDR_SHARES, cr_hdr_shares, nr, TF_COUNT),
+	TF(CR_HDR_SHARES, cr_hdr_shares, reserved, TF_RSVD),
+	TF(CR_HDR_SHARE, cr_hdr_share, pid, TF_PID),
+	TF(CR_HDR_SHARE, cr_hdr_share, flags, TF_FLAGS),
 #undef TF
 };
 
@@ -808,7 +826,8 @@ static bool tree_rec(uint32_t type)
 {
 	return type == CR_HDR_TREE || type == CR_HDR_PROC ||
 	       type == CR_HDR_PIPE || type == CR_HDR_ZOMBIE ||
-	       type == CR_HDR_FILE;
+	       type == CR_HDR_FILE || type == CR_HDR_UTS ||
+	       type == CR_HDR_SHARES || type == CR_HDR_SHARE;
 }
 
 /* The record length a field of @t needs */
@@ -823,6 +842,12 @@ static uint32_t tree_rec_len(uint32_t t)
 		return sizeof(struct cr_hdr_pipe);
 	case CR_HDR_ZOMBIE:
 		return sizeof(struct cr_hdr_zombie);
+	case CR_HDR_UTS:
+		return sizeof(struct cr_hdr_uts);
+	case CR_HDR_SHARES:
+		return sizeof(struct cr_hdr_shares);
+	case CR_HDR_SHARE:
+		return sizeof(struct cr_hdr_share);
 	default:
 		return sizeof(struct cr_hdr_file);
 	}
@@ -894,6 +919,12 @@ static uint32_t tree_value(uint32_t old, int kind, const struct image *im,
 		return codes[rnd(ARRAY_SIZE(codes))];
 	case TF_KIND:
 		return rnd(2) ? rnd(7) : rnd(2) ? CR_FILE_OBJ : CR_FILE_PIPE;
+	case TF_FLAGS:
+		/* Of the tree (CR_TREE_*) or of a share record (CR_SHARE_*) */
+		return rnd(2) ? rnd(32) : old ^ (1U << rnd(32));
+	case TF_STR:
+		/* The last bytes of a name: its NUL gone, a slash, a dot */
+		return rnd(2) ? 0x61616161 : rnd(2) ? 0x2f : 0x2e2e2f;
 	default:
 		return 1U << rnd(32);
 	}
@@ -1421,12 +1452,27 @@ static bool reap_restored(int n)
 	return ok == n;
 }
 
+#define FAMILY_HOST	"crfuzz-family"
+
+/* Whether this process is in the UTS namespace of the family seed */
+static bool family_host(void)
+{
+	char name[64];
+
+	return !gethostname(name, sizeof(name)) && !strcmp(name, FAMILY_HOST);
+}
+
 /*
- * A parent; a child in a session of its own; a child leading a process
- * group with its child.  Each checks its session and group once restored.
+ * A parent in a UTS namespace of its own (a CR_HDR_UTS record); a child
+ * in a session of its own; a child leading a process group with its child.
+ * Each checks its session and group once restored, the parent its host
+ * name.
  */
 static void __noreturn family_root(int wfd)
 {
+	if (unshare(CLONE_NEWUTS) ||
+	    sethostname(FAMILY_HOST, strlen(FAMILY_HOST)))
+		_exit(1);
 	if (!fork()) {
 		if (setsid() < 0)
 			_exit(1);
@@ -1458,7 +1504,7 @@ static void __noreturn family_root(int wfd)
 	if (!reap_restored(2))
 		_exit(104);
 	/* Its session was the fuzzer's: once restored, its restarter's */
-	_exit(getsid(0) != getpid() ? EXIT_RESTORED : 110);
+	_exit(getsid(0) != getpid() && family_host() ? EXIT_RESTORED : 110);
 }
 
 static uint32_t futex_word;
@@ -1547,6 +1593,60 @@ static void __noreturn pipes_root(int wfd)
 		      WEXITSTATUS(status) == EXIT_RESTORED ? 2 : 0;
 	}
 	_exit(ok == 3 && lseek(fd, 0, SEEK_CUR) == 1239 ? EXIT_RESTORED : 109);
+}
+
+/*
+ * The share seed: processes that share tables with their parent
+ * (CR_HDR_SHARES and CR_HDR_SHARE records).  A child made with
+ * CLONE_FILES | CLONE_FS sees the descriptor its parent opened after
+ * making it; one made with CLONE_VM | CLONE_SIGHAND sees the word its
+ * parent wrote after making it.
+ */
+#define SHARE_FD	77
+static volatile int share_word, share_ready;
+
+/* The descriptors are its parent's: the parent tells its pid */
+static int share_files_child(void *arg)
+{
+	(void)arg;
+	wait_restored();
+	syscall(SYS_exit, fcntl(SHARE_FD, F_GETFD) >= 0 ? EXIT_RESTORED : 111);
+	return 0;
+}
+
+static int share_vm_child(void *arg)
+{
+	close((long)arg);
+	share_ready = 1;
+	wait_restored();
+	syscall(SYS_exit, share_word == 42 ? EXIT_RESTORED : 112);
+	return 0;
+}
+
+static void __noreturn share_root(int wfd)
+{
+	static char stacks[2][65536] __attribute__((aligned(16)));
+	pid_t a, b;
+	int fd;
+
+	a = clone(share_files_child, stacks[0] + sizeof(stacks[0]),
+		  CLONE_FILES | CLONE_FS | SIGCHLD, NULL);
+	b = clone(share_vm_child, stacks[1] + sizeof(stacks[1]),
+		  CLONE_VM | CLONE_SIGHAND | SIGCHLD, (void *)(long)wfd);
+	fd = open("/dev/null", O_RDONLY);
+	share_word = 42;
+	if (a < 0 || b < 0 || fd < 0 || dup2(fd, SHARE_FD) != SHARE_FD)
+		_exit(1);
+	close(fd);
+	/* Until the child of CLONE_VM closed its copy of @wfd */
+	while (!share_ready)
+		usleep(1000);
+	tell(wfd, a);
+	tell(wfd, b);
+	tell(wfd, getpid());
+	close(wfd);
+	wait_restored();
+	_exit(reap_restored(2) ? EXIT_RESTORED : 113);
 }
 
 /* Whether every thread of @pid is in one of @states, within @ms */
@@ -1655,6 +1755,12 @@ static int make_pipes(struct seed *s, const char *path)
 	return tree_seed(path, pipes_root);
 }
 
+static int make_share(struct seed *s, const char *path)
+{
+	(void)s;
+	return tree_seed(path, share_root);
+}
+
 #define SEED(n, w, m, p) { .name = n, .what = w, .make = m, .prep = p }
 
 static const struct seed seed_table[] = {
@@ -1680,6 +1786,9 @@ static const struct seed seed_table[] = {
 	SEED("pipes",
 	     "tree: a pipe with bytes in flight, a shared file, a zombie",
 	     make_pipes, NULL),
+	SEED("share",
+	     "tree: children sharing descriptors and fs, memory and handlers",
+	     make_share, NULL),
 };
 
 static bool load(const char *path, struct image *im)
@@ -2146,6 +2255,7 @@ static void __noreturn restarter_loop(void (*prep)(void), bool tree)
 {
 	unsigned long flags = CR_LOGFD(R_LOG);
 	char cwd[512];
+	double t;
 	struct cmd c;
 	sigset_t none;
 	pid_t pid;
@@ -2172,10 +2282,14 @@ static void __noreturn restarter_loop(void (*prep)(void), bool tree)
 		slot->root = TREE_NONE;
 		slot->left = 0;
 		slot->unkillable = 0;
+		t = now();
 		slot->ret = sys_restart(0, c.fd, flags | c.flags);
 		slot->err = errno;
+		slot->us_restart = (now() - t) * 1e6;
+		t = now();
 		if (tree)
 			tree_after(slot->ret);
+		slot->us_tree = (now() - t) * 1e6;
 		slot->changed = !unchanged(uid, gid, pid, cwd);
 		slot->iter = c.iter;
 		if (write(R_RES, &c.iter, sizeof(c.iter)) != sizeof(c.iter))
@@ -2252,6 +2366,10 @@ static int wait_readable(int fd, long ms)
 
 enum outcome {
 	O_ERRNO, O_RETURNED, O_RESTORED, O_KILLED, O_TIMEOUT, O_HANG,
+};
+
+static const char *const outcome_names[] = {
+	"refused", "returned", "restored", "killed", "timeout", "hang",
 };
 
 static char info[16384], reason[512], stack[4096];
@@ -2371,14 +2489,16 @@ static enum outcome run_one(int fd, const struct seed *s, void (*prep)(void),
 			    uint32_t flags, uint64_t iter,
 			    const struct image *im, bool sealed)
 {
-	bool tree = flags & CR_RESTART_TREE;
-	struct restarter *r = restarter(prep, tree);
 	struct cmd c = { .iter = iter, .fd = fd, .flags = flags };
+	bool tree = flags & CR_RESTART_TREE;
 	long ms = opt.timeout_ms + (tree ? tree_ms() + 6000 : 0);
 	double t = now();
+	struct restarter *r = restarter(prep, tree);
 	enum outcome o;
 	uint64_t back;
 
+	st.us_fork += (now() - t) * 1e6;
+	t = now();
 	slot->iter = ~0ULL;
 	st.tree_images += tree;
 	if (write(r->cmd, &c, sizeof(c)) != sizeof(c))
@@ -2395,6 +2515,12 @@ static enum outcome run_one(int fd, const struct seed *s, void (*prep)(void),
 	else
 		o = O_RETURNED;
 	st.us_child += (now() - t) * 1e6;
+	st.us_outcome[o] += (now() - t) * 1e6;
+	st.n_outcome[o]++;
+	if (o == O_ERRNO || o == O_RETURNED) {
+		st.us_restart += slot->us_restart;
+		st.us_tree += slot->us_tree;
+	}
 	t = now();
 	if (o == O_ERRNO || o == O_RETURNED) {
 		drain_log(reason, sizeof(reason));
@@ -2663,6 +2789,17 @@ static void report(double secs)
 	       st.us_prepare / 1e3 / (st.tried ?: 1),
 	       st.us_child / 1e3 / (st.tried ?: 1),
 	       st.us_after / 1e3 / (st.tried ?: 1));
+	printf("# of which: %.1f ms forking restarters, %.1f ms in restart(2) that returned, %.1f ms after the restart of a tree\n",
+	       st.us_fork / 1e3 / (st.tried ?: 1),
+	       st.us_restart / 1e3 / (st.tried ?: 1),
+	       st.us_tree / 1e3 / (st.tried ?: 1));
+	printf("# time in the child by outcome:");
+	for (i = 0; i <= O_HANG; i++)
+		if (st.n_outcome[i])
+			printf(" %s %llu x %.1f ms", outcome_names[i],
+			       (unsigned long long)st.n_outcome[i],
+			       st.us_outcome[i] / 1e3 / st.n_outcome[i]);
+	printf("\n");
 	printf("# mutations:");
 	for (i = 0; i < NR_OPS; i++)
 		printf(" %s %llu", op_names[i], (unsigned long long)st.ops[i]);
