@@ -133,6 +133,9 @@ struct seed {
 	struct image img;
 	struct rec *recs;
 	int nrecs;
+	/* crc_blk[i]: the checksum of the first i * CRC_BLOCK bytes */
+	uint32_t *crc_blk;
+	uint32_t crc_all;	/* of the bytes before the tail */
 };
 
 /* What a fuzz child writes before exiting, if restart(2) returned */
@@ -279,25 +282,83 @@ static void rng_seed(uint64_t seed, uint64_t iter)
 	rnd64();
 }
 
-/* zlib's crc32(0, buf, len), the checksum of the tail */
-static uint32_t crc32_zlib(const void *buf, size_t len)
+/*
+ * zlib's crc32(), the checksum of the tail: crc32_update(0, buf, len) is
+ * the checksum of @buf, crc32_update(crc32_update(0, a, n), b, m) that of
+ * @a followed by @b.  Slicing by 8: eight bytes a step, one table each.
+ */
+#define CRC_POLY	0xedb88320U
+
+static uint32_t crc_tab[8][256];
+
+static void crc_init(void)
 {
-	static uint32_t table[256];
-	const uint8_t *p = buf;
-	uint32_t crc = ~0U, c;
+	uint32_t c;
 	int i, j;
 
-	if (!table[1]) {
-		for (i = 0; i < 256; i++) {
-			c = i;
-			for (j = 0; j < 8; j++)
-				c = (c >> 1) ^ (0xedb88320U & -(c & 1));
-			table[i] = c;
-		}
+	for (i = 0; i < 256; i++) {
+		c = i;
+		for (j = 0; j < 8; j++)
+			c = (c >> 1) ^ (CRC_POLY & -(c & 1));
+		crc_tab[0][i] = c;
+	}
+	for (i = 0; i < 256; i++)
+		for (j = 1; j < 8; j++)
+			crc_tab[j][i] = (crc_tab[j - 1][i] >> 8) ^
+					crc_tab[0][crc_tab[j - 1][i] & 0xff];
+}
+
+static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t len)
+{
+	uint32_t lo, hi;
+
+	crc = ~crc;
+	for (; len >= 8; len -= 8, p += 8) {
+		memcpy(&lo, p, 4);
+		memcpy(&hi, p + 4, 4);
+		lo ^= crc;
+		crc = crc_tab[7][lo & 0xff] ^ crc_tab[6][(lo >> 8) & 0xff] ^
+		      crc_tab[5][(lo >> 16) & 0xff] ^ crc_tab[4][lo >> 24] ^
+		      crc_tab[3][hi & 0xff] ^ crc_tab[2][(hi >> 8) & 0xff] ^
+		      crc_tab[1][(hi >> 16) & 0xff] ^ crc_tab[0][hi >> 24];
 	}
 	while (len--)
-		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+		crc = crc_tab[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return ~crc;
+}
+
+/* @a times @b modulo the polynomial, bit 31 the coefficient of x^0 */
+static uint32_t crc_mult(uint32_t a, uint32_t b)
+{
+	uint32_t m = 1U << 31, p = 0;
+
+	for (; m && a; m >>= 1) {
+		if (a & m) {
+			p ^= b;
+			a &= ~m;
+		}
+		b = b & 1 ? (b >> 1) ^ CRC_POLY : b >> 1;
+	}
+	return p;
+}
+
+/* x^(8 * @n) modulo the polynomial: appending @n bytes shifts by that */
+static uint32_t crc_shift(size_t n)
+{
+	uint32_t p = 1U << 31, sq = 1U << 23;	/* 1, and x^8 */
+
+	for (; n; n >>= 1) {
+		if (n & 1)
+			p = crc_mult(sq, p);
+		sq = crc_mult(sq, sq);
+	}
+	return p;
+}
+
+/* The checksum of @a followed by @b, from theirs and the length of @b */
+static uint32_t crc32_combine(uint32_t crc_a, uint32_t crc_b, size_t len_b)
+{
+	return crc_mult(crc_shift(len_b), crc_a) ^ crc_b;
 }
 
 /* Images */
@@ -387,8 +448,96 @@ static bool has_tail(const struct image *im)
 	       get32(im, im->n - TAIL_LEN + 4) == TAIL_LEN;
 }
 
-/* Make the tail describe what comes before it */
-static void seal(struct image *im)
+#define CRC_BLOCK	4096
+
+static size_t min_size(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
+/* How many of the first @max bytes of @a and @b are the same */
+static size_t same_head(const uint8_t *a, const uint8_t *b, size_t max)
+{
+	size_t n = 0, k;
+
+	for (; n < max; n += k) {
+		k = min_size(CRC_BLOCK, max - n);
+		if (memcmp(a + n, b + n, k))
+			break;
+	}
+	while (n < max && a[n] == b[n])
+		n++;
+	return n;
+}
+
+/* How many of the @max bytes before @a and before @b are the same */
+static size_t same_tail(const uint8_t *a, const uint8_t *b, size_t max)
+{
+	size_t n = 0, k;
+
+	for (; n < max; n += k) {
+		k = min_size(CRC_BLOCK, max - n);
+		if (memcmp(a - n - k, b - n - k, k))
+			break;
+	}
+	while (n < max && a[-n - 1] == b[-n - 1])
+		n++;
+	return n;
+}
+
+/* The checksum of the first @n bytes of seed @sd */
+static uint32_t seed_crc(const struct seed *sd, size_t n)
+{
+	size_t b = n / CRC_BLOCK;
+
+	return crc32_update(sd->crc_blk[b], sd->img.b + b * CRC_BLOCK,
+			    n - b * CRC_BLOCK);
+}
+
+/* Remember the checksums of the blocks of seed @sd, which has a tail */
+static void seed_crcs(struct seed *sd)
+{
+	size_t end = sd->img.n - TAIL_LEN, i;
+
+	sd->crc_blk = malloc((end / CRC_BLOCK + 1) * sizeof(*sd->crc_blk));
+	if (!sd->crc_blk)
+		die("out of memory");
+	sd->crc_blk[0] = 0;
+	for (i = 1; i <= end / CRC_BLOCK; i++)
+		sd->crc_blk[i] = crc32_update(sd->crc_blk[i - 1],
+					      sd->img.b + (i - 1) * CRC_BLOCK,
+					      CRC_BLOCK);
+	sd->crc_all = seed_crc(sd, end);
+}
+
+/*
+ * The checksum of the first @end bytes of @im, a mutation of seed @sd:
+ * only the bytes between what they have the same at the start and at the
+ * end are read, the checksums of the others come from the seed's.
+ */
+static uint32_t image_crc(const struct image *im, size_t end,
+			  const struct seed *sd)
+{
+	size_t send, head, tail;
+	uint32_t crc, pre;
+
+	if (!sd || !sd->crc_blk)
+		return crc32_update(0, im->b, end);
+	send = sd->img.n - TAIL_LEN;
+	head = same_head(im->b, sd->img.b, min_size(end, send));
+	tail = same_tail(im->b + end, sd->img.b + send,
+			 min_size(end, send) - head);
+	crc = crc32_update(seed_crc(sd, head), im->b + head, end - head - tail);
+	if (!tail)
+		return crc;
+	/* The seed's last @tail bytes: all of it less what comes before */
+	pre = seed_crc(sd, send - tail);
+	return crc32_combine(crc, sd->crc_all ^ crc_mult(crc_shift(tail), pre),
+			     tail);
+}
+
+/* Make the tail of @im, a mutation of seed @sd, describe what precedes it */
+static void seal(struct image *im, const struct seed *sd)
 {
 	size_t end = im->n - TAIL_LEN, off = 0;
 	uint64_t nr = 0;
@@ -399,7 +548,7 @@ static void seal(struct image *im)
 		off += align8(len < 8 ? 8 : len);
 		nr++;
 	}
-	put32(im, end + 12, crc32_zlib(im->b, end));
+	put32(im, end + 12, image_crc(im, end, sd));
 	put64(im, end + 16, nr);
 	put64(im, end + 24, end);
 }
@@ -1035,7 +1184,7 @@ static int pick_op(void)
 }
 
 /* Mutate @im, drawn from iteration @iter; whether it was sealed */
-static bool mutate(struct image *im, uint64_t iter)
+static bool mutate(struct image *im, uint64_t iter, const struct seed *sd)
 {
 	int nops, i, op, nr;
 	bool cut = false;
@@ -1075,7 +1224,7 @@ static bool mutate(struct image *im, uint64_t iter)
 	}
 	if (cut || !has_tail(im) || rnd(100) < 8)
 		return false;
-	seal(im);
+	seal(im, sd);
 	return true;
 }
 
@@ -1407,7 +1556,7 @@ static int make_notask(struct seed *s, const char *path)
 	memcpy(im.b, src->b, len);
 	memcpy(im.b + len, src->b + src->n - TAIL_LEN, TAIL_LEN);
 	im.n = len + TAIL_LEN;
-	seal(&im);
+	seal(&im, NULL);
 	f = fopen(path, "w");
 	if (!f || fwrite(im.b, 1, im.n, f) != im.n || fclose(f))
 		return -1;
@@ -1603,7 +1752,7 @@ static void __noreturn pipes_root(int wfd)
  * parent wrote after making it.
  */
 #define SHARE_FD	77
-static volatile int share_word, share_ready;
+static int share_word, share_ready;
 
 /* The descriptors are its parent's: the parent tells its pid */
 static int share_files_child(void *arg)
@@ -1617,15 +1766,16 @@ static int share_files_child(void *arg)
 static int share_vm_child(void *arg)
 {
 	close((long)arg);
-	share_ready = 1;
+	__atomic_store_n(&share_ready, 1, __ATOMIC_RELEASE);
 	wait_restored();
-	syscall(SYS_exit, share_word == 42 ? EXIT_RESTORED : 112);
+	syscall(SYS_exit, __atomic_load_n(&share_word, __ATOMIC_ACQUIRE) == 42 ?
+		EXIT_RESTORED : 112);
 	return 0;
 }
 
 static void __noreturn share_root(int wfd)
 {
-	static char stacks[2][65536] __attribute__((aligned(16)));
+	static char stacks[2][65536];
 	pid_t a, b;
 	int fd;
 
@@ -1634,12 +1784,12 @@ static void __noreturn share_root(int wfd)
 	b = clone(share_vm_child, stacks[1] + sizeof(stacks[1]),
 		  CLONE_VM | CLONE_SIGHAND | SIGCHLD, (void *)(long)wfd);
 	fd = open("/dev/null", O_RDONLY);
-	share_word = 42;
+	__atomic_store_n(&share_word, 42, __ATOMIC_RELEASE);
 	if (a < 0 || b < 0 || fd < 0 || dup2(fd, SHARE_FD) != SHARE_FD)
 		_exit(1);
 	close(fd);
 	/* Until the child of CLONE_VM closed its copy of @wfd */
-	while (!share_ready)
+	while (!__atomic_load_n(&share_ready, __ATOMIC_ACQUIRE))
 		usleep(1000);
 	tell(wfd, a);
 	tell(wfd, b);
@@ -1870,6 +2020,8 @@ static void make_seeds(void)
 		}
 		s->recs = calloc(MAX_RECS, sizeof(*s->recs));
 		s->nrecs = parse(&s->img, s->recs, MAX_RECS);
+		if (has_tail(&s->img))
+			seed_crcs(s);
 		for (j = 0; j < s->nrecs; j++)
 			if (s->recs[j].type < NR_TYPES)
 				seen[s->recs[j].type]++;
@@ -2494,6 +2646,7 @@ static enum outcome run_one(int fd, const struct seed *s, void (*prep)(void),
 	long ms = opt.timeout_ms + (tree ? tree_ms() + 6000 : 0);
 	double t = now();
 	struct restarter *r = restarter(prep, tree);
+	double t_child;
 	enum outcome o;
 	uint64_t back;
 
@@ -2514,8 +2667,9 @@ static enum outcome run_one(int fd, const struct seed *s, void (*prep)(void),
 		o = O_ERRNO;
 	else
 		o = O_RETURNED;
-	st.us_child += (now() - t) * 1e6;
-	st.us_outcome[o] += (now() - t) * 1e6;
+	t_child = now() - t;
+	st.us_child += t_child * 1e6;
+	st.us_outcome[o] += t_child * 1e6;
 	st.n_outcome[o]++;
 	if (o == O_ERRNO || o == O_RETURNED) {
 		st.us_restart += slot->us_restart;
@@ -2547,12 +2701,12 @@ static enum outcome run_one(int fd, const struct seed *s, void (*prep)(void),
 	}
 	st.us_after += (now() - t) * 1e6;
 	if (opt.verbose)
-		printf("# %llu %s: %s -> %s%s%s\n", (unsigned long long)iter,
-		       s->name, oplog,
+		printf("# %llu %s: %s -> %s%s%s (%.1f ms)\n",
+		       (unsigned long long)iter, s->name, oplog,
 		       o == O_ERRNO ? errname(slot->err) :
 		       o == O_RESTORED ? "restored" : o == O_KILLED ? "killed" :
 		       o == O_RETURNED ? "returned 0" : "timeout",
-		       reason[0] ? ": " : "", reason);
+		       reason[0] ? ": " : "", reason, t_child * 1e3);
 	last_err = o == O_ERRNO ? slot->err : 0;
 	return o;
 }
@@ -2712,12 +2866,15 @@ static bool kmemleak_scan(void)
 		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
 	if (access(path, F_OK))
 		return false;
-	/* Objects younger than 5 s are not reported */
+	/*
+	 * Objects younger than 5 s are not reported, nor those whose
+	 * contents changed since the scan before: two scans.
+	 */
 	sleep(6);
 	fd = open(path, O_WRONLY);
 	if (fd < 0)
 		return false;
-	ok = write(fd, "scan", 4) == 4;
+	ok = write(fd, "scan", 4) == 4 && write(fd, "scan", 4) == 4;
 	close(fd);
 	if (!ok)
 		return false;
@@ -2789,9 +2946,10 @@ static void report(double secs)
 	       st.us_prepare / 1e3 / (st.tried ?: 1),
 	       st.us_child / 1e3 / (st.tried ?: 1),
 	       st.us_after / 1e3 / (st.tried ?: 1));
-	printf("# of which: %.1f ms forking restarters, %.1f ms in restart(2) that returned, %.1f ms after the restart of a tree\n",
+	printf("# also %.1f ms forking restarters; in the child %.1f ms in restart(2) that returned, ",
 	       st.us_fork / 1e3 / (st.tried ?: 1),
-	       st.us_restart / 1e3 / (st.tried ?: 1),
+	       st.us_restart / 1e3 / (st.tried ?: 1));
+	printf("%.1f ms after the restart of a tree\n",
 	       st.us_tree / 1e3 / (st.tried ?: 1));
 	printf("# time in the child by outcome:");
 	for (i = 0; i <= O_HANG; i++)
@@ -2889,7 +3047,7 @@ static void worker(int w)
 		/* One in 16 images of root restarted by nobody */
 		t = now();
 		prep = s->prep ?: rnd(16) ? NULL : become_nobody;
-		sealed = mutate(&im, it);
+		sealed = mutate(&im, it, s);
 		flags = pick_flags(&im, prep);
 		st.sealed += sealed;
 		fd = put_image(n, &im);
@@ -3117,6 +3275,7 @@ int main(int argc, char **argv)
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	crc_init();
 	setup();
 	if (replay_path)
 		return replay(replay_path, want);
