@@ -3,7 +3,9 @@
 # In-kernel checkpoint/restart for Linux 6.12: build a patched kernel, boot
 # it under QEMU and run the tests.  See README.md.
 #
-#   make check            build everything, run the kselftests in the VM
+#   make check            build everything, run the kselftests in the VM,
+#                         then a part of them under the debug kernel
+#   make check-debug      only that part, under the debug kernel
 #   make demo             checkpoint a running counter in the VM, restart it
 #   make bench            time checkpoint and restart in the VM (a few min)
 #   make fuzz [ITER=N]    fuzz restart with N mutated images (debug kernel)
@@ -12,8 +14,12 @@
 #   make checkpatch       run checkpatch.pl --strict over that series
 #
 # Variables: KSRC=/path/to/linux-6.12.y builds against another tree than
-# Debian's linux-source-6.12; DEBUG=1 builds and tests the debug kernel;
-# KVM=1 uses KVM instead of TCG; BUILD=dir puts the build elsewhere.
+# Debian's linux-source-6.12; DEBUG=1 builds and tests the debug kernel
+# only (all the tests); KVM=1 uses KVM instead of TCG; BUILD=dir puts the
+# build elsewhere.  make check also builds the debug kernel (KASAN, UBSAN,
+# KFENCE, lockdep, kmemleak) and runs under it framing_test, validate_test,
+# tree_validate_test, faults_test and 1000 fuzzed images
+# (CHECK_DEBUG_TESTS, CHECK_DEBUG_FUZZ_ITER), unless CHECK_DEBUG=0.
 # make fuzz takes ITER (20000), FUZZ_SEED (the time) and FUZZ_JOBS (2), and
 # runs the debug kernel unless DEBUG=0.
 
@@ -23,13 +29,14 @@ export BUILD KSRC DEBUG KVM JOBS
 
 S := $(CURDIR)/scripts
 
-.PHONY: all vm deps tree kernel selftests tools initramfs check run-tests demo bench fuzz \
+.PHONY: all vm deps tree kernel selftests tools initramfs check check-debug run-tests demo \
+	bench fuzz \
 	patchset checkpatch checkpatch-errors clean distclean help
 
 all: vm
 
 help:
-	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,25p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@$(S)/install-deps
@@ -52,9 +59,25 @@ initramfs: selftests tools
 vm: initramfs
 
 # The kselftests in the VM; the patch series must be free of checkpatch
-# errors too.  The last line says how many tests passed and failed.
+# errors too.  With the default kernel, a second pass under the debug
+# kernel unless CHECK_DEBUG=0 (scripts/run-check says what it runs).  The
+# last line says how many tests passed and failed in both.
+CHECK_DEBUG ?= 1
+ifeq ($(DEBUG),1)
+override CHECK_DEBUG := 0
+endif
+export CHECK_DEBUG
+
 check: checkpatch-errors vm
+ifneq ($(CHECK_DEBUG),0)
+	@$(MAKE) --no-print-directory DEBUG=1 vm
+endif
 	@$(S)/run-check
+
+# Only the pass of make check under the debug kernel
+check-debug: checkpatch-errors
+	@$(MAKE) --no-print-directory DEBUG=1 vm
+	@$(S)/run-check --debug-pass
 
 run-tests:
 	@$(S)/run-check

@@ -133,6 +133,9 @@ struct seed {
 	struct image img;
 	struct rec *recs;
 	int nrecs;
+	/* crc_blk[i]: the checksum of the first i * CRC_BLOCK bytes */
+	uint32_t *crc_blk;
+	uint32_t crc_all;	/* of the bytes before the tail */
 };
 
 /* What a fuzz child writes before exiting, if restart(2) returned */
@@ -146,6 +149,8 @@ struct slot {
 	int32_t root_status;	/* wait status of the root */
 	int32_t left;		/* tasks a refused restart left behind */
 	int32_t unkillable;	/* tasks SIGKILL did not end in time */
+	uint64_t us_restart;	/* in restart(2), when it returned */
+	uint64_t us_tree;	/* in tree_after() */
 };
 
 /* What became of the root of a restored tree */
@@ -201,6 +206,11 @@ struct stats {
 	uint64_t us_prepare;
 	uint64_t us_child;
 	uint64_t us_after;
+	uint64_t us_fork;		/* forking restarters */
+	uint64_t us_restart;		/* in restart(2), when it returned */
+	uint64_t us_tree;		/* after a tree restart(2) returned */
+	uint64_t us_outcome[8];		/* in the child, by enum outcome */
+	uint64_t n_outcome[8];
 	int nreasons;
 	uint64_t reasons_dropped;
 	struct {
@@ -272,25 +282,83 @@ static void rng_seed(uint64_t seed, uint64_t iter)
 	rnd64();
 }
 
-/* zlib's crc32(0, buf, len), the checksum of the tail */
-static uint32_t crc32_zlib(const void *buf, size_t len)
+/*
+ * zlib's crc32(), the checksum of the tail: crc32_update(0, buf, len) is
+ * the checksum of @buf, crc32_update(crc32_update(0, a, n), b, m) that of
+ * @a followed by @b.  Slicing by 8: eight bytes a step, one table each.
+ */
+#define CRC_POLY	0xedb88320U
+
+static uint32_t crc_tab[8][256];
+
+static void crc_init(void)
 {
-	static uint32_t table[256];
-	const uint8_t *p = buf;
-	uint32_t crc = ~0U, c;
+	uint32_t c;
 	int i, j;
 
-	if (!table[1]) {
-		for (i = 0; i < 256; i++) {
-			c = i;
-			for (j = 0; j < 8; j++)
-				c = (c >> 1) ^ (0xedb88320U & -(c & 1));
-			table[i] = c;
-		}
+	for (i = 0; i < 256; i++) {
+		c = i;
+		for (j = 0; j < 8; j++)
+			c = (c >> 1) ^ (CRC_POLY & -(c & 1));
+		crc_tab[0][i] = c;
+	}
+	for (i = 0; i < 256; i++)
+		for (j = 1; j < 8; j++)
+			crc_tab[j][i] = (crc_tab[j - 1][i] >> 8) ^
+					crc_tab[0][crc_tab[j - 1][i] & 0xff];
+}
+
+static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t len)
+{
+	uint32_t lo, hi;
+
+	crc = ~crc;
+	for (; len >= 8; len -= 8, p += 8) {
+		memcpy(&lo, p, 4);
+		memcpy(&hi, p + 4, 4);
+		lo ^= crc;
+		crc = crc_tab[7][lo & 0xff] ^ crc_tab[6][(lo >> 8) & 0xff] ^
+		      crc_tab[5][(lo >> 16) & 0xff] ^ crc_tab[4][lo >> 24] ^
+		      crc_tab[3][hi & 0xff] ^ crc_tab[2][(hi >> 8) & 0xff] ^
+		      crc_tab[1][(hi >> 16) & 0xff] ^ crc_tab[0][hi >> 24];
 	}
 	while (len--)
-		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+		crc = crc_tab[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return ~crc;
+}
+
+/* @a times @b modulo the polynomial, bit 31 the coefficient of x^0 */
+static uint32_t crc_mult(uint32_t a, uint32_t b)
+{
+	uint32_t m = 1U << 31, p = 0;
+
+	for (; m && a; m >>= 1) {
+		if (a & m) {
+			p ^= b;
+			a &= ~m;
+		}
+		b = b & 1 ? (b >> 1) ^ CRC_POLY : b >> 1;
+	}
+	return p;
+}
+
+/* x^(8 * @n) modulo the polynomial: appending @n bytes shifts by that */
+static uint32_t crc_shift(size_t n)
+{
+	uint32_t p = 1U << 31, sq = 1U << 23;	/* 1, and x^8 */
+
+	for (; n; n >>= 1) {
+		if (n & 1)
+			p = crc_mult(sq, p);
+		sq = crc_mult(sq, sq);
+	}
+	return p;
+}
+
+/* The checksum of @a followed by @b, from theirs and the length of @b */
+static uint32_t crc32_combine(uint32_t crc_a, uint32_t crc_b, size_t len_b)
+{
+	return crc_mult(crc_shift(len_b), crc_a) ^ crc_b;
 }
 
 /* Images */
@@ -380,8 +448,96 @@ static bool has_tail(const struct image *im)
 	       get32(im, im->n - TAIL_LEN + 4) == TAIL_LEN;
 }
 
-/* Make the tail describe what comes before it */
-static void seal(struct image *im)
+#define CRC_BLOCK	4096
+
+static size_t min_size(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
+/* How many of the first @max bytes of @a and @b are the same */
+static size_t same_head(const uint8_t *a, const uint8_t *b, size_t max)
+{
+	size_t n = 0, k;
+
+	for (; n < max; n += k) {
+		k = min_size(CRC_BLOCK, max - n);
+		if (memcmp(a + n, b + n, k))
+			break;
+	}
+	while (n < max && a[n] == b[n])
+		n++;
+	return n;
+}
+
+/* How many of the @max bytes before @a and before @b are the same */
+static size_t same_tail(const uint8_t *a, const uint8_t *b, size_t max)
+{
+	size_t n = 0, k;
+
+	for (; n < max; n += k) {
+		k = min_size(CRC_BLOCK, max - n);
+		if (memcmp(a - n - k, b - n - k, k))
+			break;
+	}
+	while (n < max && a[-n - 1] == b[-n - 1])
+		n++;
+	return n;
+}
+
+/* The checksum of the first @n bytes of seed @sd */
+static uint32_t seed_crc(const struct seed *sd, size_t n)
+{
+	size_t b = n / CRC_BLOCK;
+
+	return crc32_update(sd->crc_blk[b], sd->img.b + b * CRC_BLOCK,
+			    n - b * CRC_BLOCK);
+}
+
+/* Remember the checksums of the blocks of seed @sd, which has a tail */
+static void seed_crcs(struct seed *sd)
+{
+	size_t end = sd->img.n - TAIL_LEN, i;
+
+	sd->crc_blk = malloc((end / CRC_BLOCK + 1) * sizeof(*sd->crc_blk));
+	if (!sd->crc_blk)
+		die("out of memory");
+	sd->crc_blk[0] = 0;
+	for (i = 1; i <= end / CRC_BLOCK; i++)
+		sd->crc_blk[i] = crc32_update(sd->crc_blk[i - 1],
+					      sd->img.b + (i - 1) * CRC_BLOCK,
+					      CRC_BLOCK);
+	sd->crc_all = seed_crc(sd, end);
+}
+
+/*
+ * The checksum of the first @end bytes of @im, a mutation of seed @sd:
+ * only the bytes between what they have the same at the start and at the
+ * end are read, the checksums of the others come from the seed's.
+ */
+static uint32_t image_crc(const struct image *im, size_t end,
+			  const struct seed *sd)
+{
+	size_t send, head, tail;
+	uint32_t crc, pre;
+
+	if (!sd || !sd->crc_blk)
+		return crc32_update(0, im->b, end);
+	send = sd->img.n - TAIL_LEN;
+	head = same_head(im->b, sd->img.b, min_size(end, send));
+	tail = same_tail(im->b + end, sd->img.b + send,
+			 min_size(end, send) - head);
+	crc = crc32_update(seed_crc(sd, head), im->b + head, end - head - tail);
+	if (!tail)
+		return crc;
+	/* The seed's last @tail bytes: all of it less what comes before */
+	pre = seed_crc(sd, send - tail);
+	return crc32_combine(crc, sd->crc_all ^ crc_mult(crc_shift(tail), pre),
+			     tail);
+}
+
+/* Make the tail of @im, a mutation of seed @sd, describe what precedes it */
+static void seal(struct image *im, const struct seed *sd)
 {
 	size_t end = im->n - TAIL_LEN, off = 0;
 	uint64_t nr = 0;
@@ -392,7 +548,7 @@ static void seal(struct image *im)
 		off += align8(len < 8 ? 8 : len);
 		nr++;
 	}
-	put32(im, end + 12, crc32_zlib(im->b, end));
+	put32(im, end + 12, image_crc(im, end, sd));
 	put64(im, end + 16, nr);
 	put64(im, end + 24, end);
 }
@@ -453,6 +609,7 @@ static const char *type_name(uint32_t t)
 		[CR_HDR_ROOT] = "root", [CR_HDR_TREE] = "tree",
 		[CR_HDR_PROC] = "proc", [CR_HDR_PIPE] = "pipe",
 		[CR_HDR_ZOMBIE] = "zombie", [CR_HDR_UTS] = "uts",
+		[CR_HDR_SHARES] = "shares", [CR_HDR_SHARE] = "share",
 		[CR_HDR_COW_PAGES] = "cow_pages",
 	};
 
@@ -773,7 +930,10 @@ static bool mut_struct(struct image *im, int nr, int op, bool *cut)
 
 /* Record-aware edits of the records of trees */
 
-enum { TF_COUNT, TF_PID, TF_SIG, TF_OBJ, TF_SIZE, TF_CODE, TF_KIND, TF_RSVD };
+enum {
+	TF_COUNT, TF_PID, TF_SIG, TF_OBJ, TF_SIZE, TF_CODE, TF_KIND, TF_RSVD,
+	TF_FLAGS, TF_STR,
+};
 
 /* The fields of the records of trees, and the object id of a file */
 static const struct tfield {
@@ -784,7 +944,7 @@ static const struct tfield {
 } tfields[] = {
 #define TF(t, s, f, k) { t, offsetof(struct s, f), k, #f }
 	TF(CR_HDR_TREE, cr_hdr_tree, nr_tasks, TF_COUNT),
-	TF(CR_HDR_TREE, cr_hdr_tree, flags, TF_RSVD),
+	TF(CR_HDR_TREE, cr_hdr_tree, flags, TF_FLAGS),
 	TF(CR_HDR_PROC, cr_hdr_proc, pid, TF_PID),
 	TF(CR_HDR_PROC, cr_hdr_proc, ppid, TF_PID),
 	TF(CR_HDR_PROC, cr_hdr_proc, pgid, TF_PID),
@@ -801,6 +961,13 @@ static const struct tfield {
 	TF(CR_HDR_FILE, cr_hdr_file, obj, TF_OBJ),
 	TF(CR_HDR_SHMEM, cr_hdr_shmem, obj, TF_OBJ),
 	TF(CR_HDR_FILE, cr_hdr_file, reserved, TF_RSVD),
+	TF(CR_HDR_UTS, cr_hdr_uts, nodename[CR_UTS_LEN - 4], TF_STR),
+	TF(CR_HDR_UTS, cr_hdr_uts, domainname[CR_UTS_LEN - 4], TF_STR),
+	TF(CR_HDR_UTS, cr_hdr_uts, pad[2], TF_RSVD),
+	TF(CR_HDR_SHARES, cr_hdr_shares, nr, TF_COUNT),
+	TF(CR_HDR_SHARES, cr_hdr_shares, reserved, TF_RSVD),
+	TF(CR_HDR_SHARE, cr_hdr_share, pid, TF_PID),
+	TF(CR_HDR_SHARE, cr_hdr_share, flags, TF_FLAGS),
 #undef TF
 };
 
@@ -808,7 +975,8 @@ static bool tree_rec(uint32_t type)
 {
 	return type == CR_HDR_TREE || type == CR_HDR_PROC ||
 	       type == CR_HDR_PIPE || type == CR_HDR_ZOMBIE ||
-	       type == CR_HDR_FILE;
+	       type == CR_HDR_FILE || type == CR_HDR_UTS ||
+	       type == CR_HDR_SHARES || type == CR_HDR_SHARE;
 }
 
 /* The record length a field of @t needs */
@@ -823,6 +991,12 @@ static uint32_t tree_rec_len(uint32_t t)
 		return sizeof(struct cr_hdr_pipe);
 	case CR_HDR_ZOMBIE:
 		return sizeof(struct cr_hdr_zombie);
+	case CR_HDR_UTS:
+		return sizeof(struct cr_hdr_uts);
+	case CR_HDR_SHARES:
+		return sizeof(struct cr_hdr_shares);
+	case CR_HDR_SHARE:
+		return sizeof(struct cr_hdr_share);
 	default:
 		return sizeof(struct cr_hdr_file);
 	}
@@ -895,6 +1069,12 @@ static uint32_t tree_value(uint32_t old, int kind, const struct image *im,
 	case TF_KIND:
 		return rnd(2) ? rnd(CR_FILE_FIFO + 2) :
 		       rnd(2) ? CR_FILE_OBJ : rnd(2) ? CR_FILE_PIPE : CR_FILE_FIFO;
+	case TF_FLAGS:
+		/* Of the tree (CR_TREE_*) or of a share record (CR_SHARE_*) */
+		return rnd(2) ? rnd(32) : old ^ (1U << rnd(32));
+	case TF_STR:
+		/* The last bytes of a name: its NUL gone, a slash, a dot */
+		return rnd(2) ? 0x61616161 : rnd(2) ? 0x2f : 0x2e2e2f;
 	default:
 		return 1U << rnd(32);
 	}
@@ -1005,7 +1185,7 @@ static int pick_op(void)
 }
 
 /* Mutate @im, drawn from iteration @iter; whether it was sealed */
-static bool mutate(struct image *im, uint64_t iter)
+static bool mutate(struct image *im, uint64_t iter, const struct seed *sd)
 {
 	int nops, i, op, nr;
 	bool cut = false;
@@ -1045,7 +1225,7 @@ static bool mutate(struct image *im, uint64_t iter)
 	}
 	if (cut || !has_tail(im) || rnd(100) < 8)
 		return false;
-	seal(im);
+	seal(im, sd);
 	return true;
 }
 
@@ -1377,7 +1557,7 @@ static int make_notask(struct seed *s, const char *path)
 	memcpy(im.b, src->b, len);
 	memcpy(im.b + len, src->b + src->n - TAIL_LEN, TAIL_LEN);
 	im.n = len + TAIL_LEN;
-	seal(&im);
+	seal(&im, NULL);
 	f = fopen(path, "w");
 	if (!f || fwrite(im.b, 1, im.n, f) != im.n || fclose(f))
 		return -1;
@@ -1422,12 +1602,27 @@ static bool reap_restored(int n)
 	return ok == n;
 }
 
+#define FAMILY_HOST	"crfuzz-family"
+
+/* Whether this process is in the UTS namespace of the family seed */
+static bool family_host(void)
+{
+	char name[64];
+
+	return !gethostname(name, sizeof(name)) && !strcmp(name, FAMILY_HOST);
+}
+
 /*
- * A parent; a child in a session of its own; a child leading a process
- * group with its child.  Each checks its session and group once restored.
+ * A parent in a UTS namespace of its own (a CR_HDR_UTS record); a child
+ * in a session of its own; a child leading a process group with its child.
+ * Each checks its session and group once restored, the parent its host
+ * name.
  */
 static void __noreturn family_root(int wfd)
 {
+	if (unshare(CLONE_NEWUTS) ||
+	    sethostname(FAMILY_HOST, strlen(FAMILY_HOST)))
+		_exit(1);
 	if (!fork()) {
 		if (setsid() < 0)
 			_exit(1);
@@ -1459,7 +1654,7 @@ static void __noreturn family_root(int wfd)
 	if (!reap_restored(2))
 		_exit(104);
 	/* Its session was the fuzzer's: once restored, its restarter's */
-	_exit(getsid(0) != getpid() ? EXIT_RESTORED : 110);
+	_exit(getsid(0) != getpid() && family_host() ? EXIT_RESTORED : 110);
 }
 
 static uint32_t futex_word;
@@ -1548,6 +1743,61 @@ static void __noreturn pipes_root(int wfd)
 		      WEXITSTATUS(status) == EXIT_RESTORED ? 2 : 0;
 	}
 	_exit(ok == 3 && lseek(fd, 0, SEEK_CUR) == 1239 ? EXIT_RESTORED : 109);
+}
+
+/*
+ * The share seed: processes that share tables with their parent
+ * (CR_HDR_SHARES and CR_HDR_SHARE records).  A child made with
+ * CLONE_FILES | CLONE_FS sees the descriptor its parent opened after
+ * making it; one made with CLONE_VM | CLONE_SIGHAND sees the word its
+ * parent wrote after making it.
+ */
+#define SHARE_FD	77
+static int share_word, share_ready;
+
+/* The descriptors are its parent's: the parent tells its pid */
+static int share_files_child(void *arg)
+{
+	(void)arg;
+	wait_restored();
+	syscall(SYS_exit, fcntl(SHARE_FD, F_GETFD) >= 0 ? EXIT_RESTORED : 111);
+	return 0;
+}
+
+static int share_vm_child(void *arg)
+{
+	close((long)arg);
+	__atomic_store_n(&share_ready, 1, __ATOMIC_RELEASE);
+	wait_restored();
+	syscall(SYS_exit, __atomic_load_n(&share_word, __ATOMIC_ACQUIRE) == 42 ?
+		EXIT_RESTORED : 112);
+	return 0;
+}
+
+static void __noreturn share_root(int wfd)
+{
+	static char stacks[2][65536];
+	pid_t a, b;
+	int fd;
+
+	a = clone(share_files_child, stacks[0] + sizeof(stacks[0]),
+		  CLONE_FILES | CLONE_FS | SIGCHLD, NULL);
+	b = clone(share_vm_child, stacks[1] + sizeof(stacks[1]),
+		  CLONE_VM | CLONE_SIGHAND | SIGCHLD, (void *)(long)wfd);
+	fd = open("/dev/null", O_RDONLY);
+	__atomic_store_n(&share_word, 42, __ATOMIC_RELEASE);
+	if (a < 0 || b < 0 || fd < 0 || dup2(fd, SHARE_FD) != SHARE_FD)
+		_exit(1);
+	close(fd);
+	/* Until the child of CLONE_VM closed its copy of @wfd */
+	while (!__atomic_load_n(&share_ready, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	tell(wfd, a);
+	tell(wfd, b);
+	tell(wfd, getpid());
+	close(wfd);
+	wait_restored();
+	_exit(reap_restored(2) ? EXIT_RESTORED : 113);
 }
 
 /* Whether every thread of @pid is in one of @states, within @ms */
@@ -1656,6 +1906,12 @@ static int make_pipes(struct seed *s, const char *path)
 	return tree_seed(path, pipes_root);
 }
 
+static int make_share(struct seed *s, const char *path)
+{
+	(void)s;
+	return tree_seed(path, share_root);
+}
+
 #define SEED(n, w, m, p) { .name = n, .what = w, .make = m, .prep = p }
 
 static const struct seed seed_table[] = {
@@ -1681,6 +1937,9 @@ static const struct seed seed_table[] = {
 	SEED("pipes",
 	     "tree: a pipe with bytes in flight, a shared file, a zombie",
 	     make_pipes, NULL),
+	SEED("share",
+	     "tree: children sharing descriptors and fs, memory and handlers",
+	     make_share, NULL),
 };
 
 static bool load(const char *path, struct image *im)
@@ -1762,6 +2021,8 @@ static void make_seeds(void)
 		}
 		s->recs = calloc(MAX_RECS, sizeof(*s->recs));
 		s->nrecs = parse(&s->img, s->recs, MAX_RECS);
+		if (has_tail(&s->img))
+			seed_crcs(s);
 		for (j = 0; j < s->nrecs; j++)
 			if (s->recs[j].type < NR_TYPES)
 				seen[s->recs[j].type]++;
@@ -2147,6 +2408,7 @@ static void __noreturn restarter_loop(void (*prep)(void), bool tree)
 {
 	unsigned long flags = CR_LOGFD(R_LOG);
 	char cwd[512];
+	double t;
 	struct cmd c;
 	sigset_t none;
 	pid_t pid;
@@ -2173,10 +2435,14 @@ static void __noreturn restarter_loop(void (*prep)(void), bool tree)
 		slot->root = TREE_NONE;
 		slot->left = 0;
 		slot->unkillable = 0;
+		t = now();
 		slot->ret = sys_restart(0, c.fd, flags | c.flags);
 		slot->err = errno;
+		slot->us_restart = (now() - t) * 1e6;
+		t = now();
 		if (tree)
 			tree_after(slot->ret);
+		slot->us_tree = (now() - t) * 1e6;
 		slot->changed = !unchanged(uid, gid, pid, cwd);
 		slot->iter = c.iter;
 		if (write(R_RES, &c.iter, sizeof(c.iter)) != sizeof(c.iter))
@@ -2253,6 +2519,10 @@ static int wait_readable(int fd, long ms)
 
 enum outcome {
 	O_ERRNO, O_RETURNED, O_RESTORED, O_KILLED, O_TIMEOUT, O_HANG,
+};
+
+static const char *const outcome_names[] = {
+	"refused", "returned", "restored", "killed", "timeout", "hang",
 };
 
 static char info[16384], reason[512], stack[4096];
@@ -2372,14 +2642,17 @@ static enum outcome run_one(int fd, const struct seed *s, void (*prep)(void),
 			    uint32_t flags, uint64_t iter,
 			    const struct image *im, bool sealed)
 {
-	bool tree = flags & CR_RESTART_TREE;
-	struct restarter *r = restarter(prep, tree);
 	struct cmd c = { .iter = iter, .fd = fd, .flags = flags };
+	bool tree = flags & CR_RESTART_TREE;
 	long ms = opt.timeout_ms + (tree ? tree_ms() + 6000 : 0);
 	double t = now();
+	struct restarter *r = restarter(prep, tree);
+	double t_child;
 	enum outcome o;
 	uint64_t back;
 
+	st.us_fork += (now() - t) * 1e6;
+	t = now();
 	slot->iter = ~0ULL;
 	st.tree_images += tree;
 	if (write(r->cmd, &c, sizeof(c)) != sizeof(c))
@@ -2395,7 +2668,14 @@ static enum outcome run_one(int fd, const struct seed *s, void (*prep)(void),
 		o = O_ERRNO;
 	else
 		o = O_RETURNED;
-	st.us_child += (now() - t) * 1e6;
+	t_child = now() - t;
+	st.us_child += t_child * 1e6;
+	st.us_outcome[o] += t_child * 1e6;
+	st.n_outcome[o]++;
+	if (o == O_ERRNO || o == O_RETURNED) {
+		st.us_restart += slot->us_restart;
+		st.us_tree += slot->us_tree;
+	}
 	t = now();
 	if (o == O_ERRNO || o == O_RETURNED) {
 		drain_log(reason, sizeof(reason));
@@ -2422,12 +2702,12 @@ static enum outcome run_one(int fd, const struct seed *s, void (*prep)(void),
 	}
 	st.us_after += (now() - t) * 1e6;
 	if (opt.verbose)
-		printf("# %llu %s: %s -> %s%s%s\n", (unsigned long long)iter,
-		       s->name, oplog,
+		printf("# %llu %s: %s -> %s%s%s (%.1f ms)\n",
+		       (unsigned long long)iter, s->name, oplog,
 		       o == O_ERRNO ? errname(slot->err) :
 		       o == O_RESTORED ? "restored" : o == O_KILLED ? "killed" :
 		       o == O_RETURNED ? "returned 0" : "timeout",
-		       reason[0] ? ": " : "", reason);
+		       reason[0] ? ": " : "", reason, t_child * 1e3);
 	last_err = o == O_ERRNO ? slot->err : 0;
 	return o;
 }
@@ -2587,12 +2867,15 @@ static bool kmemleak_scan(void)
 		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
 	if (access(path, F_OK))
 		return false;
-	/* Objects younger than 5 s are not reported */
+	/*
+	 * Objects younger than 5 s are not reported, nor those whose
+	 * contents changed since the scan before: two scans.
+	 */
 	sleep(6);
 	fd = open(path, O_WRONLY);
 	if (fd < 0)
 		return false;
-	ok = write(fd, "scan", 4) == 4;
+	ok = write(fd, "scan", 4) == 4 && write(fd, "scan", 4) == 4;
 	close(fd);
 	if (!ok)
 		return false;
@@ -2664,6 +2947,18 @@ static void report(double secs)
 	       st.us_prepare / 1e3 / (st.tried ?: 1),
 	       st.us_child / 1e3 / (st.tried ?: 1),
 	       st.us_after / 1e3 / (st.tried ?: 1));
+	printf("# also %.1f ms forking restarters; in the child %.1f ms in restart(2) that returned, ",
+	       st.us_fork / 1e3 / (st.tried ?: 1),
+	       st.us_restart / 1e3 / (st.tried ?: 1));
+	printf("%.1f ms after the restart of a tree\n",
+	       st.us_tree / 1e3 / (st.tried ?: 1));
+	printf("# time in the child by outcome:");
+	for (i = 0; i <= O_HANG; i++)
+		if (st.n_outcome[i])
+			printf(" %s %llu x %.1f ms", outcome_names[i],
+			       (unsigned long long)st.n_outcome[i],
+			       st.us_outcome[i] / 1e3 / st.n_outcome[i]);
+	printf("\n");
 	printf("# mutations:");
 	for (i = 0; i < NR_OPS; i++)
 		printf(" %s %llu", op_names[i], (unsigned long long)st.ops[i]);
@@ -2753,7 +3048,7 @@ static void worker(int w)
 		/* One in 16 images of root restarted by nobody */
 		t = now();
 		prep = s->prep ?: rnd(16) ? NULL : become_nobody;
-		sealed = mutate(&im, it);
+		sealed = mutate(&im, it, s);
 		flags = pick_flags(&im, prep);
 		st.sealed += sealed;
 		fd = put_image(n, &im);
@@ -2981,6 +3276,7 @@ int main(int argc, char **argv)
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	crc_init();
 	setup();
 	if (replay_path)
 		return replay(replay_path, want);
