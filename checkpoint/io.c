@@ -297,6 +297,35 @@ int cr_read(struct cr_ctx *ctx, void *buf, size_t len)
 	return 0;
 }
 
+/**
+ * cr_skip() - pass over bytes of an image in a regular file
+ * @ctx: the restart, reading an image in a regular file (@ctx->ppos).
+ * @len: how many bytes.
+ *
+ * For a look ahead, whose caller puts the stream back where it was: the
+ * bytes passed over are not read, so the running checksum is left behind.
+ *
+ * Return: 0, -EINVAL if the image ends before @len bytes, or -ESPIPE if it
+ * is not in a file one can seek in.
+ */
+int cr_skip(struct cr_ctx *ctx, u64 len)
+{
+	loff_t size, left;
+
+	if (ctx->err)
+		return ctx->err;
+	if (WARN_ON_ONCE(!ctx->ppos))
+		return -ESPIPE;
+	size = i_size_read(file_inode(ctx->file));
+	left = size > *ctx->ppos ? size - *ctx->ppos : 0;
+	if (len > left)
+		return cr_err(ctx, -EINVAL, "image truncated at byte %llu",
+			      ctx->total + left);
+	*ctx->ppos += len;
+	ctx->total += len;
+	return 0;
+}
+
 /* Read @len bytes that must be zero; @err if one is not */
 static int read_zeros(struct cr_ctx *ctx, u32 len, int err, const char *what)
 {

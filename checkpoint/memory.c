@@ -2050,6 +2050,17 @@ static const struct cr_vma *find_area(const struct cr_mm_state *st,
 }
 
 /*
+ * A page of a private file area past the end of its file (whose size was
+ * checked when it was opened): touching it raises SIGBUS, it has no page.
+ */
+static bool beyond_eof(const struct cr_vma *v, u64 addr)
+{
+	u64 pgoff = v->pgoff + ((addr - v->start) >> PAGE_SHIFT);
+
+	return pgoff >= DIV_ROUND_UP_ULL(v->file_size, PAGE_SIZE);
+}
+
+/*
  * Page aligned, increasing, in an anonymous or private file area; in an
  * inherited area if @cow.  With inherited areas, increasing across the
  * records too.
@@ -2069,6 +2080,10 @@ static int read_page_addrs(struct cr_ctx *ctx, const struct cr_mm_state *st,
 		    (v->flags & CR_VMA_SHARED) ||
 		    (cow && !(v->flags & CR_VMA_INHERIT)))
 			ret = cr_err(ctx, -EINVAL, "bad page address %#llx",
+				     addrs[i]);
+		else if (v->kind == CR_VMA_FILE && beyond_eof(v, addrs[i]))
+			ret = cr_err(ctx, -EINVAL,
+				     "page address %#llx beyond the end of the file mapped there",
 				     addrs[i]);
 		else if (st->nr_inherit && addrs[i] < st->next)
 			ret = cr_err(ctx, -EINVAL,
@@ -2206,6 +2221,70 @@ int cr_restore_cow_pages(struct cr_ctx *ctx, const struct cr_hdr *h)
 	}
 	if (!ret)
 		ret = cr_read_rec_end(ctx, h->len);
+	kfree(addrs);
+	return ret;
+}
+
+/* One CR_HDR_PAGES or CR_HDR_COW_PAGES record @h, checked, not restored */
+static int check_pages(struct cr_ctx *ctx, struct cr_mm_state *st,
+		       const struct cr_hdr *h, u64 *addrs)
+{
+	bool cow = h->type == CR_HDR_COW_PAGES;
+	struct cr_hdr_pages ph;
+	int ret;
+
+	if (!st)
+		return cr_err(ctx, -EINVAL, "pages record before the memory areas");
+	if (cow && !st->nr_inherit)
+		return cr_err(ctx, -EINVAL,
+			      "copy-on-write pages record without inherited memory areas");
+	ret = read_pages_hdr(ctx, h, &ph, sizeof(u64) + (cow ? 0 : PAGE_SIZE)) ?:
+	      read_page_addrs(ctx, st, addrs, ph.nr_pages, cow);
+	if (ret)
+		return ret;
+	if (st->nr_inherit)
+		st->next = addrs[ph.nr_pages - 1] + PAGE_SIZE;
+	if (!cow)
+		ret = cr_skip(ctx, (u64)ph.nr_pages * PAGE_SIZE);
+	return ret ?: cr_read_rec_end(ctx, h->len);
+}
+
+/**
+ * cr_check_pages_ahead() - check the pages records of a task, ahead
+ * @ctx: the restart of a task from an image in a regular file, after
+ *       cr_read_mm(), before the point of no return.
+ * @h: where to put the header of the record after the pages.
+ * @m: where to note where the stream was before that header.
+ *
+ * Reads the pages records that follow as cr_restore_pages() and
+ * cr_restore_cow_pages() will, with the same checks, but passes over the
+ * contents of the pages (cr_skip()) and changes nothing: a bad record is
+ * refused before the point of no return.  The caller puts the stream back
+ * where it was.
+ *
+ * Return: 0, -EINVAL for a bad record, or another negative errno.
+ */
+int cr_check_pages_ahead(struct cr_ctx *ctx, struct cr_hdr *h,
+			 struct cr_mark *m)
+{
+	struct cr_mm_state *st = ctx->mm;
+	u64 next = st ? st->next : 0;
+	u64 *addrs;
+	int ret;
+
+	addrs = kmalloc_array(CR_PAGES_MAX, sizeof(*addrs), GFP_KERNEL);
+	if (!addrs)
+		return -ENOMEM;
+	do {
+		cr_mark(ctx, m);
+		ret = cr_read_hdr(ctx, h);
+		if (ret || (h->type != CR_HDR_PAGES &&
+			    h->type != CR_HDR_COW_PAGES))
+			break;
+		ret = check_pages(ctx, st, h, addrs);
+	} while (!ret);
+	if (st)
+		st->next = next;
 	kfree(addrs);
 	return ret;
 }

@@ -120,10 +120,11 @@ static int read_header(struct cr_ctx *ctx)
 
 /*
  * The tail must describe what came before it: @crc, @total and @nr are the
- * checksum, length and record count of the image up to the tail.
+ * checksum, length and record count of the image up to the tail; @crc is
+ * not looked at unless @check_crc.
  */
 static int read_tail(struct cr_ctx *ctx, const struct cr_hdr *h, u32 crc,
-		     u64 total, u64 nr)
+		     u64 total, u64 nr, bool check_crc)
 {
 	struct cr_hdr_tail *th;
 	int ret;
@@ -140,7 +141,7 @@ static int read_tail(struct cr_ctx *ctx, const struct cr_hdr *h, u32 crc,
 		ret = cr_err(ctx, -EINVAL,
 			     "tail counts %llu records in %llu bytes, image has %llu in %llu",
 			     th->nr_records, th->length, nr, total);
-	else if (th->csum != ~crc)
+	else if (check_crc && th->csum != ~crc)
 		ret = cr_err(ctx, -EBADMSG, "image checksum %#x, tail says %#x",
 			     ~crc, th->csum);
 out:
@@ -172,7 +173,8 @@ void cr_mark(struct cr_ctx *ctx, struct cr_mark *m)
 int cr_read_end(struct cr_ctx *ctx, const struct cr_hdr *h,
 		const struct cr_mark *m)
 {
-	return read_tail(ctx, h, m->crc, m->total, m->nr) ?: cr_read_eof(ctx);
+	return read_tail(ctx, h, m->crc, m->total, m->nr, true) ?:
+	       cr_read_eof(ctx);
 }
 
 /**
@@ -335,6 +337,40 @@ int cr_restart_read_thread(struct cr_ctx *ctx, struct cr_hdr *h,
 }
 
 /*
+ * What is read after the point of no return, the pages and the tail, is
+ * walked ahead in an image in a regular file: the pages records and their
+ * addresses, the tail and its counts, the end of the file.  A bad one is
+ * so refused with an errno, the caller left as it was.  Only the checksum
+ * is left for after, as the bytes of the pages are passed over (reading
+ * them twice would double the time of a restart); and every check, for an
+ * image read from a pipe.
+ */
+static int check_ahead(struct cr_ctx *ctx)
+{
+	struct cr_mark start, m;
+	struct cr_hdr h;
+	loff_t pos;
+	int ret;
+
+	if (!ctx->ppos || !S_ISREG(file_inode(ctx->file)->i_mode))
+		return 0;
+	pos = *ctx->ppos;
+	cr_mark(ctx, &start);
+	ret = cr_check_pages_ahead(ctx, &h, &m);
+	if (!ret && h.type != CR_HDR_TAIL)
+		ret = cr_err(ctx, -EINVAL, "unexpected %u record at byte %llu",
+			     h.type, m.total);
+	if (!ret)
+		ret = read_tail(ctx, &h, m.crc, m.total, m.nr, false) ?:
+		      cr_read_eof(ctx);
+	*ctx->ppos = pos;
+	ctx->crc = start.crc;
+	ctx->total = start.total;
+	ctx->nr_records = start.nr;
+	return ret;
+}
+
+/*
  * Read and check everything but the memory contents, then replace the
  * caller.  Up to the point of no return an error leaves the caller as it
  * was; after it, the caller is killed.
@@ -344,7 +380,8 @@ static long restart_task(struct cr_ctx *ctx, const struct cr_hdr *h)
 	long ax = 0;
 	int ret;
 
-	ret = cr_check_tail_at_end(ctx) ?: cr_restart_read_task(ctx, h);
+	ret = cr_check_tail_at_end(ctx) ?: cr_restart_read_task(ctx, h) ?:
+	      check_ahead(ctx);
 	if (ret)
 		return ret;
 

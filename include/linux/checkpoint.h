@@ -140,6 +140,7 @@ int cr_read_rec_end(struct cr_ctx *ctx, u32 len);
 int cr_read_buf(struct cr_ctx *ctx, u32 type, void *buf, u32 max);
 int cr_read_string(struct cr_ctx *ctx, u32 type, char *str, u32 max);
 int cr_read_eof(struct cr_ctx *ctx);
+int cr_skip(struct cr_ctx *ctx, u64 len);
 
 /**
  * struct cr_mark - where the stream of an image was before a record
@@ -350,6 +351,8 @@ void cr_free_files(struct cr_ctx *ctx);
 int cr_write_mm(struct cr_ctx *ctx);
 int cr_read_mm(struct cr_ctx *ctx);
 int cr_restore_mm(struct cr_ctx *ctx);
+int cr_check_pages_ahead(struct cr_ctx *ctx, struct cr_hdr *h,
+			 struct cr_mark *m);
 int cr_restore_pages(struct cr_ctx *ctx, const struct cr_hdr *h);
 int cr_restore_cow_pages(struct cr_ctx *ctx, const struct cr_hdr *h);
 int cr_restore_pages_done(struct cr_ctx *ctx);

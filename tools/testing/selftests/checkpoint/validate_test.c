@@ -13,9 +13,11 @@
  * dispositions, registers, extended state, address space, executable,
  * memory areas, mapped files and pages records.
  *
- * The pages records are read after the point of no return: a bad one
- * kills the caller of restart with SIGKILL (KILLED in the table) instead
- * of returning an errno.
+ * The pages records and the tail are read after the point of no return.
+ * In an image in a regular file restart checks them ahead, before it, and
+ * a bad one gives an errno; from a pipe (LATE in the table: the test
+ * restarts from a pipe too) it kills the caller with SIGKILL.  The
+ * checksum is only checked after: a damaged byte of a page kills (KILLED).
  */
 
 #include "cr_harness.h"
@@ -73,6 +75,13 @@ enum pick {
 	PATH_MINE,	/* the path record of "mapped0" */
 };
 
+/* Edits the field edits do not express */
+enum special {
+	NO_SPECIAL,
+	STALE_CSUM,	/* the checksum of the tail left as it was */
+	CUT_PAGE,	/* the record loses the data of its last page */
+};
+
 /* The body maps DIR/mapped0, has DIR/cwd0 as cwd and DIR/open0 open */
 #define MINE_MAPPED	"mapped0"
 
@@ -96,8 +105,11 @@ static void val_body(void *arg, int imgfd)
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		_exit(EXIT_SETUP);
-	m = mmap(NULL, 2 * pg(), PROT_READ, MAP_PRIVATE, fd, 0);
+	m = mmap(NULL, 2 * pg(), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	close(fd);
+	/* A private page of the file area: a pages record holds it */
+	if (m != MAP_FAILED)
+		((char *)m)[0] = 1;
 	snprintf(path, sizeof(path), "%s/open0", dir);
 	fd = open(path, O_RDWR);
 	body_mem = mmap(NULL, 4 * pg(), PROT_READ | PROT_WRITE,
@@ -218,6 +230,78 @@ static void errno_restarter(void *arg, int fd)
 	_exit(r < 0 ? err : EXIT_RESTART_RETURNED);
 }
 
+/*
+ * Restart from a pipe that a child fills with the image in @fd: nothing
+ * of the image can be looked ahead at.
+ */
+static void pipe_restarter(void *arg, int fd)
+{
+	static char buf[1 << 16];
+	int p[2];
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(p))
+		_exit(EXIT_SETUP);
+	pid = fork();
+	if (pid < 0)
+		_exit(EXIT_SETUP);
+	if (!pid) {
+		close(p[0]);
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			if (write(p[1], buf, n) != n)
+				_exit(1);
+		_exit(n ? 1 : 0);
+	}
+	close(p[1]);
+	if (dup2(p[0], fd) != fd)
+		_exit(EXIT_SETUP);
+	close(p[0]);
+	errno_restarter(arg, fd);
+}
+
+/* The restarter must have been killed after the point of no return */
+static void expect_killed(struct __test_metadata *_metadata, pid_t pid)
+{
+	char desc[128];
+	int status;
+
+	status = wait_child(pid, CHILD_TIMEOUT_MS);
+	describe_status(status, desc, sizeof(desc));
+	ASSERT_TRUE(status != -1 && WIFSIGNALED(status) &&
+		    WTERMSIG(status) == SIGKILL)
+		TH_LOG("restarter: %s, expected SIGKILL", desc);
+}
+
+/*
+ * Cut the data of the last page of the last pages record of the image of
+ * @len bytes in @buf: the record still counts it.  The tail, moved up,
+ * describes the image again.  Returns the new length.
+ */
+static size_t cut_last_page(struct __test_metadata *_metadata,
+			    unsigned char *buf, size_t len)
+{
+	struct cr_hdr_tail t;
+	long off, last = -1;
+	struct cr_hdr h;
+	size_t end;
+	int n;
+
+	for (n = 0; (off = find_rec(buf, len, CR_HDR_PAGES, n, ANY)) >= 0; n++)
+		last = off;
+	ASSERT_LE(0, last);
+	memcpy(&h, buf + last, sizeof(h));
+	end = last + ALIGN8(h.len);
+	memmove(buf + end - pg(), buf + end, len - end);
+	len -= pg();
+	memcpy(&t, buf + len - sizeof(t), sizeof(t));
+	ASSERT_EQ(CR_HDR_TAIL, t.h.type);
+	t.length = len - sizeof(t);
+	t.csum = crc32_zlib(buf, t.length);
+	memcpy(buf + len - sizeof(t), &t, sizeof(t));
+	return len;
+}
+
 FIXTURE(validate) {
 	struct cr_dir d;
 };
@@ -227,6 +311,8 @@ FIXTURE_VARIANT(validate) {
 	int nth;
 	enum pick pick;
 	int err;		/* errno, 0 for a restart, or KILLED */
+	bool late;		/* from a pipe too: killed after the PONR */
+	enum special special;
 	struct field_edit edit[3];
 };
 
@@ -258,7 +344,7 @@ FIXTURE_TEARDOWN_PARENT(validate)
 
 /* An unedited image restarts: the errnos below are those of the edits */
 FIXTURE_VARIANT_ADD(validate, unedited) {
-	.type = CR_HDR_TASK, .err = 0,
+	.type = CR_HDR_TASK, .err = 0, .late = true,
 };
 
 /* Task */
@@ -675,37 +761,76 @@ FIXTURE_VARIANT_ADD(validate, vma_path_padding) {
 	.edit = { { FIELD(cr_hdr, len), 4, ADD, -1 } },
 };
 
-/* Pages: after the point of no return */
+/* Pages and tail: checked ahead in a file, after the PONR from a pipe */
 FIXTURE_VARIANT_ADD(validate, pages_reserved) {
-	.type = CR_HDR_PAGES, .err = KILLED,
+	.type = CR_HDR_PAGES, .err = EINVAL, .late = true,
 	.edit = { { FIELD(cr_hdr_pages, reserved), 4, SET, 1 } },
 };
 
 FIXTURE_VARIANT_ADD(validate, pages_nr_zero) {
-	.type = CR_HDR_PAGES, .err = KILLED,
+	.type = CR_HDR_PAGES, .err = EINVAL, .late = true,
 	.edit = { { FIELD(cr_hdr_pages, nr_pages), 4, SET, 0 } },
 };
 
 FIXTURE_VARIANT_ADD(validate, pages_nr_above_len) {
-	.type = CR_HDR_PAGES, .err = KILLED,
+	.type = CR_HDR_PAGES, .err = EINVAL, .late = true,
 	.edit = { { FIELD(cr_hdr_pages, nr_pages), 4, ADD, 1 } },
 };
 
 FIXTURE_VARIANT_ADD(validate, pages_address_unaligned) {
-	.type = CR_HDR_PAGES, .err = KILLED,
+	.type = CR_HDR_PAGES, .err = EINVAL, .late = true,
 	.edit = { { PAGE_ADDR0, 8, ADD, 1 } },
 };
 
 FIXTURE_VARIANT_ADD(validate, pages_address_unmapped) {
-	.type = CR_HDR_PAGES, .err = KILLED,
+	.type = CR_HDR_PAGES, .err = EINVAL, .late = true,
 	.edit = { { PAGE_ADDR0, 8, SET, 0x1000 } },
+};
+
+FIXTURE_VARIANT_ADD(validate, pages_address_order) {
+	.type = CR_HDR_PAGES, .err = EINVAL, .late = true,
+	.edit = { { PAGE_ADDR0 + 8, 8, SET, 0x1000 } },
+};
+
+/* The file has 2 pages: its private page is now its third, past its end */
+FIXTURE_VARIANT_ADD(validate, pages_beyond_file_end) {
+	.type = CR_HDR_VMA, .pick = VMA_MINE, .err = EINVAL, .late = true,
+	.edit = { { FIELD(cr_hdr_vma, pgoff), 8, SET, 2 } },
+};
+
+/* The last page of the last pages record cut: the record runs past the end */
+FIXTURE_VARIANT_ADD(validate, pages_data_cut) {
+	.type = CR_HDR_PAGES, .err = EINVAL, .late = true,
+	.special = CUT_PAGE,
+};
+
+/* After the pages, a record that is neither pages nor the tail */
+FIXTURE_VARIANT_ADD(validate, pages_then_wrong_record) {
+	.type = CR_HDR_PAGES, .err = EINVAL, .late = true,
+	.edit = { { FIELD(cr_hdr, type), 4, SET, CR_HDR_SHMEM_PAGES } },
+};
+
+FIXTURE_VARIANT_ADD(validate, tail_nr_records) {
+	.type = CR_HDR_TAIL, .err = EINVAL, .late = true,
+	.edit = { { FIELD(cr_hdr_tail, nr_records), 8, ADD, 1 } },
+};
+
+FIXTURE_VARIANT_ADD(validate, tail_magic) {
+	.type = CR_HDR_TAIL, .err = EINVAL, .late = true,
+	.edit = { { FIELD(cr_hdr_tail, magic), 4, XOR, 1 } },
+};
+
+/* A byte of a page changed, the checksum not: found only after the PONR */
+FIXTURE_VARIANT_ADD(validate, pages_data_checksum) {
+	.type = CR_HDR_PAGES, .err = KILLED, .special = STALE_CSUM,
+	.edit = { { LAST_BYTE, 1, XOR, 0xff } },
 };
 
 TEST_F_TIMEOUT(validate, restart, TEST_TIMEOUT)
 {
 	static unsigned char buf[16 << 20];
-	char path[128], dir[sizeof(self->d.dir)], desc[128];
-	int i, status;
+	char path[128], dir[sizeof(self->d.dir)];
+	int i;
 	ssize_t len;
 	long off;
 	pid_t pid;
@@ -722,7 +847,10 @@ TEST_F_TIMEOUT(validate, restart, TEST_TIMEOUT)
 	for (i = 0; i < (int)ARRAY_SIZE(variant->edit) && variant->edit[i].size;
 	     i++)
 		apply(buf + off, &variant->edit[i]);
-	cr_reseal(buf, len);
+	if (variant->special == CUT_PAGE)
+		len = cut_last_page(_metadata, buf, len);
+	else if (variant->special != STALE_CSUM)
+		cr_reseal(buf, len);
 	cr_path(&self->d, "edited", path, sizeof(path));
 	ASSERT_EQ(0, write_file(path, buf, len));
 
@@ -730,17 +858,23 @@ TEST_F_TIMEOUT(validate, restart, TEST_TIMEOUT)
 				 NULL);
 	if (!variant->err) {
 		expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted process");
+		if (!variant->late)
+			return;
+		pid = spawn_restarter_fn(_metadata, path, 0, NULL,
+					 pipe_restarter, NULL);
+		expect_exit(_metadata, pid, EXIT_RESTARTED,
+			    "process restarted from a pipe");
 		return;
 	}
 	if (variant->err != KILLED) {
 		expect_exit(_metadata, pid, variant->err, "restarter");
-		return;
+		if (!variant->late)
+			return;
+		/* A pipe cannot be looked ahead in */
+		pid = spawn_restarter_fn(_metadata, path, 0, NULL,
+					 pipe_restarter, NULL);
 	}
-	status = wait_child(pid, CHILD_TIMEOUT_MS);
-	describe_status(status, desc, sizeof(desc));
-	ASSERT_TRUE(status != -1 && WIFSIGNALED(status) &&
-		    WTERMSIG(status) == SIGKILL)
-		TH_LOG("restarter: %s, expected SIGKILL", desc);
+	expect_killed(_metadata, pid);
 }
 
 TEST_HARNESS_MAIN
