@@ -1485,8 +1485,11 @@ static int check_mlock(struct cr_ctx *ctx, const struct cr_mm_state *st)
  * a failure can still be returned: the image's own limits are set later
  * (cr_restore_task()).  The private writable areas are what mmap(2)
  * charges; the heuristic bound is the one __vm_enough_memory() never goes
- * past.  With vm.overcommit_memory 2 the commit limit may still refuse
- * them after the point of no return.
+ * past.  With vm.overcommit_memory 2 they are charged against the commit
+ * limit and given back at once: the caller's own memory, given back at the
+ * point of no return, still counts, so the check is a little stricter than
+ * mapping the areas.  Others may commit memory in between, which can still
+ * make mapping fail after the point of no return.
  */
 static int check_space(struct cr_ctx *ctx, const struct cr_mm_state *st)
 {
@@ -1512,6 +1515,38 @@ static int check_space(struct cr_ctx *ctx, const struct cr_mm_state *st)
 		return cr_err(ctx, -ENOMEM,
 			      "%llu bytes of private writable memory: more than RAM and swap",
 			      commit << PAGE_SHIFT);
+	if (sysctl_overcommit_memory == OVERCOMMIT_NEVER && commit) {
+		if (security_vm_enough_memory_mm(current->mm, commit))
+			return cr_err(ctx, -ENOMEM,
+				      "%llu bytes of private writable memory: above the commit limit",
+				      commit << PAGE_SHIFT);
+		vm_unacct_memory(commit);
+	}
+	return 0;
+}
+
+/*
+ * The caller's memory-deny-write-execute stays for the areas restart maps
+ * unless it is PR_MDWE_NO_INHERIT (which clear_mm() drops, as execve(2)
+ * would): it refuses to map an area both writable and executable.
+ */
+static int check_mdwe(struct cr_ctx *ctx, const struct cr_mm_state *st)
+{
+	unsigned long mm_flags = current->mm->flags;
+	const struct cr_vma *v;
+	unsigned int i;
+
+	if (!test_bit(MMF_HAS_MDWE, &mm_flags) ||
+	    test_bit(MMF_HAS_MDWE_NO_INHERIT, &mm_flags))
+		return 0;
+	for (i = 0; i < st->nr_vmas; i++) {
+		v = &st->vmas[i];
+		if (!(v->flags & CR_VMA_INHERIT) && (v->prot & PROT_WRITE) &&
+		    (v->prot & PROT_EXEC))
+			return cr_err(ctx, -EPERM,
+				      "memory area at %#lx is writable and executable: the caller's memory-deny-write-execute refuses it",
+				      v->start);
+	}
 	return 0;
 }
 
@@ -1716,7 +1751,7 @@ static int read_mm(struct cr_ctx *ctx, struct cr_mm_state *st, char *path)
 	return read_exe(ctx, st, path) ?: read_vmas(ctx, st, path) ?:
 	       check_vdso_areas(ctx, st) ?: check_fields(ctx, &st->hdr) ?:
 	       check_auxv(ctx, st->hdr.auxv) ?: check_mlock(ctx, st) ?:
-	       check_space(ctx, st);
+	       check_space(ctx, st) ?: check_mdwe(ctx, st);
 }
 
 static void free_state(struct cr_mm_state *st)
@@ -1820,6 +1855,11 @@ static int clear_mm(struct cr_ctx *ctx, const struct cr_mm_state *st)
 	 * caller's must not add PROT_EXEC to the areas mapped here.
 	 */
 	current->personality &= ~READ_IMPLIES_EXEC;
+	/* cr_restore_task() sets the image's memory-deny-write-execute */
+	if (test_bit(MMF_HAS_MDWE_NO_INHERIT, &mm->flags)) {
+		clear_bit(MMF_HAS_MDWE, &mm->flags);
+		clear_bit(MMF_HAS_MDWE_NO_INHERIT, &mm->flags);
+	}
 	if (st->nr_inherit) {
 		if (mmap_read_lock_killable(mm))
 			return cr_err(ctx, -EINTR, "killed while restoring memory");

@@ -356,6 +356,32 @@ static inline int write_file(const char *path, const void *buf, size_t len)
 	return ret;
 }
 
+/* The /proc/self/maps line of @addr, in @out */
+static inline int maps_line(const void *addr, char *out, size_t len)
+{
+	static char buf[1 << 16];
+	char *line, *next;
+
+	if (read_file("/proc/self/maps", buf, sizeof(buf)) < 0)
+		return -1;
+	for (line = buf; *line; line = next) {
+		unsigned long start, end;
+
+		next = strchrnul(line, '\n');
+		if (*next)
+			*next++ = 0;
+		if (sscanf(line, "%lx-%lx", &start, &end) == 2 &&
+		    (unsigned long)addr >= start && (unsigned long)addr < end) {
+			size_t n = strnlen(line, len - 1);
+
+			memcpy(out, line, n);
+			out[n] = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* Close every descriptor above 2 but @keep */
 static inline int close_fds_except(int keep)
 {

@@ -45,32 +45,6 @@ static int resident(void *addr, size_t n)
 	return nr;
 }
 
-/* The /proc/self/maps line of @addr, in @out */
-static int maps_line(const void *addr, char *out, size_t len)
-{
-	static char buf[1 << 16];
-	char *line, *next;
-
-	if (read_file("/proc/self/maps", buf, sizeof(buf)) < 0)
-		return -1;
-	for (line = buf; *line; line = next) {
-		unsigned long start, end;
-
-		next = strchrnul(line, '\n');
-		if (*next)
-			*next++ = 0;
-		if (sscanf(line, "%lx-%lx", &start, &end) == 2 &&
-		    (unsigned long)addr >= start && (unsigned long)addr < end) {
-			size_t n = strnlen(line, len - 1);
-
-			memcpy(out, line, n);
-			out[n] = 0;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 /* "Locked:" in kB and the VmFlags of the area at @addr, from smaps */
 static int smaps_of(const void *addr, long *locked, char *flags, size_t len)
 {
@@ -524,6 +498,89 @@ static void as_restarter(void *arg, int fd)
 	    !restart_fails(fd, ENOMEM))
 		cr_exit(0);
 	if (!CHECK(setrlimit(RLIMIT_AS, &rl) == 0) ||
+	    !CHECK(lseek(fd, 0, SEEK_SET) == 0))
+		cr_exit(0);
+	restarter_run(fd, 0);
+}
+
+/*
+ * vm.overcommit_memory 2 with a commit limit the private writable area of
+ * the image does not fit in: ENOMEM before the point of no return (mapping
+ * it would fail after), the caller intact; with the policy back, it works.
+ */
+#define COMMIT_MB	64
+#define OVERCOMMIT	"/proc/sys/vm/overcommit_memory"
+#define OVERCOMMIT_KB	"/proc/sys/vm/overcommit_kbytes"
+#define OVERCOMMIT_RATIO "/proc/sys/vm/overcommit_ratio"
+
+static unsigned char *commit_area;
+/* The policy and limit of the system before the test, to put back */
+static char oc_mode[16], oc_kb[32], oc_ratio[16];
+
+static void commit_verify(bool restarted)
+{
+	CHECK_PAT(commit_area, pg(), SEED_A, 0);
+}
+
+static void commit_body(void *arg, int imgfd)
+{
+	long r;
+	int err;
+
+	cr_prepare(imgfd);
+	commit_area = mmap(NULL, COMMIT_MB << 20, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (commit_area == MAP_FAILED)
+		_exit(EXIT_SETUP);
+	pat_fill(commit_area, pg(), SEED_A, 0);
+	r = sys_checkpoint(0, imgfd, 0);
+	err = errno;
+	cr_finish(r, err, commit_verify);
+}
+
+/* Setting one of overcommit_kbytes and overcommit_ratio zeroes the other */
+static int restore_overcommit(void)
+{
+	const char *limit = atol(oc_kb) ? OVERCOMMIT_KB : OVERCOMMIT_RATIO;
+	const char *val = atol(oc_kb) ? oc_kb : oc_ratio;
+
+	return write_file(OVERCOMMIT, oc_mode, strlen(oc_mode)) |
+	       write_file(limit, val, strlen(val));
+}
+
+/* Committed_AS of /proc/meminfo, in kB, or -1 */
+static long committed_kb(void)
+{
+	static char buf[8192];
+	char *p;
+
+	if (read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
+		return -1;
+	p = strstr(buf, "Committed_AS:");
+	return p ? strtol(p + strlen("Committed_AS:"), NULL, 10) : -1;
+}
+
+static void commit_restarter(void *arg, int fd)
+{
+	char limit[32];
+	bool refused;
+	long kb;
+
+	pat_fill(rst_bss, sizeof(rst_bss), SEED_RST, 0);
+	if (close_fds_except(fd))
+		_exit(EXIT_SETUP);
+	/* Room for half of the area of the image beyond what is committed */
+	kb = committed_kb();
+	if (kb < 0)
+		_exit(EXIT_SETUP);
+	snprintf(limit, sizeof(limit), "%ld", kb + (COMMIT_MB << 10) / 2);
+	if (write_file(OVERCOMMIT_KB, limit, strlen(limit)) ||
+	    write_file(OVERCOMMIT, "2", 1)) {
+		restore_overcommit();
+		_exit(EXIT_SETUP);
+	}
+	refused = restart_fails(fd, ENOMEM);
+	if (!CHECK(restore_overcommit() == 0) || !refused ||
 	    !CHECK(lseek(fd, 0, SEEK_SET) == 0))
 		cr_exit(0);
 	restarter_run(fd, 0);
@@ -1090,6 +1147,30 @@ TEST_F_TIMEOUT(mapping, address_space_over_limit, TEST_TIMEOUT)
 	pid = spawn_restarter_fn(_metadata, self->d.img, 0, NULL,
 				 as_restarter, NULL);
 	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted process");
+}
+
+TEST_F_TIMEOUT(mapping, commit_limit, TEST_TIMEOUT)
+{
+	char desc[128];
+	int status;
+	pid_t pid;
+
+	if (geteuid())
+		SKIP(return, "setting vm.overcommit_memory needs root");
+	ASSERT_LT(0, read_file(OVERCOMMIT, oc_mode, sizeof(oc_mode)));
+	ASSERT_LT(0, read_file(OVERCOMMIT_KB, oc_kb, sizeof(oc_kb)));
+	ASSERT_LT(0, read_file(OVERCOMMIT_RATIO, oc_ratio, sizeof(oc_ratio)));
+	checkpoint_child(_metadata, &self->d, commit_body, NULL);
+	pid = spawn_restarter_fn(_metadata, self->d.img, 0, NULL,
+				 commit_restarter, NULL);
+	status = wait_child(pid, CHILD_TIMEOUT_MS);
+	/* Whatever became of the restarter */
+	ASSERT_EQ(0, restore_overcommit());
+	describe_status(status, desc, sizeof(desc));
+	ASSERT_TRUE(status != -1 && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == EXIT_RESTARTED)
+		TH_LOG("restarter: %s; expected exit status %d", desc,
+		       EXIT_RESTARTED);
 }
 
 TEST_F_TIMEOUT(mapping, shared_with_child_ebusy, TEST_TIMEOUT)

@@ -15,6 +15,7 @@
 
 #define NOBODY		65534
 #define SEED_RST	0x7a5c
+#define SEED_WX		0x7a5d
 
 /* The kernel's MINSIGSTKSZ on x86 (glibc's may be a sysconf() call) */
 #define K_MINSIGSTKSZ	2048
@@ -89,6 +90,7 @@ struct setup {
 	int nsig;		/* how many times */
 	bool sigqueue;		/* with sigqueue() (SI_QUEUE), else kill() */
 	char expect[128];	/* file overriding expectations, if present */
+	bool wx;		/* map a writable, executable page first */
 	struct pr pr;		/* prctl() state, set before becoming nobody */
 };
 
@@ -101,6 +103,7 @@ static struct {
 	char cwd[PATH_MAX];
 	long slack0;		/* timer slack before the setup: the default */
 	int spec[3];		/* PR_GET_SPECULATION_CTRL after the setup */
+	unsigned char *wx;	/* the writable, executable page */
 } ts;
 
 static int become_nobody(void)
@@ -135,6 +138,14 @@ static int apply(const struct setup *s)
 	int i;
 
 	ts.slack0 = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+	/* Before memory-deny-write-execute, which would refuse it */
+	if (s->wx) {
+		ts.wx = mmap(NULL, pg(), PROT_READ | PROT_WRITE | PROT_EXEC,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (ts.wx == MAP_FAILED)
+			return -1;
+		pat_fill(ts.wx, pg(), SEED_WX, 0);
+	}
 	if (pr_apply(&s->pr))
 		return -1;
 	for (i = 0; i < 3; i++)
@@ -301,6 +312,11 @@ static void ts_verify(bool restarted)
 	if (ts.s.sig)
 		check_signals();
 	check_prctl(&ts.s.pr);
+	if (ts.s.wx) {
+		CHECK(maps_line(ts.wx, buf, sizeof(buf)) == 0 &&
+		      strstr(buf, " rwxp "));
+		CHECK_PAT(ts.wx, pg(), SEED_WX, 0);
+	}
 }
 
 /* Checkpoints itself */
@@ -1311,6 +1327,36 @@ TEST_F_TIMEOUT(ts, mdwe_cannot_be_cleared, TEST_TIMEOUT)
 	struct setup s = {};
 	struct rst r = { .pr = { .mdwe = PR_MDWE_REFUSE_EXEC_GAIN },
 			 .err = EPERM, .msg = "memory-deny-write-execute" };
+
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	restart_with(_metadata, self->d.img, &r);
+}
+
+/*
+ * A writable and executable area, mapped before memory-deny-write-execute:
+ * a restarter that has it (and keeps it, as execve(2) would) cannot map
+ * it, which is refused before the point of no return; one without it can,
+ * and the process gets its own back.
+ */
+TEST_F_TIMEOUT(ts, mdwe_refuses_wx_area, TEST_TIMEOUT)
+{
+	struct setup s = { .wx = true,
+			   .pr = { .mdwe = PR_MDWE_REFUSE_EXEC_GAIN } };
+	struct rst r = { .pr = { .mdwe = PR_MDWE_REFUSE_EXEC_GAIN },
+			 .err = EPERM, .msg = "writable and executable" };
+	struct rst ok = {};
+
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	restart_with(_metadata, self->d.img, &r);
+	restart_with(_metadata, self->d.img, &ok);
+}
+
+/* Not inherited: the restarter's goes, the area is mapped */
+TEST_F_TIMEOUT(ts, mdwe_no_inherit_wx_area, TEST_TIMEOUT)
+{
+	struct setup s = { .wx = true };
+	struct rst r = { .pr = {
+		.mdwe = PR_MDWE_REFUSE_EXEC_GAIN | PR_MDWE_NO_INHERIT } };
 
 	checkpoint_child(_metadata, &self->d, self_body, &s);
 	restart_with(_metadata, self->d.img, &r);
