@@ -4,8 +4,8 @@
 # it under QEMU and run the tests.  See README.md.
 #
 #   make check            build everything, run the kselftests in the VM,
-#                         then a part of them under the debug kernel
-#   make check-debug      only that part, under the debug kernel
+#                         then again under the debug kernel
+#   make check-debug      only that second pass, under the debug kernel
 #   make demo             checkpoint a running counter in the VM, restart it
 #   make bench            time checkpoint and restart in the VM (a few min)
 #   make fuzz [ITER=N]    fuzz restart with N mutated images (debug kernel)
@@ -17,9 +17,9 @@
 # Debian's linux-source-6.12; DEBUG=1 builds and tests the debug kernel
 # only (all the tests); KVM=1 uses KVM instead of TCG; BUILD=dir puts the
 # build elsewhere.  make check also builds the debug kernel (KASAN, UBSAN,
-# KFENCE, lockdep, kmemleak) and runs under it framing_test, validate_test,
-# tree_validate_test, faults_test and 1000 fuzzed images
-# (CHECK_DEBUG_TESTS, CHECK_DEBUG_FUZZ_ITER), unless CHECK_DEBUG=0.
+# KFENCE, lockdep, kmemleak) and runs under it every kselftest and 1000
+# fuzzed images (CHECK_DEBUG_TESTS, CHECK_DEBUG_FUZZ_ITER), unless
+# CHECK_DEBUG=0.
 # make fuzz takes ITER (20000), FUZZ_SEED (the time) and FUZZ_JOBS (2), and
 # runs the debug kernel unless DEBUG=0.
 
