@@ -80,6 +80,7 @@ enum special {
 	NO_SPECIAL,
 	STALE_CSUM,	/* the checksum of the tail left as it was */
 	CUT_PAGE,	/* the record loses the data of its last page */
+	EXTRA_TAIL,	/* a second tail follows the first */
 };
 
 /* The body maps DIR/mapped0, has DIR/cwd0 as cwd and DIR/open0 open */
@@ -820,11 +821,34 @@ FIXTURE_VARIANT_ADD(validate, tail_magic) {
 	.edit = { { FIELD(cr_hdr_tail, magic), 4, XOR, 1 } },
 };
 
+/* Data after the tail: a second tail, describing the image up to it */
+FIXTURE_VARIANT_ADD(validate, tail_then_data) {
+	.type = CR_HDR_TAIL, .err = EINVAL, .late = true,
+	.special = EXTRA_TAIL,
+};
+
 /* A byte of a page changed, the checksum not: found only after the PONR */
 FIXTURE_VARIANT_ADD(validate, pages_data_checksum) {
 	.type = CR_HDR_PAGES, .err = KILLED, .special = STALE_CSUM,
 	.edit = { { LAST_BYTE, 1, XOR, 0xff } },
 };
+
+/*
+ * Append to the image of @len bytes in @buf a copy of its tail that
+ * describes all before it, as restart looks for at the end of a file.
+ * Returns the new length.
+ */
+static size_t add_tail(unsigned char *buf, size_t len)
+{
+	struct cr_hdr_tail t;
+
+	memcpy(&t, buf + len - sizeof(t), sizeof(t));
+	t.length = len;
+	t.nr_records++;
+	t.csum = crc32_zlib(buf, len);
+	memcpy(buf + len, &t, sizeof(t));
+	return len + sizeof(t);
+}
 
 TEST_F_TIMEOUT(validate, restart, TEST_TIMEOUT)
 {
@@ -851,6 +875,8 @@ TEST_F_TIMEOUT(validate, restart, TEST_TIMEOUT)
 		len = cut_last_page(_metadata, buf, len);
 	else if (variant->special != STALE_CSUM)
 		cr_reseal(buf, len);
+	if (variant->special == EXTRA_TAIL)
+		len = add_tail(buf, len);
 	cr_path(&self->d, "edited", path, sizeof(path));
 	ASSERT_EQ(0, write_file(path, buf, len));
 
