@@ -1130,47 +1130,6 @@ static int read_pipe_rec(struct cr_ctx *ctx, struct cr_hdr_pipe *ph, u32 i)
 	return 0;
 }
 
-/* The end of a pipe of file record @fh, with a reference, or an ERR_PTR() */
-static struct file *read_pipe(struct cr_ctx *ctx, const struct cr_hdr_file *fh,
-			      u32 i)
-{
-	int end = (fh->flags & O_ACCMODE) == O_WRONLY;
-	struct cr_hdr_pipe ph;
-	struct cr_obj *pobj;
-	struct file *f;
-	int ret;
-
-	ret = read_pipe_rec(ctx, &ph, i);
-	if (ret)
-		return ERR_PTR(ret);
-	if (cr_obj_is_new(ctx, ph.obj)) {
-		pobj = cr_obj_define(ctx, ph.obj, CR_OBJ_PIPE);
-		if (IS_ERR(pobj))
-			return ERR_CAST(pobj);
-		ret = make_pipe(ctx, pobj, &ph);
-	} else {
-		pobj = cr_obj_get(ctx, ph.obj, CR_OBJ_PIPE);
-		if (IS_ERR(pobj))
-			return ERR_CAST(pobj);
-		if (ph.nr_bytes || ph.size != pobj->size || !pobj->wend)
-			ret = cr_err(ctx, -EINVAL,
-				     "file %u: pipe %u described twice", i,
-				     ph.obj);
-	}
-	if (!ret && (pobj->ends & BIT(end)))
-		ret = cr_err(ctx, -EINVAL, "pipe %u: two files for its %s end",
-			     ph.obj, end ? "write" : "read");
-	ret = ret ?: cr_read_rec_end(ctx, ph.h.len);
-	if (ret)
-		return ERR_PTR(ret);
-	pobj->ends |= BIT(end);
-	f = end ? pobj->wend : pobj->file;
-	spin_lock(&f->f_lock);
-	f->f_flags = (f->f_flags & ~O_NONBLOCK) | (fh->flags & O_NONBLOCK);
-	spin_unlock(&f->f_lock);
-	return get_file(f);
-}
-
 /* Whether the FIFO @f is open by no other file than @f */
 static bool fifo_alone(struct file *f)
 {
@@ -1277,37 +1236,77 @@ static struct file *open_end(const struct cr_hdr_file *fh, const char *name,
 }
 
 /*
- * The end of a FIFO of file record @fh, whose path is @name: its pipe
- * record, then the FIFO opened with the flags of the end
+ * The pipe record after file record @i, and the object of @type it
+ * describes (%CR_OBJ_PIPE, or %CR_OBJ_FIFO at @name): made by the first
+ * record that names it, only referred to by the others.  Returns the
+ * object, or an ERR_PTR().
  */
-static struct file *read_fifo(struct cr_ctx *ctx, const struct cr_hdr_file *fh,
-			      const char *name, u32 i)
+static struct cr_obj *read_pipe_obj(struct cr_ctx *ctx, u32 type,
+				    const char *name, u32 i)
 {
 	struct cr_hdr_pipe ph;
 	struct cr_obj *pobj;
-	struct file *f;
 	int ret;
 
 	ret = read_pipe_rec(ctx, &ph, i);
 	if (ret)
 		return ERR_PTR(ret);
 	if (cr_obj_is_new(ctx, ph.obj)) {
-		pobj = cr_obj_define(ctx, ph.obj, CR_OBJ_FIFO);
+		pobj = cr_obj_define(ctx, ph.obj, type);
 		if (IS_ERR(pobj))
-			return ERR_CAST(pobj);
-		ret = make_fifo(ctx, pobj, &ph, name);
+			return pobj;
+		ret = type == CR_OBJ_FIFO ? make_fifo(ctx, pobj, &ph, name) :
+					    make_pipe(ctx, pobj, &ph);
 	} else {
-		pobj = cr_obj_get(ctx, ph.obj, CR_OBJ_FIFO);
+		pobj = cr_obj_get(ctx, ph.obj, type);
 		if (IS_ERR(pobj))
-			return ERR_CAST(pobj);
+			return pobj;
+		/* Made by its first record: both ends of a pipe, or a holder */
 		if (ph.nr_bytes || ph.size != pobj->size || !pobj->file)
-			ret = cr_err(ctx, -EINVAL,
-				     "file %u: FIFO %u described twice", i,
+			ret = cr_err(ctx, -EINVAL, "file %u: %s %u described twice",
+				     i, type == CR_OBJ_FIFO ? "FIFO" : "pipe",
 				     ph.obj);
 	}
 	ret = ret ?: cr_read_rec_end(ctx, ph.h.len);
-	if (ret)
-		return ERR_PTR(ret);
+	return ret ? ERR_PTR(ret) : pobj;
+}
+
+/* The end of a pipe of file record @fh, with a reference, or an ERR_PTR() */
+static struct file *read_pipe(struct cr_ctx *ctx, const struct cr_hdr_file *fh,
+			      u32 i)
+{
+	int end = (fh->flags & O_ACCMODE) == O_WRONLY;
+	struct cr_obj *pobj;
+	struct file *f;
+
+	pobj = read_pipe_obj(ctx, CR_OBJ_PIPE, NULL, i);
+	if (IS_ERR(pobj))
+		return ERR_CAST(pobj);
+	if (pobj->ends & BIT(end))
+		return ERR_PTR(cr_err(ctx, -EINVAL,
+				      "pipe %u: two files for its %s end",
+				      pobj->id, end ? "write" : "read"));
+	pobj->ends |= BIT(end);
+	f = end ? pobj->wend : pobj->file;
+	spin_lock(&f->f_lock);
+	f->f_flags = (f->f_flags & ~O_NONBLOCK) | (fh->flags & O_NONBLOCK);
+	spin_unlock(&f->f_lock);
+	return get_file(f);
+}
+
+/*
+ * The end of a FIFO of file record @fh, whose path is @name: its pipe
+ * record, then the FIFO opened with the flags of the end
+ */
+static struct file *read_fifo(struct cr_ctx *ctx, const struct cr_hdr_file *fh,
+			      const char *name, u32 i)
+{
+	struct cr_obj *pobj;
+	struct file *f;
+
+	pobj = read_pipe_obj(ctx, CR_OBJ_FIFO, name, i);
+	if (IS_ERR(pobj))
+		return ERR_CAST(pobj);
 	f = open_end(fh, name, pobj->file);
 	if (IS_ERR(f))
 		return ERR_PTR(cr_err(ctx, PTR_ERR(f), "file %u: cannot open %s%s",
