@@ -418,32 +418,51 @@ static void list_fds(char *out, size_t len)
 	closedir(dir);
 }
 
-/* Number of processes whose parent is @parent, logged if @log */
-static int nr_children(pid_t parent, bool log)
+/*
+ * Number of processes @match() takes, given the pid directory name and
+ * what @match wants; each logged, with @what, if @log
+ */
+static int nr_procs(bool (*match)(const char *pid, const void *arg),
+		    const void *arg, const char *what, bool log)
 {
-	char path[64], buf[1024], *p;
+	char path[64], buf[256];
 	struct dirent *e;
-	int ppid, nr = 0;
+	int nr = 0;
 	DIR *dir;
 
 	dir = opendir("/proc");
 	if (!dir)
 		return -1;
 	while ((e = readdir(dir))) {
-		if (atoi(e->d_name) <= 0)
+		if (atoi(e->d_name) <= 0 || !match(e->d_name, arg))
 			continue;
+		nr++;
 		snprintf(path, sizeof(path), "/proc/%.16s/stat", e->d_name);
-		if (read_file(path, buf, sizeof(buf)) < 0)
-			continue;
-		p = strrchr(buf, ')');
-		if (p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == parent) {
-			if (log)
-				cr_log("process %s left behind", e->d_name);
-			nr++;
-		}
+		if (log && read_file(path, buf, sizeof(buf)) > 0)
+			cr_log("%s: %.80s", what, buf);
 	}
 	closedir(dir);
 	return nr;
+}
+
+/* The process of /proc/@pid has the parent *@arg */
+static bool child_of(const char *pid, const void *arg)
+{
+	char path[64], buf[1024], *p;
+	int ppid;
+
+	snprintf(path, sizeof(path), "/proc/%.16s/stat", pid);
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return false;
+	p = strrchr(buf, ')');
+	return p && sscanf(p + 1, " %*c %d", &ppid) == 1 &&
+	       ppid == *(const pid_t *)arg;
+}
+
+/* Number of processes whose parent is @parent, logged if @log */
+static int nr_children(pid_t parent, bool log)
+{
+	return nr_procs(child_of, &parent, "left behind", log);
 }
 
 /*
@@ -1216,51 +1235,43 @@ static __noreturn void kt_root(int rep)
 	kt_proc(0);
 }
 
-/* The processes named @comm, the descendants of the test or not */
-static int nr_named_log(const char *comm, bool log)
+/* The process of /proc/@pid is named @arg */
+static bool named(const char *pid, const void *arg)
 {
 	char path[64], buf[256];
-	struct dirent *e;
-	int nr = 0;
-	DIR *dir;
 
-	dir = opendir("/proc");
-	if (!dir)
-		return -1;
-	while ((e = readdir(dir))) {
-		if (atoi(e->d_name) <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%.16s/comm", e->d_name);
-		if (read_file(path, buf, sizeof(buf)) <= 0)
-			continue;
-		buf[strcspn(buf, "\n")] = 0;
-		if (strcmp(buf, comm))
-			continue;
-		nr++;
-		snprintf(path, sizeof(path), "/proc/%.16s/stat", e->d_name);
-		if (log && read_file(path, buf, sizeof(buf)) > 0)
-			cr_log("left: %.80s", buf);
-	}
-	closedir(dir);
-	return nr;
+	snprintf(path, sizeof(path), "/proc/%.16s/comm", pid);
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return false;
+	buf[strcspn(buf, "\n")] = 0;
+	return !strcmp(buf, arg);
 }
 
+/* The processes named @comm, the descendants of the test or not */
 static int nr_named(const char *comm)
 {
-	return nr_named_log(comm, false);
+	return nr_procs(named, comm, "left", false);
 }
 
-/* The processes of the tree restored, whatever they found */
+/* The process of /proc/@pid is one of the tree's, whatever it found */
+static bool of_kt(const char *pid, const void *arg)
+{
+	return named(pid, "cr_kt") || named(pid, "cr_kt_ok") ||
+	       named(pid, "cr_kt_bad");
+}
+
+/*
+ * The processes of the tree restored, in one walk of /proc: one that
+ * renames itself between two walks would be counted twice
+ */
 static int nr_restored(void)
 {
-	return nr_named("cr_kt") + nr_named("cr_kt_ok") + nr_named("cr_kt_bad");
+	return nr_procs(of_kt, NULL, "left", false);
 }
 
 static void log_restored(void)
 {
-	nr_named_log("cr_kt", true);
-	nr_named_log("cr_kt_ok", true);
-	nr_named_log("cr_kt_bad", true);
+	nr_procs(of_kt, NULL, "left", true);
 }
 
 /*
