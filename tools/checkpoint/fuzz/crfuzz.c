@@ -189,6 +189,8 @@ struct stats {
 	uint64_t restored_exit[256];
 	uint64_t restored_sig[65];
 	uint64_t killed_in_restart[65];
+	uint64_t late_other;		/* killed for another reason than */
+					/* the checksum */
 	uint64_t timeout_restored;
 	uint64_t hangs;
 	uint64_t changed;
@@ -2573,6 +2575,17 @@ static enum outcome ended(struct restarter *r, const struct seed *s,
 	drain_log(reason, sizeof(reason));
 	if (WIFSIGNALED(status) && reason[0]) {
 		st.killed_in_restart[WTERMSIG(status) & 63]++;
+		/*
+		 * The image is in a regular file: restart checks ahead of its
+		 * point of no return all but the checksum.
+		 */
+		if (!strstr(reason, "-EBADMSG: image checksum")) {
+			st.late_other++;
+			snprintf(info, sizeof(info),
+				 "refused after the point of no return, not for its checksum: %s",
+				 reason);
+			save_finding("late", iter, s->name, im, sealed, info);
+		}
 		return O_KILLED;
 	}
 	st.restored++;
@@ -2912,8 +2925,8 @@ static void report(double secs)
 	       (unsigned long long)st.returned0);
 	for (i = 0; i < 65; i++)
 		killed += st.killed_in_restart[i];
-	printf("# refused after the point of no return (the caller killed): %llu\n",
-	       (unsigned long long)killed);
+	printf("# refused after the point of no return (the caller killed): %llu, not for the checksum: %llu\n",
+	       (unsigned long long)killed, (unsigned long long)st.late_other);
 	for (i = 0; i < 256; i++)
 		if (i != EXIT_RESTORED)
 			other += st.restored_exit[i];
@@ -3160,6 +3173,8 @@ static int fuzz(void)
 		printf("# %sok 4 crfuzz: seeds restored unmodified\n",
 		       st.restored_exit[EXIT_RESTORED] && !st.seed_failures ?
 		       "" : "not ");
+		printf("# %sok 5 crfuzz: nothing but a checksum refused after the point of no return\n",
+		       st.late_other ? "not " : "");
 	}
 	return rc || st.reports || st.hangs || st.changed || st.tree_left ||
 	       st.findings || st.seed_failures ? 1 : 0;
@@ -3283,7 +3298,7 @@ int main(int argc, char **argv)
 	if (opt.jobs < 1 || opt.jobs > 16)
 		die("-j takes 1 to 16");
 	if (opt.tap)
-		printf("# selftests: checkpoint: crfuzz\n# TAP version 13\n# 1..4\n");
+		printf("# selftests: checkpoint: crfuzz\n# TAP version 13\n# 1..5\n");
 	rc = fuzz();
 	if (want && opt.only >= 0) {
 		printf("# image %lld of seed %llu: %s, expected %s\n",
