@@ -1484,16 +1484,18 @@ static int check_mlock(struct cr_ctx *ctx, const struct cr_mm_state *st)
  * of the overcommit policy, checked before the point of no return, where
  * a failure can still be returned: the image's own limits are set later
  * (cr_restore_task()).  The private writable areas are what mmap(2)
- * charges; the heuristic bound is the one __vm_enough_memory() never goes
- * past.  With vm.overcommit_memory 2 they are charged against the commit
- * limit and given back at once: the caller's own memory, given back at the
- * point of no return, still counts, so the check is a little stricter than
+ * charges (MAP_NORESERVE ones too under vm.overcommit_memory 2); the
+ * heuristic bound is the one __vm_enough_memory() puts on each mapping.
+ * With vm.overcommit_memory 2 they are charged against the commit limit
+ * and given back at once: the caller's own memory, given back at the point
+ * of no return, still counts, so the check is a little stricter than
  * mapping the areas.  Others may commit memory in between, which can still
  * make mapping fail after the point of no return.
  */
 static int check_space(struct cr_ctx *ctx, const struct cr_mm_state *st)
 {
-	u64 total = 0, commit = 0, pages;
+	bool never = sysctl_overcommit_memory == OVERCOMMIT_NEVER;
+	u64 total = 0, commit = 0, largest = 0, pages;
 	unsigned int i;
 
 	for (i = 0; i < st->nr_vmas; i++) {
@@ -1501,21 +1503,25 @@ static int check_space(struct cr_ctx *ctx, const struct cr_mm_state *st)
 
 		pages = (v->end - v->start) >> PAGE_SHIFT;
 		total += pages;
+		/* vm.overcommit_memory 2 charges MAP_NORESERVE areas too */
 		if ((v->kind == CR_VMA_ANON || v->kind == CR_VMA_FILE) &&
-		    (v->prot & PROT_WRITE) &&
-		    !(v->flags & (CR_VMA_SHARED | CR_VMA_NORESERVE)))
+		    (v->prot & PROT_WRITE) && !(v->flags & CR_VMA_SHARED) &&
+		    (never || !(v->flags & CR_VMA_NORESERVE))) {
 			commit += pages;
+			largest = max(largest, pages);
+		}
 	}
 	if (total > rlimit(RLIMIT_AS) >> PAGE_SHIFT)
 		return cr_err(ctx, -ENOMEM,
 			      "%llu bytes of memory areas: above the caller's RLIMIT_AS",
 			      total << PAGE_SHIFT);
-	if (sysctl_overcommit_memory != OVERCOMMIT_ALWAYS &&
-	    commit > totalram_pages() + total_swap_pages)
+	/* The heuristic mode bounds each mapping, not their sum */
+	if (sysctl_overcommit_memory == OVERCOMMIT_GUESS &&
+	    largest > totalram_pages() + total_swap_pages)
 		return cr_err(ctx, -ENOMEM,
-			      "%llu bytes of private writable memory: more than RAM and swap",
-			      commit << PAGE_SHIFT);
-	if (sysctl_overcommit_memory == OVERCOMMIT_NEVER && commit) {
+			      "an area of %llu bytes of private writable memory: more than RAM and swap",
+			      largest << PAGE_SHIFT);
+	if (never && commit) {
 		if (security_vm_enough_memory_mm(current->mm, commit))
 			return cr_err(ctx, -ENOMEM,
 				      "%llu bytes of private writable memory: above the commit limit",

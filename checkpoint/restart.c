@@ -380,8 +380,9 @@ static long restart_task(struct cr_ctx *ctx, const struct cr_hdr *h)
 	long ax = 0;
 	int ret;
 
+	/* The caller is checked again after the look ahead, which reads */
 	ret = cr_check_tail_at_end(ctx) ?: cr_restart_read_task(ctx, h) ?:
-	      check_ahead(ctx);
+	      check_ahead(ctx) ?: cr_check_caller(ctx);
 	if (ret)
 		return ret;
 

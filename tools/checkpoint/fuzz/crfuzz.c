@@ -2579,7 +2579,7 @@ static enum outcome ended(struct restarter *r, const struct seed *s,
 		 * The image is in a regular file: restart checks ahead of its
 		 * point of no return all but the checksum.
 		 */
-		if (!strstr(reason, "-EBADMSG: image checksum")) {
+		if (!strstr(reason, ": image checksum ")) {
 			st.late_other++;
 			snprintf(info, sizeof(info),
 				 "refused after the point of no return, not for its checksum: %s",

@@ -548,16 +548,16 @@ static int restore_overcommit(void)
 	       write_file(limit, val, strlen(val));
 }
 
-/* Committed_AS of /proc/meminfo, in kB, or -1 */
-static long committed_kb(void)
+/* Field @name ("Committed_AS:") of /proc/meminfo, in kB, or -1 */
+static long meminfo_kb(const char *name)
 {
 	static char buf[8192];
 	char *p;
 
 	if (read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
 		return -1;
-	p = strstr(buf, "Committed_AS:");
-	return p ? strtol(p + strlen("Committed_AS:"), NULL, 10) : -1;
+	p = strstr(buf, name);
+	return p ? strtol(p + strlen(name), NULL, 10) : -1;
 }
 
 static void commit_restarter(void *arg, int fd)
@@ -569,11 +569,15 @@ static void commit_restarter(void *arg, int fd)
 	pat_fill(rst_bss, sizeof(rst_bss), SEED_RST, 0);
 	if (close_fds_except(fd))
 		_exit(EXIT_SETUP);
-	/* Room for half of the area of the image beyond what is committed */
-	kb = committed_kb();
-	if (kb < 0)
+	/*
+	 * Room for half of the area of the image beyond what is committed;
+	 * the limit is overcommit_kbytes plus the swap
+	 */
+	kb = meminfo_kb("Committed_AS:") + (COMMIT_MB << 10) / 2 -
+	     meminfo_kb("SwapTotal:");
+	if (kb <= 0)
 		_exit(EXIT_SETUP);
-	snprintf(limit, sizeof(limit), "%ld", kb + (COMMIT_MB << 10) / 2);
+	snprintf(limit, sizeof(limit), "%ld", kb);
 	if (write_file(OVERCOMMIT_KB, limit, strlen(limit)) ||
 	    write_file(OVERCOMMIT, "2", 1)) {
 		restore_overcommit();

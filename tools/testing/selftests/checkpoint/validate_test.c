@@ -788,11 +788,6 @@ FIXTURE_VARIANT_ADD(validate, pages_address_unmapped) {
 	.edit = { { PAGE_ADDR0, 8, SET, 0x1000 } },
 };
 
-FIXTURE_VARIANT_ADD(validate, pages_address_order) {
-	.type = CR_HDR_PAGES, .err = EINVAL, .late = true,
-	.edit = { { PAGE_ADDR0 + 8, 8, SET, 0x1000 } },
-};
-
 /* The file has 2 pages: its private page is now its third, past its end */
 FIXTURE_VARIANT_ADD(validate, pages_beyond_file_end) {
 	.type = CR_HDR_VMA, .pick = VMA_MINE, .err = EINVAL, .late = true,
