@@ -20,7 +20,7 @@
 # KFENCE, lockdep, kmemleak) and runs under it every kselftest and 1000
 # fuzzed images (CHECK_DEBUG_TESTS, CHECK_DEBUG_FUZZ_ITER), unless
 # CHECK_DEBUG=0.
-# make fuzz takes ITER (20000), FUZZ_SEED (the time) and FUZZ_JOBS (2), and
+# make fuzz takes ITER (20000), FUZZ_SEED (the time) and FUZZ_JOBS (4), and
 # runs the debug kernel unless DEBUG=0.
 
 SHELL := /bin/bash

@@ -953,9 +953,13 @@ static int check_file_rec(struct cr_ctx *ctx, const struct cr_hdr_file *fh,
 	if (fh->kind < CR_FILE_REG || fh->kind > CR_FILE_FIFO)
 		return cr_err(ctx, -EINVAL, "file %u: unknown kind %u", i,
 			      fh->kind);
-	if (!ctx->tree && (fh->kind == CR_FILE_PIPE || fh->kind == CR_FILE_FIFO))
+	/* Objects (and their ids) are of trees only: ctx->tree is NULL */
+	if (!ctx->tree && (fh->kind == CR_FILE_PIPE ||
+			   fh->kind == CR_FILE_FIFO || fh->kind == CR_FILE_OBJ))
 		return cr_err(ctx, -EINVAL, "file %u: %s in an image of one task",
-			      i, fh->kind == CR_FILE_PIPE ? "pipe" : "FIFO");
+			      i, fh->kind == CR_FILE_PIPE ? "pipe" :
+			      fh->kind == CR_FILE_FIFO ? "FIFO" :
+			      "shared file object");
 	if (!ctx->tree != !fh->obj)
 		return cr_err(ctx, -EINVAL, "file %u: object id %u %s", i,
 			      fh->obj, ctx->tree ? "in a tree" :

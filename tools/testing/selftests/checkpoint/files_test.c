@@ -1100,7 +1100,7 @@ enum edit_what {
 	E_NONE, E_FILES_RESERVED, E_NR_FDS_HUGE, E_NR_FILES, E_FD_RESERVED,
 	E_FD_FLAGS, E_FD_RANGE, E_FD_RLIMIT, E_FD_DUP, E_FD_ORDER,
 	E_FD_UNDEFINED, E_FD_INHERIT_ABOVE_2, E_FILE_UNUSED, E_FILE_RESERVED,
-	E_KIND_ZERO, E_KIND_UNKNOWN, E_FLAGS_CREAT, E_FLAGS_TRUNC,
+	E_KIND_ZERO, E_KIND_UNKNOWN, E_KIND_OBJ, E_FLAGS_CREAT, E_FLAGS_TRUNC,
 	E_FLAGS_KIND, E_POS_NEGATIVE, E_DEV_OTHER, E_DEV_ON_REG, E_DEV_HUGE,
 	E_DEV_CHANGED, E_PATH_RELATIVE, E_PATH_NUL, E_NO_FD0, E_FILES_TYPE,
 };
@@ -1176,6 +1176,11 @@ FIXTURE_VARIANT_ADD(edit, kind_zero) {
 
 FIXTURE_VARIANT_ADD(edit, kind_unknown) {
 	.what = E_KIND_UNKNOWN, .err = EINVAL,
+};
+
+/* A file object (of trees) in an image of one task, its fields all zero */
+FIXTURE_VARIANT_ADD(edit, kind_obj_one_task) {
+	.what = E_KIND_OBJ, .err = EINVAL,
 };
 
 FIXTURE_VARIANT_ADD(edit, flags_creat) {
@@ -1319,7 +1324,16 @@ static void edit_image(struct __test_metadata *_metadata, struct image *img,
 		f1->kind = 0;
 		break;
 	case E_KIND_UNKNOWN:
-		f1->kind = 4;
+		f1->kind = 99;
+		break;
+	case E_KIND_OBJ:
+		/* Nothing else set: only the kind can refuse it */
+		f1->kind = CR_FILE_OBJ;
+		f1->obj = 0;
+		f1->flags = 0;
+		f1->pos = 0;
+		f1->rdev_major = 0;
+		f1->rdev_minor = 0;
 		break;
 	case E_FLAGS_CREAT:
 		f1->flags |= O_CREAT;
