@@ -1480,11 +1480,16 @@ static int check_mlock(struct cr_ctx *ctx, const struct cr_mm_state *st)
 }
 
 /*
- * What mapping the areas will ask of the caller's address space limit and
- * of the overcommit policy, checked before the point of no return, where
- * a failure can still be returned: the image's own limits are set later
- * (cr_restore_task()).  The private writable areas are what mmap(2)
- * charges (MAP_NORESERVE ones too under vm.overcommit_memory 2); the
+ * What mapping the areas will ask of the caller's limits (address space,
+ * data, number of areas) and of the overcommit policy, checked before the
+ * point of no return, where a failure can still be returned: the image's
+ * own limits are set later (cr_restore_task()).  The areas all count, those
+ * inherited from the parent too, as they do in the address space that maps
+ * them.  The private writable areas but stacks are what may_expand_vm()
+ * counts against RLIMIT_DATA (0 meaning the hard limit, as there, but
+ * without its boot option ignore_rlimit_data: restart refuses what mmap(2)
+ * would only warn about then).  They are what mmap(2) charges
+ * (MAP_NORESERVE ones too under vm.overcommit_memory 2, stacks too); the
  * heuristic bound is the one __vm_enough_memory() puts on each mapping.
  * With vm.overcommit_memory 2 they are charged against the commit limit
  * and given back at once: the caller's own memory, given back at the point
@@ -1495,18 +1500,27 @@ static int check_mlock(struct cr_ctx *ctx, const struct cr_mm_state *st)
 static int check_space(struct cr_ctx *ctx, const struct cr_mm_state *st)
 {
 	bool never = sysctl_overcommit_memory == OVERCOMMIT_NEVER;
-	u64 total = 0, commit = 0, largest = 0, pages;
+	u64 total = 0, data = 0, commit = 0, largest = 0, pages;
+	unsigned long data_limit = rlimit(RLIMIT_DATA);
 	unsigned int i;
 
+	/* Each area is one mapping: mmap(2) refuses one above the count */
+	if (st->nr_vmas > READ_ONCE(sysctl_max_map_count))
+		return cr_err(ctx, -ENOMEM,
+			      "%u memory areas: above vm.max_map_count",
+			      st->nr_vmas);
 	for (i = 0; i < st->nr_vmas; i++) {
 		const struct cr_vma *v = &st->vmas[i];
 
 		pages = (v->end - v->start) >> PAGE_SHIFT;
 		total += pages;
+		if ((v->kind != CR_VMA_ANON && v->kind != CR_VMA_FILE) ||
+		    !(v->prot & PROT_WRITE) || (v->flags & CR_VMA_SHARED))
+			continue;
+		if (!(v->flags & CR_VMA_GROWSDOWN))
+			data += pages;
 		/* vm.overcommit_memory 2 charges MAP_NORESERVE areas too */
-		if ((v->kind == CR_VMA_ANON || v->kind == CR_VMA_FILE) &&
-		    (v->prot & PROT_WRITE) && !(v->flags & CR_VMA_SHARED) &&
-		    (never || !(v->flags & CR_VMA_NORESERVE))) {
+		if (never || !(v->flags & CR_VMA_NORESERVE)) {
 			commit += pages;
 			largest = max(largest, pages);
 		}
@@ -1515,6 +1529,12 @@ static int check_space(struct cr_ctx *ctx, const struct cr_mm_state *st)
 		return cr_err(ctx, -ENOMEM,
 			      "%llu bytes of memory areas: above the caller's RLIMIT_AS",
 			      total << PAGE_SHIFT);
+	if (!data_limit)
+		data_limit = rlimit_max(RLIMIT_DATA);
+	if (data > data_limit >> PAGE_SHIFT)
+		return cr_err(ctx, -ENOMEM,
+			      "%llu bytes of private writable memory: above the caller's RLIMIT_DATA",
+			      data << PAGE_SHIFT);
 	/* The heuristic mode bounds each mapping, not their sum */
 	if (sysctl_overcommit_memory == OVERCOMMIT_GUESS &&
 	    largest > totalram_pages() + total_swap_pages)

@@ -590,6 +590,65 @@ static void commit_restarter(void *arg, int fd)
 	restarter_run(fd, 0);
 }
 
+/*
+ * More private writable memory than the caller's RLIMIT_DATA: ENOMEM
+ * before the point of no return (mmap(2) would refuse it after), the
+ * caller intact.  A soft limit of 0 means the hard one, as for mmap(2)
+ * (what Valgrind relies on): with it, it works.
+ */
+static void data_restarter(void *arg, int fd)
+{
+	struct rlimit rl, low;
+
+	pat_fill(rst_bss, sizeof(rst_bss), SEED_RST, 0);
+	if (close_fds_except(fd) || getrlimit(RLIMIT_DATA, &rl))
+		_exit(EXIT_SETUP);
+	low = rl;
+	low.rlim_cur = (COMMIT_MB << 20) / 2;
+	if (!CHECK(setrlimit(RLIMIT_DATA, &low) == 0) ||
+	    !restart_fails(fd, ENOMEM))
+		cr_exit(0);
+	low.rlim_cur = 0;
+	if (!CHECK(setrlimit(RLIMIT_DATA, &low) == 0) ||
+	    !CHECK(lseek(fd, 0, SEEK_SET) == 0))
+		cr_exit(0);
+	restarter_run(fd, 0);
+}
+
+/*
+ * More memory areas than vm.max_map_count allows: ENOMEM before the point
+ * of no return (mmap(2) would refuse the last ones after), the caller
+ * intact; with the limit back, it works.
+ */
+#define MAX_MAP_COUNT	"/proc/sys/vm/max_map_count"
+
+/* The limit of the system before the test, to put back */
+static char map_count[32];
+
+static int restore_map_count(void)
+{
+	return write_file(MAX_MAP_COUNT, map_count, strlen(map_count));
+}
+
+static void map_count_restarter(void *arg, int fd)
+{
+	bool refused;
+
+	pat_fill(rst_bss, sizeof(rst_bss), SEED_RST, 0);
+	if (close_fds_except(fd))
+		_exit(EXIT_SETUP);
+	/* Fewer than any process has: the text, data, stack, vDSO... */
+	if (write_file(MAX_MAP_COUNT, "5", 1)) {
+		restore_map_count();
+		_exit(EXIT_SETUP);
+	}
+	refused = restart_fails(fd, ENOMEM);
+	if (!CHECK(restore_map_count() == 0) || !refused ||
+	    !CHECK(lseek(fd, 0, SEEK_SET) == 0))
+		cr_exit(0);
+	restarter_run(fd, 0);
+}
+
 /* Shared anonymous memory shared with a child: EBUSY, unharmed */
 
 static void ebusy_body(void *arg, int imgfd)
@@ -1153,10 +1212,27 @@ TEST_F_TIMEOUT(mapping, address_space_over_limit, TEST_TIMEOUT)
 	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted process");
 }
 
+/*
+ * Wait for the restarter of a test that changed a setting of the system,
+ * put the setting back whatever became of it, then expect the restored
+ * process to have passed its checks
+ */
+static void expect_restored_put_back(struct __test_metadata *_metadata,
+				     pid_t pid, int (*put_back)(void))
+{
+	int status = wait_child(pid, CHILD_TIMEOUT_MS);
+	char desc[128];
+
+	ASSERT_EQ(0, put_back());
+	describe_status(status, desc, sizeof(desc));
+	ASSERT_TRUE(status != -1 && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == EXIT_RESTARTED)
+		TH_LOG("restarter: %s; expected exit status %d", desc,
+		       EXIT_RESTARTED);
+}
+
 TEST_F_TIMEOUT(mapping, commit_limit, TEST_TIMEOUT)
 {
-	char desc[128];
-	int status;
 	pid_t pid;
 
 	if (geteuid())
@@ -1167,14 +1243,30 @@ TEST_F_TIMEOUT(mapping, commit_limit, TEST_TIMEOUT)
 	checkpoint_child(_metadata, &self->d, commit_body, NULL);
 	pid = spawn_restarter_fn(_metadata, self->d.img, 0, NULL,
 				 commit_restarter, NULL);
-	status = wait_child(pid, CHILD_TIMEOUT_MS);
-	/* Whatever became of the restarter */
-	ASSERT_EQ(0, restore_overcommit());
-	describe_status(status, desc, sizeof(desc));
-	ASSERT_TRUE(status != -1 && WIFEXITED(status) &&
-		    WEXITSTATUS(status) == EXIT_RESTARTED)
-		TH_LOG("restarter: %s; expected exit status %d", desc,
-		       EXIT_RESTARTED);
+	expect_restored_put_back(_metadata, pid, restore_overcommit);
+}
+
+TEST_F_TIMEOUT(mapping, data_over_limit, TEST_TIMEOUT)
+{
+	pid_t pid;
+
+	checkpoint_child(_metadata, &self->d, commit_body, NULL);
+	pid = spawn_restarter_fn(_metadata, self->d.img, 0, NULL,
+				 data_restarter, NULL);
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted process");
+}
+
+TEST_F_TIMEOUT(mapping, map_count_over_limit, TEST_TIMEOUT)
+{
+	pid_t pid;
+
+	if (geteuid())
+		SKIP(return, "setting vm.max_map_count needs root");
+	ASSERT_LT(0, read_file(MAX_MAP_COUNT, map_count, sizeof(map_count)));
+	checkpoint_child(_metadata, &self->d, split_body, NULL);
+	pid = spawn_restarter_fn(_metadata, self->d.img, 0, NULL,
+				 map_count_restarter, NULL);
+	expect_restored_put_back(_metadata, pid, restore_map_count);
 }
 
 TEST_F_TIMEOUT(mapping, shared_with_child_ebusy, TEST_TIMEOUT)
