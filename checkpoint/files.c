@@ -856,6 +856,11 @@ static int read_table(struct cr_ctx *ctx, struct cr_files_state *st)
 	if (fh.nr_files > fh.nr_fds)
 		return cr_err(ctx, -EINVAL, "image has %u files for %u descriptors",
 			      fh.nr_files, fh.nr_fds);
+	ret = cr_check_left(ctx, (u64)fh.nr_fds * sizeof(struct cr_hdr_fd) +
+			    (u64)fh.nr_files * sizeof(struct cr_hdr_file),
+			    "its descriptors");
+	if (ret)
+		return ret;
 	st->nr_fds = fh.nr_fds;
 	st->nr_files = fh.nr_files;
 	st->fds = kvcalloc(st->nr_fds ?: 1, sizeof(*st->fds),

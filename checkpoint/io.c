@@ -326,6 +326,35 @@ int cr_skip(struct cr_ctx *ctx, u64 len)
 	return 0;
 }
 
+/**
+ * cr_check_left() - whether the rest of an image can hold what a count says
+ * @ctx: the restart.
+ * @len: the fewest bytes the records the count announces take.
+ * @what: what they are, for the message.
+ *
+ * Called before allocating room for the records a count of the image
+ * announces, so that the room is bounded by the size of the image, not only
+ * by the count's limits.  The end of an image read from a stream is not
+ * known: there, only those limits bound the room.
+ *
+ * Return: 0, or -EINVAL with a message if the image, a regular file, ends
+ * before @len more bytes.
+ */
+int cr_check_left(struct cr_ctx *ctx, u64 len, const char *what)
+{
+	struct inode *inode = file_inode(ctx->file);
+	loff_t size;
+
+	if (!ctx->ppos || !S_ISREG(inode->i_mode))
+		return 0;
+	size = i_size_read(inode);
+	if (size < *ctx->ppos || len > size - *ctx->ppos)
+		return cr_err(ctx, -EINVAL,
+			      "image truncated: too short for %s at byte %llu",
+			      what, ctx->total);
+	return 0;
+}
+
 /* Read @len bytes that must be zero; @err if one is not */
 static int read_zeros(struct cr_ctx *ctx, u32 len, int err, const char *what)
 {

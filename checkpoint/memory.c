@@ -1692,6 +1692,10 @@ static int read_vmas(struct cr_ctx *ctx, struct cr_mm_state *st, char *path)
 
 	if (!nr || nr > CR_VMAS_MAX)
 		return cr_err(ctx, -EINVAL, "bad number of memory areas %u", nr);
+	ret = cr_check_left(ctx, (u64)nr * sizeof(struct cr_hdr_vma),
+			    "its memory areas");
+	if (ret)
+		return ret;
 	st->vmas = kvcalloc(nr, sizeof(*st->vmas), GFP_KERNEL);
 	if (!st->vmas)
 		return -ENOMEM;

@@ -227,7 +227,7 @@ void cr_obj_number(struct cr_ctx *ctx, struct cr_obj *obj)
  * The caller fills it in.
  *
  * Return: the object, or an ERR_PTR(): -EINVAL (with a message) for an id
- * out of order, -ENOMEM.
+ * out of order or in the restart of one task, -ENOMEM.
  */
 struct cr_obj *cr_obj_define(struct cr_ctx *ctx, u32 id, u32 type)
 {
@@ -235,6 +235,10 @@ struct cr_obj *cr_obj_define(struct cr_ctx *ctx, u32 id, u32 type)
 	struct cr_obj *obj;
 	int ret;
 
+	/* Callers check the kind of image; should one not, refuse */
+	if (!tree)
+		return ERR_PTR(cr_err(ctx, -EINVAL,
+				      "object %u in an image of one task", id));
 	if (id != tree->last_id + 1)
 		return ERR_PTR(cr_err(ctx, -EINVAL,
 				      "object %u defined after object %u", id,
@@ -258,11 +262,12 @@ struct cr_obj *cr_obj_define(struct cr_ctx *ctx, u32 id, u32 type)
  * @ctx: the restart of a tree.
  * @id: the id.
  *
- * Return: true if @id follows the last object's (cr_obj_define() it).
+ * Return: true if @id follows the last object's (cr_obj_define() it);
+ * false in the restart of one task, which has no objects.
  */
 bool cr_obj_is_new(struct cr_ctx *ctx, u32 id)
 {
-	return id == ctx->tree->last_id + 1;
+	return ctx->tree && id == ctx->tree->last_id + 1;
 }
 
 /**
@@ -272,12 +277,16 @@ bool cr_obj_is_new(struct cr_ctx *ctx, u32 id)
  * @type: the CR_OBJ_* it must be.
  *
  * Return: the object, or an ERR_PTR(-EINVAL) (with a message) if there is
- * no such object of that type.
+ * no such object of that type, or no objects (the restart of one task).
  */
 struct cr_obj *cr_obj_get(struct cr_ctx *ctx, u32 id, u32 type)
 {
-	struct cr_obj *obj = xa_load(&ctx->tree->ids, id);
+	struct cr_obj *obj;
 
+	if (!ctx->tree)
+		return ERR_PTR(cr_err(ctx, -EINVAL,
+				      "object %u in an image of one task", id));
+	obj = xa_load(&ctx->tree->ids, id);
 	if (!obj)
 		return ERR_PTR(cr_err(ctx, -EINVAL,
 				      "object %u used before it is defined", id));

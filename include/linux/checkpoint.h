@@ -141,6 +141,7 @@ int cr_read_buf(struct cr_ctx *ctx, u32 type, void *buf, u32 max);
 int cr_read_string(struct cr_ctx *ctx, u32 type, char *str, u32 max);
 int cr_read_eof(struct cr_ctx *ctx);
 int cr_skip(struct cr_ctx *ctx, u64 len);
+int cr_check_left(struct cr_ctx *ctx, u64 len, const char *what);
 
 /**
  * struct cr_mark - where the stream of an image was before a record

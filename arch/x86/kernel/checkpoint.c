@@ -740,8 +740,10 @@ static void clear_caller_state(void)
  *
  * Context: the restarting task, single-threaded, after the point of no
  * return.
- * Return: 0, or a negative errno if the state could not be restored (which
- * cannot happen with what cr_read_cpu() accepted).
+ * Return: 0, or a negative errno if the state could not be restored: an
+ * xsave area XRSTOR refuses though cr_read_cpu() accepted it, such as an
+ * AMX tile configuration the CPU does not support, which is not checked
+ * before the point of no return (the caller is then killed).
  */
 int cr_restore_cpu(struct cr_ctx *ctx, long *ax)
 {

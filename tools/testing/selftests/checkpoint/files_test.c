@@ -480,13 +480,18 @@ struct restarter_args {
 	int close_fd;		/* -1, or a descriptor to close first */
 	int out;		/* -1, or a descriptor to make fd 1 */
 	rlim_t nofile;		/* 0, or the soft RLIMIT_NOFILE */
+	const char *msg;	/* NULL, or what the log of the error says */
 	pid_t parent;
 };
 
 static void run_restarter(void *arg, int fd)
 {
 	const struct restarter_args *a = arg;
+	int log[2] = { -1, -1 };
+	unsigned long flags;
+	char line[512];
 	struct rlimit rl;
+	ssize_t n;
 	long r;
 
 	pat_fill(bss_mark, sizeof(bss_mark), SEED_BSS, 0);
@@ -502,10 +507,19 @@ static void run_restarter(void *arg, int fd)
 		if (getrlimit(RLIMIT_NOFILE, &rl))
 			setup_fail("getrlimit");
 		rl.rlim_cur = a->nofile;
+		/* Above the hard limit: the tests check that they are root */
+		if (rl.rlim_max < a->nofile)
+			rl.rlim_max = a->nofile;
 		if (setrlimit(RLIMIT_NOFILE, &rl))
 			setup_fail("setrlimit");
 	}
-	r = sys_restart(0, fd, a->flags);
+	flags = a->flags;
+	if (a->msg) {
+		if (pipe2(log, O_CLOEXEC | O_NONBLOCK))
+			setup_fail("pipe2");
+		flags |= CR_LOGFD(log[1]);
+	}
+	r = sys_restart(0, fd, flags);
 	if (!a->err) {
 		cr_log("restart failed: %s", strerror(errno));
 		_exit(EXIT_RESTART_RETURNED);
@@ -514,6 +528,12 @@ static void run_restarter(void *arg, int fd)
 	       "restart returned %ld, errno %d (%s); expected errno %d (%s)",
 	       r, r ? errno : 0, r ? strerror(errno) : "-", a->err,
 	       strerror(a->err));
+	if (a->msg) {
+		n = read(log[0], line, sizeof(line) - 1);
+		line[n > 0 ? n : 0] = 0;
+		CHECKF(strstr(line, a->msg), "the log says \"%s\", not \"%s\"",
+		       line, a->msg);
+	}
 	/* The restarter is unharmed */
 	CHECK_PAT(bss_mark, sizeof(bss_mark), SEED_BSS, 0);
 	CHECK(getppid() == a->parent);
@@ -1103,6 +1123,7 @@ enum edit_what {
 	E_KIND_ZERO, E_KIND_UNKNOWN, E_KIND_OBJ, E_FLAGS_CREAT, E_FLAGS_TRUNC,
 	E_FLAGS_KIND, E_POS_NEGATIVE, E_DEV_OTHER, E_DEV_ON_REG, E_DEV_HUGE,
 	E_DEV_CHANGED, E_PATH_RELATIVE, E_PATH_NUL, E_NO_FD0, E_FILES_TYPE,
+	E_NR_FDS_SHORT,
 };
 
 FIXTURE(edit) {
@@ -1112,6 +1133,7 @@ FIXTURE(edit) {
 FIXTURE_VARIANT(edit) {
 	enum edit_what what;
 	int err;
+	const char *msg;
 };
 
 FIXTURE_VARIANT_ADD(edit, unchanged) {
@@ -1124,6 +1146,16 @@ FIXTURE_VARIANT_ADD(edit, files_reserved) {
 
 FIXTURE_VARIANT_ADD(edit, nr_fds_huge) {
 	.what = E_NR_FDS_HUGE, .err = EMFILE,
+};
+
+/*
+ * As many descriptors as the caller may have (raised to the most
+ * fs.nr_open allows by default), more than the image has room for: refused
+ * before room for them is taken, not when the records run out.
+ */
+FIXTURE_VARIANT_ADD(edit, nr_fds_beyond_image) {
+	.what = E_NR_FDS_SHORT, .err = EINVAL,
+	.msg = "too short for its descriptors",
 };
 
 FIXTURE_VARIANT_ADD(edit, nr_files_above_nr_fds) {
@@ -1289,6 +1321,11 @@ static void edit_image(struct __test_metadata *_metadata, struct image *img,
 	case E_NR_FILES:
 		files->nr_files = files->nr_fds + 1;
 		break;
+	case E_NR_FDS_SHORT:
+		/* fs.nr_open's default: 24 MB of fd records */
+		files->nr_fds = 1 << 20;
+		a->nofile = 1 << 20;
+		break;
 	case E_FD_RESERVED:
 		fd6->reserved = 1;
 		break;
@@ -1384,6 +1421,8 @@ TEST_F_TIMEOUT(edit, restart, TEST_TIMEOUT)
 	struct image img;
 	pid_t pid;
 
+	if (variant->what == E_NR_FDS_SHORT && geteuid())
+		SKIP(return, "raising RLIMIT_NOFILE needs root");
 	cr_path(&self->d, "five", path, sizeof(path));
 	cr_path(&self->d, "edited", edited, sizeof(edited));
 	ASSERT_EQ(0, write_file(path, "55555", 5));
@@ -1395,6 +1434,7 @@ TEST_F_TIMEOUT(edit, restart, TEST_TIMEOUT)
 	free(img.buf);
 
 	a.err = variant->err;
+	a.msg = variant->msg;
 	a.parent = getpid();
 	pid = spawn_restarter_fn(_metadata, edited, 0, NULL, run_restarter, &a);
 	expect_exit(_metadata, pid, variant->err ? 0 : EXIT_RESTARTED,

@@ -212,9 +212,13 @@ static void apply(unsigned char *rec, const struct field_edit *e)
 	memcpy(rec + off, &v, e->size);
 }
 
-/* Restart, say why it failed (the kernel's log line), exit with its errno */
+/*
+ * Restart, say why it failed (the kernel's log line), exit with its errno;
+ * with 0 if @arg is a string the line does not hold.
+ */
 static void errno_restarter(void *arg, int fd)
 {
+	const char *msg = arg;
 	char why[512];
 	int log[2], err;
 	ssize_t n;
@@ -228,6 +232,10 @@ static void errno_restarter(void *arg, int fd)
 	n = read(log[0], why, sizeof(why) - 1);
 	why[n > 0 ? n - 1 : 0] = 0;
 	cr_log("%s", why);
+	if (r < 0 && msg && !strstr(why, msg)) {
+		cr_log("expected the log to say \"%s\"", msg);
+		_exit(0);
+	}
 	_exit(r < 0 ? err : EXIT_RESTART_RETURNED);
 }
 
@@ -315,6 +323,7 @@ FIXTURE_VARIANT(validate) {
 	bool late;		/* from a pipe too: killed after the PONR */
 	enum special special;
 	struct field_edit edit[3];
+	const char *msg;	/* what the kernel's log line must say */
 };
 
 FIXTURE_SETUP(validate)
@@ -629,6 +638,13 @@ FIXTURE_VARIANT_ADD(validate, mm_nr_vmas_huge) {
 	.edit = { { FIELD(cr_hdr_mm, nr_vmas), 4, SET, 0xffffffff } },
 };
 
+/* Refused before room for the areas is taken, not when the records end */
+FIXTURE_VARIANT_ADD(validate, mm_nr_vmas_beyond_image) {
+	.type = CR_HDR_MM, .err = EINVAL,
+	.edit = { { FIELD(cr_hdr_mm, nr_vmas), 4, SET, 65536 } },
+	.msg = "too short for its memory areas",
+};
+
 FIXTURE_VARIANT_ADD(validate, mm_nr_vmas_one_more) {
 	.type = CR_HDR_MM, .err = EINVAL,
 	.edit = { { FIELD(cr_hdr_mm, nr_vmas), 4, ADD, 1 } },
@@ -876,7 +892,7 @@ TEST_F_TIMEOUT(validate, restart, TEST_TIMEOUT)
 	ASSERT_EQ(0, write_file(path, buf, len));
 
 	pid = spawn_restarter_fn(_metadata, path, 0, NULL, errno_restarter,
-				 NULL);
+				 (void *)variant->msg);
 	if (!variant->err) {
 		expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted process");
 		if (!variant->late)
