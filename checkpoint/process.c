@@ -545,8 +545,9 @@ static int check_rlimits(struct cr_ctx *ctx, const struct cr_hdr_task *th)
 
 /*
  * no_new_privs can be set, never cleared; the dumpable state is one of
- * three, and never more than prctl(PR_SET_DUMPABLE, 1) lets anyone set;
- * the machine check policy one of three
+ * three, and never more than prctl(PR_SET_DUMPABLE, 1) lets anyone set:
+ * "dumped as root" (a core written with fsuid 0) needs a caller already
+ * dumped as root or CAP_SYS_ADMIN; the machine check policy one of three
  */
 static int check_task_flags(struct cr_ctx *ctx, u32 flags)
 {
@@ -565,6 +566,11 @@ static int check_task_flags(struct cr_ctx *ctx, u32 flags)
 	if (task_no_new_privs(current) && !(flags & CR_TASK_NO_NEW_PRIVS))
 		return cr_err(ctx, -EPERM,
 			      "the caller has no_new_privs, which cannot be cleared, and the task had not");
+	if ((flags & CR_TASK_DUMPABLE_ROOT) &&
+	    get_dumpable(current->mm) != SUID_DUMP_ROOT &&
+	    !capable(CAP_SYS_ADMIN))
+		return cr_err(ctx, -EPERM,
+			      "task flags dumped as root: the caller is not and lacks CAP_SYS_ADMIN");
 	return 0;
 }
 

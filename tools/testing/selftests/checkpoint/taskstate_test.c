@@ -1113,6 +1113,19 @@ TEST_F_TIMEOUT(ts, dumpable_as_root, TEST_TIMEOUT)
 	restart_with(_metadata, self->edited, &r);
 }
 
+/* prctl() cannot make a process dumped as root: nor can an image */
+TEST_F_TIMEOUT(ts, dumpable_as_root_unprivileged, TEST_TIMEOUT)
+{
+	struct setup s = { .nobody = true };
+	struct rst r = { .nobody = true, .err = EPERM,
+			 .msg = "dumped as root" };
+
+	snprintf(s.cwd, sizeof(s.cwd), "%s", self->sub);
+	checkpoint_child(_metadata, &self->d, self_body, &s);
+	image_edit(_metadata, self->d.img, self->edited, e_dumpable_root);
+	restart_with(_metadata, self->edited, &r);
+}
+
 /* The machine check policy of prctl(PR_MCE_KILL), not the restarter's */
 
 TEST_F_TIMEOUT(ts, mce_kill_early_restored, TEST_TIMEOUT)
