@@ -1858,7 +1858,13 @@ static void set_relations(struct cr_tree *tree)
 		struct pid *sid = tree_pid(tree, p->rec.sid);
 		struct pid *pgid = tree_pid(tree, p->rec.pgid);
 
-		if (p->rec.tgid != p->rec.pid || p->ghost)
+		/*
+		 * A task killed by a signal restored pending, once done,
+		 * may already be reaped (its parent ignoring SIGCHLD): its
+		 * pids and signal handlers are gone, and it has no group
+		 * left to set.  release_task() takes tasklist_lock too.
+		 */
+		if (p->rec.tgid != p->rec.pid || p->ghost || !pid_alive(t))
 			continue;
 		if (p->zombie)
 			t->exit_signal = p->rec.exit_signal;
