@@ -355,7 +355,13 @@ void cr_ctx_free_task(struct cr_ctx *ctx)
 	kfree(ctx);
 }
 
-static long ctx_free(struct cr_ctx *ctx, long ret)
+/*
+ * Free @ctx and release the image's descriptor @f, which the system call
+ * took with its position lock: before the log is written, whose file has
+ * a position lock of its own.  Two calls each logging to the other's
+ * image would otherwise take the two locks in opposite orders.
+ */
+static long ctx_free(struct cr_ctx *ctx, long ret, struct fd f)
 {
 	if (ctx->groups) {
 		spin_lock(&busy_lock);
@@ -369,6 +375,7 @@ static long ctx_free(struct cr_ctx *ctx, long ret)
 	if (ctx->err && ctx->msg[0])
 		pr_debug("%s failed (%ld): %s\n",
 			 ctx->restart ? "restart" : "checkpoint", ret, ctx->msg);
+	fdput_pos(f);
 	/*
 	 * A restart that replaced the caller returns the restored task's ax,
 	 * which may be a negative errno of its own: only a restore that
@@ -631,10 +638,8 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
 		goto out_fdput;
 	}
 	task = get_target(ctx, pid);
-	if (IS_ERR(task)) {
-		ret = ctx_free(ctx, PTR_ERR(task));
-		goto out_fdput;
-	}
+	if (IS_ERR(task))
+		return ctx_free(ctx, PTR_ERR(task), f);
 	/*
 	 * A stopped task can still be killed and exit meanwhile: keep the
 	 * stack its registers are saved on (checkpoint then fails with
@@ -642,9 +647,9 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
 	 */
 	if (!try_get_task_stack(task)) {
 		ret = ctx_free(ctx, cr_err(ctx, -ESRCH, "task %d is exiting",
-					   pid));
+					   pid), f);
 		put_task_struct(task);
-		goto out_fdput;
+		return ret;
 	}
 	ctx->crid = new_crid();
 	ctx->task = task;
@@ -654,9 +659,11 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
 		ret = hold_task(ctx) ?: cr_do_checkpoint(ctx);
 	if (!ret)
 		ret = ctx->crid;
-	ret = ctx_free(ctx, ret);
+	ret = ctx_free(ctx, ret, f);
 	put_task_stack(task);
 	put_task_struct(task);
+	return ret;
+
 out_fdput:
 	fdput_pos(f);
 	return ret;
@@ -686,7 +693,7 @@ out_fdput:
  */
 SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 {
-	struct file *image = NULL;
+	struct file *image;
 	struct cr_ctx *ctx;
 	struct fd f;
 	long ret;
@@ -724,10 +731,11 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 	/* Restart replaces the descriptor table, @fd included */
 	image = get_file(fd_file(f));
 	ret = cr_do_restart(ctx);
-	ret = ctx_free(ctx, ret);
+	ret = ctx_free(ctx, ret, f);
+	fput(image);
+	return ret;
+
 out_fdput:
 	fdput_pos(f);
-	if (image)
-		fput(image);
 	return ret;
 }
