@@ -579,18 +579,18 @@ static uint32_t body_len(const struct image *im, const struct rec *r)
 enum {
 	OP_BITFLIP, OP_BYTESET, OP_FIELD32, OP_FIELD64, OP_ARITH, OP_COPY,
 	OP_HDRLEN, OP_HDRTYPE, OP_TRUNCATE, OP_CUT, OP_DROP, OP_DUP, OP_SWAP,
-	OP_SPLICE, OP_REPLACE, OP_TREE, NR_OPS
+	OP_SPLICE, OP_REPLACE, OP_TREE, OP_ZERO, NR_OPS
 };
 
 static const char *const op_names[NR_OPS] = {
 	"bitflip", "byteset", "field32", "field64", "arith", "copy", "hdrlen",
 	"hdrtype", "truncate", "cut+tail", "drop", "dup", "swap", "splice",
-	"replace", "tree",
+	"replace", "tree", "zero",
 };
 
 /* Weights of the operations, out of their sum */
 static const uint8_t op_weight[NR_OPS] = {
-	10, 6, 16, 16, 8, 6, 6, 3, 2, 3, 4, 3, 3, 5, 6, 14,
+	10, 6, 16, 16, 8, 6, 6, 3, 2, 3, 4, 3, 3, 5, 6, 14, 6,
 };
 
 static const char *type_name(uint32_t t)
@@ -786,6 +786,27 @@ static void mut_field(struct image *im, int nr, int op)
 		note("%s %s@%zu+%u u32 %#x->%#x", op_names[op],
 		     type_name(r->type), r->off, at, old, v);
 	}
+}
+
+/*
+ * Zero the fields of a record, most often but for one u32 set to a small
+ * value: a kind, type or count with nothing else, which checks that look
+ * at one field at a time can let through
+ */
+static void mut_zero(struct image *im, int nr)
+{
+	const struct rec *r = pick_rec(im, nr);
+	uint32_t len = body_len(im, r), at = 0, v = 0;
+
+	if (len < 12)
+		return;
+	memset(im->b + r->off + 8, 0, len - 8);
+	if (rnd(4)) {
+		at = 8 + 4 * rnd((len - 8) / 4);
+		v = 1 + rnd(8);
+		put32(im, r->off + at, v);
+	}
+	note("zero %s@%zu but +%u=%u", type_name(r->type), r->off, at, v);
 }
 
 /* Copy a field of one record to another place */
@@ -1220,6 +1241,9 @@ static bool mutate(struct image *im, uint64_t iter, const struct seed *sd)
 			break;
 		case OP_TREE:
 			mut_tree(im, nr);
+			break;
+		case OP_ZERO:
+			mut_zero(im, nr);
 			break;
 		default:
 			mut_struct(im, nr, op, &cut);
