@@ -1879,12 +1879,33 @@ static void set_relations(struct cr_tree *tree)
 	write_unlock_irq(&tasklist_lock);
 }
 
+/* Whether a thread of @t is traced */
+static bool traced(struct task_struct *t)
+{
+	struct task_struct *th;
+	bool ret = false;
+
+	rcu_read_lock();
+	for_each_thread(t, th) {
+		if (READ_ONCE(th->ptrace)) {
+			ret = true;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
 /*
  * Reap @t, dying or dead, if it is a child of the caller, as wait(2) would
  * (see wait_task_zombie()).  Unlike kernel_wait4(), a signal for the
  * caller, SIGKILL included, does not make it give up: a caller that went
  * away first would leave its tasks to its reaper.  @t was sent SIGKILL,
  * or exits by itself (a ghost): it does not make the caller wait long.
+ * Unless a tracer holds a thread of @t, in its exit stop say: then
+ * SIGKILL for the caller ends the wait, and @t goes to the caller's
+ * reaper.  kill_tree() made sure @t no longer uses the tree nor the
+ * caller's context; a ghost is done with them before it exits.
  */
 static void reap(struct task_struct *t)
 {
@@ -1892,8 +1913,11 @@ static void reap(struct task_struct *t)
 
 	/* A process is reapable once its other threads are gone too */
 	while (!READ_ONCE(t->exit_state) ||
-	       (thread_group_leader(t) && !thread_group_empty(t)))
+	       (thread_group_leader(t) && !thread_group_empty(t))) {
+		if (fatal_signal_pending(current) && traced(t))
+			return;
 		schedule_timeout_uninterruptible(1);
+	}
 	read_lock(&tasklist_lock);
 	mine = same_thread_group(t->real_parent, current) && !t->ptrace &&
 	       thread_group_leader(t) && thread_group_empty(t);
@@ -1919,6 +1943,15 @@ static void kill_tree(struct cr_tree *tree)
 			send_sig_info(SIGKILL, SEND_SIG_PRIV, tree->procs[i].task);
 	spin_unlock(&tree->lock);
 	wake_stage(tree);
+
+	/*
+	 * A task uses the caller's context (the stream, the error) until it
+	 * drops its reference to the tree, which it does before it can stop
+	 * for a tracer: wait for that, SIGKILL for the caller or not, since
+	 * reap() may give up a traced task and the caller then frees @ctx.
+	 */
+	while (refcount_read(&tree->refs) > 1)
+		schedule_timeout_uninterruptible(1);
 
 	/*
 	 * A task is created by its parent, before it in @tree->procs: once

@@ -1578,7 +1578,9 @@ TEST_F_TIMEOUT(tree, pid_taken, TEST_TIMEOUT)
 
 /*
  * A user without CAP_CHECKPOINT_RESTORE may not choose pids (EPERM), but
- * may restart with new ones.
+ * may restart with new ones.  Nor may the user restore a task "dumped as
+ * root" (CR_TASK_DUMPABLE_ROOT) that the image says the last task was:
+ * EPERM, and no task left.
  */
 TEST_F_TIMEOUT(tree, unprivileged, TEST_TIMEOUT)
 {
@@ -1590,8 +1592,18 @@ TEST_F_TIMEOUT(tree, unprivileged, TEST_TIMEOUT)
 	}, new = {
 		.flags = CR_RESTART_TREE | CR_RESTART_NEW_PIDS,
 		.uid = 1000,
+	}, root_dump = {
+		.flags = CR_RESTART_TREE | CR_RESTART_NEW_PIDS,
+		.err = EPERM,
+		.uid = 1000,
+		.what = "unprivileged restarter, a task dumped as root",
 	};
+	struct cr_hdr_task *task;
+	unsigned char *buf;
+	char img[128];
 	struct tree t;
+	size_t len;
+	int n = 0;
 
 	tree_reset(MODE_NEW);
 	g_uid = 1000;
@@ -1603,6 +1615,164 @@ TEST_F_TIMEOUT(tree, unprivileged, TEST_TIMEOUT)
 		     "unprivileged restarter, image's pids");
 	tree_restart(_metadata, self->d.img, &new, EXIT_RESTARTED,
 		     "unprivileged restarter, new pids");
+
+	buf = img_load(_metadata, self->d.img, &len, 0);
+	while (cr_find_rec(buf, len, CR_HDR_TASK, n + 1) >= 0)
+		n++;
+	ASSERT_EQ(nt - 1, n) TH_LOG("%d task records, %d tasks", n + 1, nt);
+	task = img_rec(_metadata, buf, len, CR_HDR_TASK, n);
+	ASSERT_EQ(CR_TASK_DUMPABLE, task->flags &
+		  (CR_TASK_DUMPABLE | CR_TASK_DUMPABLE_ROOT));
+	task->flags &= ~CR_TASK_DUMPABLE;
+	task->flags |= CR_TASK_DUMPABLE_ROOT;
+	cr_path(&self->d, "dumped-as-root", img, sizeof(img));
+	img_save(_metadata, img, buf, len);
+	free(buf);
+	tree_restart(_metadata, img, &root_dump, 0, root_dump.what);
+}
+
+/* A restart held by a tracer: see traced_task_caller_killable */
+struct held {
+	pid_t restarter;	/* the caller of restart(2) */
+	pid_t task[2];		/* the root task, its child */
+	int wr;			/* the pipe the image comes through */
+};
+
+/* Wait up to 10 s for a child of @parent; it, or -1 */
+static pid_t child_of(pid_t parent)
+{
+	pid_t pid = -1;
+	int i;
+
+	for (i = 0; i < 1000 && pid <= 0; i++) {
+		pid = find_child_if(parent, NULL, NULL);
+		if (pid <= 0)
+			usleep(10000);
+	}
+	return pid;
+}
+
+/*
+ * Checkpoint a root and its child; restart the image, with new pids, in a
+ * child @h->restarter, through a pipe @h->wr that stops in the task
+ * record of the child: the root has read its section and made the child,
+ * which waits for the rest of its record.  The two tasks, not yet
+ * restored, are in @h->task.
+ */
+static void held_restart(struct __test_metadata *_metadata, struct cr_dir *d,
+			 struct held *h)
+{
+	unsigned char *buf;
+	struct tree t;
+	size_t len;
+	long off;
+	int p[2];
+
+	tree_reset(MODE_NEW);
+	add(-1, PG_INHERIT, 0);
+	add(0, PG_INHERIT, 0);
+	tree_start(_metadata, d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	tree_kill(_metadata, &t);
+	buf = img_load(_metadata, d->img, &len, 0);
+	/* The header of that record too: the root reads it to end its own */
+	off = cr_find_rec(buf, len, CR_HDR_TASK, 1);
+	ASSERT_LT(0, off);
+	off += sizeof(struct cr_hdr);
+
+	ASSERT_EQ(0, pipe(p));
+	h->restarter = fork();
+	ASSERT_LE(0, h->restarter);
+	if (!h->restarter) {
+		close(p[1]);
+		sys_restart(0, p[0], CR_RESTART_TREE | CR_RESTART_NEW_PIDS);
+		_exit(0);
+	}
+	close(p[0]);
+	h->wr = p[1];
+	ASSERT_EQ(off, write(p[1], buf, off));
+	free(buf);
+	h->task[0] = child_of(h->restarter);
+	ASSERT_LT(0, h->task[0]) TH_LOG("restart created no task");
+	h->task[1] = child_of(h->task[0]);
+	ASSERT_LT(0, h->task[1]) TH_LOG("the root made no child");
+}
+
+/* SIGKILL the caller of restart: it must die in 10 s */
+static void kill_caller(struct __test_metadata *_metadata, struct held *h)
+{
+	pid_t w = 0;
+	int i, status = 0;
+
+	ASSERT_EQ(0, kill(h->restarter, SIGKILL));
+	for (i = 0; i < 1000 && !w; i++) {
+		w = waitpid(h->restarter, &status, WNOHANG);
+		if (!w)
+			usleep(10000);
+	}
+	EXPECT_EQ(h->restarter, w)
+		TH_LOG("the caller of restart outlived SIGKILL by 10 s");
+	EXPECT_TRUE(w == h->restarter && WIFSIGNALED(status) &&
+		    WTERMSIG(status) == SIGKILL);
+}
+
+/*
+ * A tracer holds a task of a failing restart in its exit stop
+ * (PTRACE_O_TRACEEXIT): the caller of restart, which waits to reap it,
+ * must still die of SIGKILL, not wait for the tracer.  The tracer seizes
+ * the root task while the image is held back; closing the pipe fails the
+ * restart.
+ */
+TEST_F_TIMEOUT(tree, traced_task_caller_killable, TEST_TIMEOUT)
+{
+	struct held h;
+	pid_t task;
+	int status;
+
+	held_restart(_metadata, &self->d, &h);
+	task = h.task[0];
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, task, 0, PTRACE_O_TRACEEXIT))
+		TH_LOG("PTRACE_SEIZE of task %d: %s", task, strerror(errno));
+	close(h.wr);
+	/* The image ends early: the tasks get SIGKILL, ours stops */
+	ASSERT_EQ(task, waitpid(task, &status, __WALL));
+	ASSERT_EQ(SIGTRAP | (PTRACE_EVENT_EXIT << 8), status >> 8)
+		TH_LOG("task %d: status %#x, not its exit stop", task, status);
+	kill_caller(_metadata, &h);
+	/* The task goes on to exit; it and the rest come to us */
+	EXPECT_EQ(0, ptrace(PTRACE_DETACH, task, 0, 0));
+	kill_reap(NULL, 0);
+}
+
+/*
+ * The same caller killed while its traced tasks are still in the restore
+ * code: it gives them up only once they are done with its context, which
+ * it frees as it returns.  Both tasks traced, and on the caller's CPU
+ * with SCHED_IDLE, they run only when the caller sleeps: a caller that
+ * did not wait for them would free the context before they use it (a
+ * use after free that the debug kernel's KASAN reports).
+ */
+TEST_F_TIMEOUT(tree, traced_tasks_caller_killed, TEST_TIMEOUT)
+{
+	const struct sched_param idle = { .sched_priority = 0 };
+	struct held h;
+	cpu_set_t cpu0;
+	int i;
+
+	held_restart(_metadata, &self->d, &h);
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	ASSERT_EQ(0, sched_setaffinity(h.restarter, sizeof(cpu0), &cpu0));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, ptrace(PTRACE_SEIZE, h.task[i], 0, 0))
+			TH_LOG("PTRACE_SEIZE of task %d: %s", h.task[i],
+			       strerror(errno));
+		ASSERT_EQ(0, sched_setaffinity(h.task[i], sizeof(cpu0), &cpu0));
+		ASSERT_EQ(0, sched_setscheduler(h.task[i], SCHED_IDLE, &idle));
+	}
+	kill_caller(_metadata, &h);
+	close(h.wr);
+	kill_reap(NULL, 0);
 }
 
 /* Kill the tree in its cgroup, and remove the cgroup */
