@@ -30,6 +30,7 @@
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
 #include <linux/highmem.h>
+#include <linux/hugetlb.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/namei.h>
@@ -1199,6 +1200,9 @@ static int open_vma_file(struct cr_ctx *ctx, struct cr_vma *v, char *path)
 		return cr_err(ctx, -EOPNOTSUPP,
 			      "file %s, mapped shared, is on a pseudo filesystem",
 			      path);
+	/* Checkpoint refuses hugetlb areas: vm_mmap() would fail past the PONR */
+	if (is_file_hugepages(f))
+		return cr_err(ctx, -EOPNOTSUPP, "file %s is on hugetlbfs", path);
 	if ((u64)i_size_read(file_inode(f)) != v->file_size)
 		return cr_err(ctx, -ESTALE,
 			      "file %s changed since the checkpoint", path);
