@@ -20,8 +20,9 @@
 # KFENCE, lockdep, kmemleak) and runs under it every kselftest and 1000
 # fuzzed images (CHECK_DEBUG_TESTS, CHECK_DEBUG_FUZZ_ITER), unless
 # CHECK_DEBUG=0.
-# make fuzz takes ITER (20000), FUZZ_SEED (the time) and FUZZ_JOBS (4), and
-# runs the debug kernel unless DEBUG=0.
+# make fuzz takes ITER (20000), FUZZ_SEED (the time), FUZZ_JOBS (4) and
+# FUZZ_FIRST (0: the first image of the seed), and runs the debug kernel
+# unless DEBUG=0.
 
 SHELL := /bin/bash
 BUILD ?= $(CURDIR)/build
@@ -93,7 +94,7 @@ ITER ?= 20000
 FUZZ_DEBUG := $(if $(DEBUG),$(DEBUG),1)
 fuzz:
 	@$(MAKE) --no-print-directory DEBUG=$(FUZZ_DEBUG) vm
-	@DEBUG=$(FUZZ_DEBUG) $(S)/fuzz $(ITER) $(FUZZ_SEED) $(FUZZ_JOBS)
+	@DEBUG=$(FUZZ_DEBUG) FUZZ_FIRST=$(FUZZ_FIRST) $(S)/fuzz $(ITER) $(FUZZ_SEED) $(FUZZ_JOBS)
 
 patchset: tree
 	@$(S)/make-patchset

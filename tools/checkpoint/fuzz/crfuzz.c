@@ -44,7 +44,7 @@
  * the mutations are drawn from a generator seeded with (-s, I).
  *
  * Usage: crfuzz [-n ITER] [-s SEED] [-t TIMEOUT_MS] [-T SECONDS] [-o DIR]
- *               [-w WORKDIR] [-i ITER] [-j JOBS] [--tap] [-v]
+ *               [-w WORKDIR] [-i ITER] [-F FIRST] [-j JOBS] [--tap] [-v]
  *        crfuzz -s SEED -i ITER -e ERRNO
  *        crfuzz -x IMAGE [-e ERRNO] [-f FLAGS]
  *
@@ -52,7 +52,8 @@
  * not done is a hang (in restart) or a restored program killed, -T stop
  * after that many seconds even if fewer images were tried, -o where to
  * save the images of findings, -w where to make the seeds and their files,
- * -i only iteration ITER (with -o its image is saved), -j that many
+ * -i only iteration ITER (with -o its image is saved), -F start at
+ * iteration FIRST (to go on with a run of the same seed), -j that many
  * workers (a kernel report is then blamed on the images of every worker
  * that sees it), --tap kselftest output, -v one line per image.  -e: the
  * image must be refused with that errno (EINVAL...), a regression test.
@@ -163,6 +164,7 @@ static struct {
 	const char *outdir;
 	const char *workdir;
 	int64_t only;
+	uint64_t first;
 	int64_t flags;
 	int jobs;
 	long max_secs;
@@ -2141,6 +2143,41 @@ static const char *const bad_patterns[] = {
 	"possible recursive locking", "circular locking",
 };
 
+/*
+ * kmemleak's periodic scan only says how many objects it suspects; the
+ * objects and the backtraces of their allocation are in its debugfs
+ * file, until a later scan finds them referenced or they are freed.
+ * Print them now, in one write(2).
+ */
+static void dump_kmemleak(void)
+{
+	static char buf[65536];
+	size_t n = 0, off;
+	ssize_t r;
+	int fd;
+
+	fd = open("/sys/kernel/debug/kmemleak", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		printf("# kmemleak: %s\n", strerror(errno));
+		return;
+	}
+	n = snprintf(buf, sizeof(buf), "# kmemleak, at its report:\n");
+	while (n < sizeof(buf) - 1) {
+		r = read(fd, buf + n, sizeof(buf) - 1 - n);
+		if (r <= 0)
+			break;
+		n += r;
+	}
+	close(fd);
+	buf[n] = 0;
+	fflush(stdout);
+	for (off = 0; off < n; off += r) {
+		r = write(1, buf + off, n - off);
+		if (r <= 0)
+			break;
+	}
+}
+
 /* Kernel messages since the last call; whether one reports a problem */
 static bool read_kmsg(char *out, size_t size)
 {
@@ -2170,6 +2207,8 @@ static bool read_kmsg(char *out, size_t size)
 		for (i = 0; i < ARRAY_SIZE(bad_patterns); i++)
 			if (strstr(msg, bad_patterns[i]))
 				bad = true;
+		if (strstr(msg, "suspected memory leak"))
+			dump_kmemleak();
 		/* Keep the reports, not the chatter of the refusals */
 		if (out && (bad || strstr(msg, "checkpoint")) &&
 		    used + strlen(msg) + 1 < size) {
@@ -2940,7 +2979,9 @@ static void report(double secs)
 	       (unsigned long long)st.sealed);
 	for (i = 0; i < nseeds; i++)
 		printf(" %s", seeds[i].name);
-	printf("\n# restart refused, by errno:");
+	printf("\n# mutations of seed %llu, images from %llu on\n",
+	       (unsigned long long)opt.seed, (unsigned long long)opt.first);
+	printf("# restart refused, by errno:");
 	for (i = 0; i < 512; i++)
 		if (st.errs[i])
 			printf(" %s %llu", errname(i),
@@ -2949,8 +2990,10 @@ static void report(double secs)
 	       (unsigned long long)st.returned0);
 	for (i = 0; i < 65; i++)
 		killed += st.killed_in_restart[i];
-	printf("# refused after the point of no return (the caller killed): %llu, not for the checksum: %llu\n",
-	       (unsigned long long)killed, (unsigned long long)st.late_other);
+	printf("# refused after the point of no return (the caller killed): %llu",
+	       (unsigned long long)killed);
+	printf(", not for the checksum: %llu\n",
+	       (unsigned long long)st.late_other);
 	for (i = 0; i < 256; i++)
 		if (i != EXIT_RESTORED)
 			other += st.restored_exit[i];
@@ -2984,8 +3027,9 @@ static void report(double secs)
 	       st.us_prepare / 1e3 / (st.tried ?: 1),
 	       st.us_child / 1e3 / (st.tried ?: 1),
 	       st.us_after / 1e3 / (st.tried ?: 1));
-	printf("# also %.1f ms forking restarters; in the child %.1f ms in restart(2) that returned, ",
-	       st.us_fork / 1e3 / (st.tried ?: 1),
+	printf("# also %.1f ms forking restarters; ",
+	       st.us_fork / 1e3 / (st.tried ?: 1));
+	printf("in the child %.1f ms in restart(2) that returned, ",
 	       st.us_restart / 1e3 / (st.tried ?: 1));
 	printf("%.1f ms after the restart of a tree\n",
 	       st.us_tree / 1e3 / (st.tried ?: 1));
@@ -3056,7 +3100,7 @@ static void worker(int w)
 {
 	struct image im = { 0 };
 	double t0, last, t;
-	uint64_t it, first = 0, end = opt.iters;
+	uint64_t it, first = opt.first, end = opt.first + opt.iters;
 	const struct seed *s;
 	void (*prep)(void);
 	uint32_t flags;
@@ -3197,8 +3241,8 @@ static int fuzz(void)
 		printf("# %sok 4 crfuzz: seeds restored unmodified\n",
 		       st.restored_exit[EXIT_RESTORED] && !st.seed_failures ?
 		       "" : "not ");
-		printf("# %sok 5 crfuzz: nothing but a checksum refused after the point of no return\n",
-		       st.late_other ? "not " : "");
+		printf("# %sok 5 crfuzz: %s\n", st.late_other ? "not " : "",
+		       "nothing but a checksum refused after the point of no return");
 	}
 	return rc || st.reports || st.hangs || st.changed || st.tree_left ||
 	       st.findings || st.seed_failures ? 1 : 0;
@@ -3263,7 +3307,7 @@ int main(int argc, char **argv)
 	int want = 0;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "n:s:t:T:o:w:i:j:x:e:f:vh", longopts,
+	while ((c = getopt_long(argc, argv, "n:s:t:T:o:w:i:F:j:x:e:f:vh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'n':
@@ -3283,6 +3327,9 @@ int main(int argc, char **argv)
 			break;
 		case 'i':
 			opt.only = strtoll(optarg, NULL, 0);
+			break;
+		case 'F':
+			opt.first = strtoull(optarg, NULL, 0);
 			break;
 		case 'T':
 			opt.max_secs = strtol(optarg, NULL, 0);
@@ -3307,7 +3354,8 @@ int main(int argc, char **argv)
 			break;
 		default:
 			printf("usage: %s [-n ITER] [-s SEED] [-t TIMEOUT_MS] [-T SECONDS]\n"
-			       "              [-o DIR] [-w WORKDIR] [-i ITER] [-j JOBS] [--tap] [-v]\n"
+			       "              [-o DIR] [-w WORKDIR] [-i ITER] [-F FIRST] [-j JOBS]\n"
+			       "              [--tap] [-v]\n"
 			       "       %s -x IMAGE [-e ERRNO-NAME] [-f FLAGS]\n"
 			       "       %s -s SEED -i ITER [-e ERRNO-NAME]\n",
 			       PROG, PROG, PROG);
