@@ -1815,6 +1815,11 @@ static int spawn(struct cr_ctx *ctx, struct cr_tree *tree, unsigned int i)
 			return cr_err(ctx, nr,
 				      "no right to choose pid %d (CAP_CHECKPOINT_RESTORE)",
 				      tid);
+		/* Not to be restarted, nor seen by user space */
+		if (nr == -ERESTARTNOINTR)
+			return cr_err(ctx, -EINTR,
+				      "a signal interrupted the creation of task %d",
+				      tid);
 		return cr_err(ctx, nr, "creating task %d failed", tid);
 	}
 	/* For kill_tree(), should it fail before the task runs */
@@ -1963,6 +1968,24 @@ static void kill_tree(struct cr_tree *tree)
 			reap(tree->procs[i].task);
 }
 
+/*
+ * The image's tasks had no tracer (checkpoint refuses a traced task): one
+ * that was seized while it was restored, with the caller's credentials,
+ * would keep its tracer past the commit of its own.  Once the tasks have
+ * committed them, a tracer is checked against those.
+ */
+static int check_untraced(struct cr_ctx *ctx, struct cr_tree *tree)
+{
+	unsigned int i;
+
+	for (i = 0; i < tree->nr; i++)
+		if (tree->procs[i].task && traced(tree->procs[i].task))
+			return cr_err(ctx, -EBUSY,
+				      "task %d was attached by a tracer during restart",
+				      tree->procs[i].rec.pid);
+	return 0;
+}
+
 /* The zombies are dead, before their parents are told */
 static int wait_zombies(struct cr_tree *tree)
 {
@@ -2053,7 +2076,7 @@ long cr_restart_tree(struct cr_ctx *ctx)
 	ret = tree->stage == STAGE_FINISH ? 0 : -EINTR;
 	spin_unlock(&tree->lock);
 	if (!ret)
-		ret = wait_zombies(tree);
+		ret = wait_zombies(tree) ?: check_untraced(ctx, tree);
 	if (ret)
 		goto fail;
 	set_relations(tree);

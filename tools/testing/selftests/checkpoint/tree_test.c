@@ -1631,11 +1631,14 @@ TEST_F_TIMEOUT(tree, unprivileged, TEST_TIMEOUT)
 	tree_restart(_metadata, img, &root_dump, 0, root_dump.what);
 }
 
-/* A restart held by a tracer: see traced_task_caller_killable */
+/* A restart held back: see held_restart() */
 struct held {
 	pid_t restarter;	/* the caller of restart(2) */
-	pid_t task[2];		/* the root task, its child */
+	pid_t task[2];		/* the root task, its first child */
 	int wr;			/* the pipe the image comes through */
+	unsigned char *buf;	/* the image */
+	size_t len, off;	/* its size; how much of it was written */
+	bool check_left;	/* the restarter checks that no task is left */
 };
 
 /* Wait up to 10 s for a child of @parent; it, or -1 */
@@ -1652,50 +1655,76 @@ static pid_t child_of(pid_t parent)
 	return pid;
 }
 
+static void on_usr2_restarter(int sig)
+{
+}
+
 /*
- * Checkpoint a root and its child; restart the image, with new pids, in a
- * child @h->restarter, through a pipe @h->wr that stops in the task
- * record of the child: the root has read its section and made the child,
- * which waits for the rest of its record.  The two tasks, not yet
- * restored, are in @h->task.
+ * Checkpoint a root and its @kids children (1 or 2); restart the image,
+ * with new pids, in a child @h->restarter (which handles SIGUSR2, as the
+ * tasks of the image do), through a pipe @h->wr that stops in the task
+ * record of the first child: the root has read its section and made that
+ * child, which waits for the rest of its record.  The two tasks, not yet
+ * restored, are in @h->task.  The restarter exits with restart's errno,
+ * 200 if it succeeded, 201 if it failed and @h->check_left found a task
+ * left.
  */
 static void held_restart(struct __test_metadata *_metadata, struct cr_dir *d,
-			 struct held *h)
+			 struct held *h, int kids)
 {
-	unsigned char *buf;
 	struct tree t;
-	size_t len;
-	long off;
-	int p[2];
+	long off, ret;
+	int p[2], err;
 
 	tree_reset(MODE_NEW);
 	add(-1, PG_INHERIT, 0);
-	add(0, PG_INHERIT, 0);
+	while (kids--)
+		add(0, PG_INHERIT, 0);
 	tree_start(_metadata, d, &t, false);
 	tree_checkpoint(_metadata, &t);
 	tree_kill(_metadata, &t);
-	buf = img_load(_metadata, d->img, &len, 0);
+	h->buf = img_load(_metadata, d->img, &h->len, 0);
 	/* The header of that record too: the root reads it to end its own */
-	off = cr_find_rec(buf, len, CR_HDR_TASK, 1);
+	off = cr_find_rec(h->buf, h->len, CR_HDR_TASK, 1);
 	ASSERT_LT(0, off);
-	off += sizeof(struct cr_hdr);
+	h->off = off + sizeof(struct cr_hdr);
 
 	ASSERT_EQ(0, pipe(p));
 	h->restarter = fork();
 	ASSERT_LE(0, h->restarter);
 	if (!h->restarter) {
 		close(p[1]);
-		sys_restart(0, p[0], CR_RESTART_TREE | CR_RESTART_NEW_PIDS);
-		_exit(0);
+		signal(SIGUSR2, on_usr2_restarter);
+		ret = sys_restart(0, p[0], CR_RESTART_TREE | CR_RESTART_NEW_PIDS);
+		err = errno;
+		if (ret >= 0)
+			_exit(200);
+		if (h->check_left && leftover())
+			_exit(201);
+		_exit(err);
 	}
 	close(p[0]);
 	h->wr = p[1];
-	ASSERT_EQ(off, write(p[1], buf, off));
-	free(buf);
+	ASSERT_EQ((ssize_t)h->off, write(p[1], h->buf, h->off));
 	h->task[0] = child_of(h->restarter);
 	ASSERT_LT(0, h->task[0]) TH_LOG("restart created no task");
 	h->task[1] = child_of(h->task[0]);
 	ASSERT_LT(0, h->task[1]) TH_LOG("the root made no child");
+}
+
+/*
+ * Let the rest of the image through (restart may stop reading it before
+ * its end): the restarter must exit with @code
+ */
+static void held_finish(struct __test_metadata *_metadata, struct held *h,
+			int code, const char *what)
+{
+	signal(SIGPIPE, SIG_IGN);
+	if (write(h->wr, h->buf + h->off, h->len - h->off) < 0)
+		TH_LOG("the rest of the image not written: %s", strerror(errno));
+	close(h->wr);
+	expect_exit(_metadata, h->restarter, code, what);
+	free(h->buf);
 }
 
 /* SIGKILL the caller of restart: it must die in 10 s */
@@ -1725,11 +1754,11 @@ static void kill_caller(struct __test_metadata *_metadata, struct held *h)
  */
 TEST_F_TIMEOUT(tree, traced_task_caller_killable, TEST_TIMEOUT)
 {
-	struct held h;
+	struct held h = {};
 	pid_t task;
 	int status;
 
-	held_restart(_metadata, &self->d, &h);
+	held_restart(_metadata, &self->d, &h, 1);
 	task = h.task[0];
 	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, task, 0, PTRACE_O_TRACEEXIT))
 		TH_LOG("PTRACE_SEIZE of task %d: %s", task, strerror(errno));
@@ -1742,6 +1771,7 @@ TEST_F_TIMEOUT(tree, traced_task_caller_killable, TEST_TIMEOUT)
 	/* The task goes on to exit; it and the rest come to us */
 	EXPECT_EQ(0, ptrace(PTRACE_DETACH, task, 0, 0));
 	kill_reap(NULL, 0);
+	free(h.buf);
 }
 
 /*
@@ -1755,11 +1785,11 @@ TEST_F_TIMEOUT(tree, traced_task_caller_killable, TEST_TIMEOUT)
 TEST_F_TIMEOUT(tree, traced_tasks_caller_killed, TEST_TIMEOUT)
 {
 	const struct sched_param idle = { .sched_priority = 0 };
-	struct held h;
+	struct held h = {};
 	cpu_set_t cpu0;
 	int i;
 
-	held_restart(_metadata, &self->d, &h);
+	held_restart(_metadata, &self->d, &h, 1);
 	CPU_ZERO(&cpu0);
 	CPU_SET(0, &cpu0);
 	ASSERT_EQ(0, sched_setaffinity(h.restarter, sizeof(cpu0), &cpu0));
@@ -1772,6 +1802,40 @@ TEST_F_TIMEOUT(tree, traced_tasks_caller_killed, TEST_TIMEOUT)
 	}
 	kill_caller(_metadata, &h);
 	close(h.wr);
+	kill_reap(NULL, 0);
+	free(h.buf);
+}
+
+/*
+ * A task seized by a tracer while it was restored would keep the tracer
+ * past the commit of its credentials, and the image had none: EBUSY.
+ */
+TEST_F_TIMEOUT(tree, traced_task_refused, TEST_TIMEOUT)
+{
+	struct held h = {};
+
+	held_restart(_metadata, &self->d, &h, 1);
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, h.task[1], 0, 0))
+		TH_LOG("PTRACE_SEIZE of task %d: %s", h.task[1],
+		       strerror(errno));
+	held_finish(_metadata, &h, EBUSY, "restarter of a traced task");
+	/* The traced task is ours to reap, then the rest */
+	kill_reap(NULL, 0);
+}
+
+/*
+ * A signal for the root (which handles it) while it waits for its first
+ * child to be restored: the creation of the second fails, and restart
+ * with it, with EINTR (not the -ERESTARTNOINTR of kernel_clone(), nor
+ * restarted), and no task is left.
+ */
+TEST_F_TIMEOUT(tree, signal_interrupts_creation, TEST_TIMEOUT)
+{
+	struct held h = { .check_left = true };
+
+	held_restart(_metadata, &self->d, &h, 2);
+	ASSERT_EQ(0, kill(h.task[0], SIGUSR2));
+	held_finish(_metadata, &h, EINTR, "restarter, a signal for the root");
 	kill_reap(NULL, 0);
 }
 
