@@ -2156,6 +2156,8 @@ static void dump_kmemleak(void)
 	ssize_t r;
 	int fd;
 
+	if (access("/sys/kernel/debug/kmemleak", F_OK))
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
 	fd = open("/sys/kernel/debug/kmemleak", O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		printf("# kmemleak: %s\n", strerror(errno));
