@@ -840,7 +840,7 @@ int cr_check_task_limits(struct cr_ctx *ctx)
 	u32 charged;
 
 	return cr_check_signal_limits(ctx, &charged) ?:
-	       check_sigpending(ctx, charged);
+	       check_sigpending(ctx, cr_tree_charge_signals(ctx, charged));
 }
 
 /* Restart: after the point of no return */

@@ -958,15 +958,41 @@ static void restore_itimers(const struct cr_itimer *it)
 
 static int queue_signal(struct cr_ctx *ctx, kernel_siginfo_t *info, int q)
 {
-	int ret;
+	struct sigpending *pending = queue_of(current, q);
+	int sig = info->si_signo, ret;
+	bool ignored, was, lost;
+	void __user *handler;
+	struct list_head *last;
 
 	spin_lock_irq(&current->sighand->siglock);
-	ret = send_signal_locked(info->si_signo, info, current,
+	handler = current->sighand->action[sig - 1].sa.sa_handler;
+	/* Ignored, not blocked: dropped, as the image's dispositions say */
+	ignored = !sigismember(&current->blocked, sig) &&
+		  (handler == SIG_IGN ||
+		   (handler == SIG_DFL && sig_kernel_ignore(sig)));
+	was = sigismember(&pending->signal, sig);
+	last = pending->list.prev;
+	ret = send_signal_locked(sig, info, current,
 				 q == CR_SIGQ_SHARED ? PIDTYPE_TGID : PIDTYPE_PID);
+	/*
+	 * Made pending without its information (a real-time one, without
+	 * its instance), over RLIMIT_SIGPENDING - as another process of the
+	 * user may have queued signals since the check - or out of memory:
+	 * __send_signal_locked() says nothing of it.  A standard signal
+	 * pending already is not queued twice.
+	 */
+	lost = !ret && !ignored && (sig >= SIGRTMIN || !was) &&
+	       sigismember(&pending->signal, sig) &&
+	       (pending->list.prev == last ||
+		list_last_entry(&pending->list, struct sigqueue,
+				list)->info.si_signo != sig);
 	spin_unlock_irq(&current->sighand->siglock);
 	if (ret)
-		return cr_err(ctx, ret, "cannot queue signal %d again",
-			      info->si_signo);
+		return cr_err(ctx, ret, "cannot queue signal %d again", sig);
+	if (lost)
+		return cr_err(ctx, -EAGAIN,
+			      "signal %d queued again without its information (RLIMIT_SIGPENDING)",
+			      sig);
 	return 0;
 }
 

@@ -37,6 +37,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/nsproxy.h>
+#include <linux/overflow.h>
 #include <linux/syscalls.h>
 #include <linux/tty.h>
 #include <linux/utsname.h>
@@ -110,6 +111,8 @@ struct cr_tree_proc {
  * @last_id: the id of the last object written or read.
  * @flags: CR_TREE_* flags.
  * @uts: the names of the UTS namespace of the tree (%CR_TREE_UTS).
+ * @sig_charged: queued signals of the tasks read so far that count
+ *               against RLIMIT_SIGPENDING (restart).
  *
  * On restart the position, length, record count and checksum of the
  * stream are those of @ctx between two sections; the task reading a
@@ -137,7 +140,36 @@ struct cr_tree {
 	u32 last_id;
 	u32 flags;
 	struct cr_hdr_uts uts;
+	u32 sig_charged;
 };
+
+/**
+ * cr_tree_charge_signals() - count a task's queued signals with those of
+ *                            the tasks of its tree read before it
+ * @ctx: the restart of a task, or of one process.
+ * @n: its queued signals that RLIMIT_SIGPENDING may refuse.
+ *
+ * The tasks of a tree are read one after the other, and all of them
+ * before any queues its signals again: each must find room under the
+ * limit for its own and for those of the tasks before it.
+ *
+ * Context: %STAGE_READ, the task reading the stream.
+ * Return: @n plus those of the tasks before, at most U32_MAX.
+ */
+u32 cr_tree_charge_signals(struct cr_ctx *ctx, u32 n)
+{
+	struct cr_tree *tree = ctx->tree;
+	u32 total;
+
+	if (!tree)
+		return n;
+	spin_lock(&tree->lock);
+	if (check_add_overflow(tree->sig_charged, n, &total))
+		total = U32_MAX;
+	tree->sig_charged = total;
+	spin_unlock(&tree->lock);
+	return total;
+}
 
 /* Drop the objects and the references they hold */
 static void put_objs(struct cr_tree *tree)

@@ -192,6 +192,7 @@ void cr_fill_const(struct cr_const *c);
  */
 int cr_checkpoint_tree(struct cr_ctx *ctx);
 long cr_restart_tree(struct cr_ctx *ctx);
+u32 cr_tree_charge_signals(struct cr_ctx *ctx, u32 n);
 
 /* Types of the objects the tasks of a tree share */
 #define CR_OBJ_FILE	1	/* an open file */

@@ -54,6 +54,7 @@ enum mode {
 #define F_THREAD_FS	0x800	/* has a second thread with its own fs_struct */
 #define F_PIPE		0x1000	/* reads from a pipe its parent wrote to */
 #define F_NEWUTS	0x2000	/* in a UTS namespace of its own */
+#define F_SIGQUEUE	0x8000	/* queues itself signals: sigqueue_self() */
 #define F_USERSTOP	0x4000	/* stopped by itself, kept stopped: its parent
 				 * continues it after the restart */
 
@@ -75,6 +76,8 @@ static char g_dir[64];		/* the test directory */
 static char g_cgroup[PATH_MAX];	/* the cgroup the root moves to, or "" */
 static uid_t g_uid;		/* the root becomes this user if not 0 */
 static pid_t g_foreign;		/* a process group led outside the tree */
+static rlim_t g_sigpending;	/* F_SIGQUEUE: the RLIMIT_SIGPENDING left */
+static bool g_sigqueue_legacy;	/* F_SIGQUEUE: SIGUSR1 only */
 static char g_uts[16];		/* the root's own host name, or "" */
 static bool g_shm;		/* the root maps shared memory for all */
 static uint32_t *g_outside;	/* shared memory of the test, kept */
@@ -463,6 +466,48 @@ static void check_shm(int i)
 	shm[SHM_PAT / 4 + i] = 0xc0de0000U + i;
 }
 
+/*
+ * F_SIGQUEUE: SIGRTMIN + 1 (unless g_sigqueue_legacy) and SIGUSR1 queued
+ * with sigqueue(), blocked, then RLIMIT_SIGPENDING lowered to g_sigpending
+ */
+static int sigqueue_self(int i)
+{
+	const union sigval v = { .sival_int = 100 + i };
+	struct rlimit rl;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN + 1);
+	sigaddset(&set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) ||
+	    (!g_sigqueue_legacy && sigqueue(getpid(), SIGRTMIN + 1, v)) ||
+	    sigqueue(getpid(), SIGUSR1, v) || getrlimit(RLIMIT_SIGPENDING, &rl))
+		return -1;
+	rl.rlim_cur = g_sigpending;
+	return setrlimit(RLIMIT_SIGPENDING, &rl);
+}
+
+/* The signals of sigqueue_self(), with their information */
+static void check_sigqueue(int i)
+{
+	const struct timespec now = { 0 };
+	int sigs[2] = { SIGRTMIN + 1, SIGUSR1 }, k;
+	siginfo_t info;
+	sigset_t set;
+
+	for (k = g_sigqueue_legacy; k < 2; k++) {
+		sigemptyset(&set);
+		sigaddset(&set, sigs[k]);
+		memset(&info, 0, sizeof(info));
+		CHECKF(sigtimedwait(&set, &info, &now) == sigs[k],
+		       "signal %d not pending", sigs[k]);
+		CHECKF(info.si_code == SI_QUEUE &&
+		       info.si_value.sival_int == 100 + i,
+		       "signal %d: code %d, value %d: not those of sigqueue()",
+		       sigs[k], info.si_code, info.si_value.sival_int);
+	}
+}
+
 static void __noreturn task_main(int i)
 {
 	char name[16];
@@ -558,6 +603,10 @@ static void __noreturn task_main(int i)
 	}
 	if (T[i].flags & F_NOSTOP)
 		signal(SIGCONT, on_cont);
+	if ((T[i].flags & F_SIGQUEUE) && sigqueue_self(i)) {
+		cr_log("queueing signals: %s", strerror(errno));
+		_exit(EXIT_SETUP);
+	}
 	me.pid = getpid();
 	me.ppid = getppid();
 	me.pgid = getpgid(0);
@@ -583,6 +632,8 @@ static void __noreturn task_main(int i)
 
 	cr_phase = "going on";
 	verify();
+	if (T[i].flags & F_SIGQUEUE)
+		check_sigqueue(i);
 	if (T[i].flags & F_THREAD) {
 		CHECKF(nr_threads() == 2, "%d threads, not 2", nr_threads());
 		CHECKF(thr_alive() == 0, "the second thread does not run");
@@ -627,6 +678,8 @@ static void tree_reset(enum mode mode)
 	g_cgroup[0] = 0;
 	g_uid = 0;
 	g_foreign = 0;
+	g_sigpending = 0;
+	g_sigqueue_legacy = false;
 	g_uts[0] = 0;
 	g_shm = false;
 	g_outside = NULL;
@@ -1639,6 +1692,10 @@ struct held {
 	unsigned char *buf;	/* the image */
 	size_t len, off;	/* its size; how much of it was written */
 	bool check_left;	/* the restarter checks that no task is left */
+	bool at_tail;		/* held before the tail, all tasks read */
+	unsigned int flags;	/* of every task */
+	rlim_t sigpending;	/* g_sigpending */
+	bool sigqueue_legacy;	/* g_sigqueue_legacy */
 };
 
 /* Wait up to 10 s for a child of @parent; it, or -1 */
@@ -1664,7 +1721,8 @@ static void on_usr2_restarter(int sig)
  * with new pids, in a child @h->restarter (which handles SIGUSR2, as the
  * tasks of the image do), through a pipe @h->wr that stops in the task
  * record of the first child: the root has read its section and made that
- * child, which waits for the rest of its record.  The two tasks, not yet
+ * child, which waits for the rest of its record (or, with @h->at_tail,
+ * before the tail: every task is read).  The two tasks, not yet
  * restored, are in @h->task.  The restarter exits with restart's errno,
  * 200 if it succeeded, 201 if it failed and @h->check_left found a task
  * left.
@@ -1677,17 +1735,20 @@ static void held_restart(struct __test_metadata *_metadata, struct cr_dir *d,
 	int p[2], err;
 
 	tree_reset(MODE_NEW);
-	add(-1, PG_INHERIT, 0);
+	g_sigpending = h->sigpending;
+	g_sigqueue_legacy = h->sigqueue_legacy;
+	add(-1, PG_INHERIT, h->flags);
 	while (kids--)
-		add(0, PG_INHERIT, 0);
+		add(0, PG_INHERIT, h->flags);
 	tree_start(_metadata, d, &t, false);
 	tree_checkpoint(_metadata, &t);
 	tree_kill(_metadata, &t);
 	h->buf = img_load(_metadata, d->img, &h->len, 0);
 	/* The header of that record too: the root reads it to end its own */
-	off = cr_find_rec(h->buf, h->len, CR_HDR_TASK, 1);
+	off = cr_find_rec(h->buf, h->len, h->at_tail ? CR_HDR_TAIL : CR_HDR_TASK,
+			  h->at_tail ? 0 : 1);
 	ASSERT_LT(0, off);
-	h->off = off + sizeof(struct cr_hdr);
+	h->off = off + (h->at_tail ? 0 : sizeof(struct cr_hdr));
 
 	ASSERT_EQ(0, pipe(p));
 	h->restarter = fork();
@@ -1695,7 +1756,8 @@ static void held_restart(struct __test_metadata *_metadata, struct cr_dir *d,
 	if (!h->restarter) {
 		close(p[1]);
 		signal(SIGUSR2, on_usr2_restarter);
-		ret = sys_restart(0, p[0], CR_RESTART_TREE | CR_RESTART_NEW_PIDS);
+		ret = sys_restart(0, p[0], CR_RESTART_TREE |
+				  CR_RESTART_NEW_PIDS | CR_LOGFD(2));
 		err = errno;
 		if (ret >= 0)
 			_exit(200);
@@ -1836,6 +1898,79 @@ TEST_F_TIMEOUT(tree, signal_interrupts_creation, TEST_TIMEOUT)
 	held_restart(_metadata, &self->d, &h, 2);
 	ASSERT_EQ(0, kill(h.task[0], SIGUSR2));
 	held_finish(_metadata, &h, EINTR, "restarter, a signal for the root");
+	kill_reap(NULL, 0);
+}
+
+/*
+ * Two processes, each with two signals queued with sigqueue(), whose
+ * information RLIMIT_SIGPENDING may refuse: the limit of the image
+ * counts for the four of them.  Four: restored with their information.
+ * Three: each process alone fits, the tree does not, EAGAIN (before, the
+ * last signal queued again lost its information, and restart succeeded).
+ */
+TEST_F_TIMEOUT(tree, sigpending_limit_of_tree, TEST_TIMEOUT)
+{
+	struct tree t;
+
+	tree_reset(MODE_NEW);
+	add(-1, PG_INHERIT, F_SIGQUEUE);
+	add(0, PG_INHERIT, F_SIGQUEUE);
+	g_sigpending = 4;
+	tree_start(_metadata, &self->d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	tree_kill(_metadata, &t);
+	restart_ok(_metadata, &self->d, CR_RESTART_NEW_PIDS, 0);
+
+	g_sigpending = 3;
+	tree_start(_metadata, &self->d, &t, false);
+	tree_checkpoint(_metadata, &t);
+	tree_kill(_metadata, &t);
+	restart_err(_metadata, self->d.img, CR_RESTART_NEW_PIDS, 0, EAGAIN,
+		    "queued signals over the tree's RLIMIT_SIGPENDING");
+}
+
+/*
+ * Each of the two processes has SIGUSR1 queued with sigqueue(), which
+ * fits under the image's RLIMIT_SIGPENDING of 4 when they are read; then,
+ * before the tail, another process of the user queues 8 signals.  Queued
+ * again over the limit, SIGUSR1 would lose its information without a
+ * word from __send_signal_locked(): restart fails instead (EAGAIN, after
+ * the point of no return: the tasks are killed).
+ */
+TEST_F_TIMEOUT(tree, sigpending_taken_during_restart, TEST_TIMEOUT)
+{
+	struct held h = {
+		.flags = F_SIGQUEUE, .at_tail = true, .sigpending = 4,
+		.sigqueue_legacy = true, .check_left = true,
+	};
+	const union sigval v = { .sival_int = 7 };
+	pid_t filler;
+	int p[2], i;
+	sigset_t set;
+	char c;
+
+	held_restart(_metadata, &self->d, &h, 1);
+	ASSERT_EQ(0, pipe(p));
+	filler = fork();
+	ASSERT_LE(0, filler);
+	if (!filler) {
+		close(h.wr);
+		sigemptyset(&set);
+		sigaddset(&set, SIGRTMIN + 2);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		for (i = 0; i < 8; i++)
+			if (sigqueue(getpid(), SIGRTMIN + 2, v))
+				_exit(1);
+		if (write(p[1], "", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	ASSERT_EQ(1, read(p[0], &c, 1)) TH_LOG("the filler did not queue");
+	close(p[0]);
+	held_finish(_metadata, &h, EAGAIN, "restarter, signals over the limit");
+	kill(filler, SIGKILL);
 	kill_reap(NULL, 0);
 }
 
