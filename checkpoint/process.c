@@ -123,14 +123,35 @@ static int check_relatives(struct cr_ctx *ctx, struct task_struct *t)
 	return 0;
 }
 
+/**
+ * cr_mm_tasks() - count the tasks that run in an address space
+ * @mm: the address space.
+ *
+ * mm_users also counts the references a /proc reader, ptrace or a kernel
+ * thread takes for a while: those do not share the address space the way
+ * a task created with CLONE_VM does, and must not make checkpoint or
+ * restart fail.  Walks every task: call it when mm_users is not enough.
+ *
+ * Return: the number of user tasks (threads) whose address space is @mm.
+ */
+int cr_mm_tasks(const struct mm_struct *mm)
+{
+	struct task_struct *p, *t;
+	int n = 0;
+
+	rcu_read_lock();
+	for_each_process_thread(p, t)
+		if (!(t->flags & PF_KTHREAD) && READ_ONCE(t->mm) == mm)
+			n++;
+	rcu_read_unlock();
+	return n;
+}
+
 /* A task alone, not in a tree, shares nothing with another task */
 static int check_alone(struct cr_ctx *ctx, struct task_struct *t)
 {
 	pid_t pid = task_pid_vnr(t);
 
-	if (atomic_read(&t->mm->mm_users) > 1)
-		return cr_err(ctx, -EBUSY, "task %d shares its address space",
-			      pid);
 	if (atomic_read(&t->files->count) > 1)
 		return cr_err(ctx, -EBUSY, "task %d shares its file table", pid);
 	if (READ_ONCE(t->fs->users) > 1)
@@ -148,6 +169,7 @@ static int check_alone(struct cr_ctx *ctx, struct task_struct *t)
 static int check_sharing(struct cr_ctx *ctx, struct task_struct *t)
 {
 	struct task_struct *leader = t->group_leader;
+	const struct mm_struct *mm = NULL;
 	int ret = 0;
 
 	if (!thread_group_empty(t) && !ctx->tree)
@@ -164,7 +186,13 @@ static int check_sharing(struct cr_ctx *ctx, struct task_struct *t)
 			     task_pid_vnr(t));
 	else if (!ctx->tree)
 		ret = check_alone(ctx, t);
+	if (!ret && !ctx->tree && atomic_read(&t->mm->mm_users) > 1)
+		mm = t->mm;
 	task_unlock(t);
+	/* Walks every task: not under task_lock(); @mm only compared */
+	if (mm && cr_mm_tasks(mm) > 1)
+		ret = cr_err(ctx, -EBUSY, "task %d shares its address space",
+			     task_pid_vnr(t));
 	return ret;
 }
 
@@ -1035,7 +1063,8 @@ int cr_check_caller(struct cr_ctx *ctx)
 		return cr_err(ctx, -EBUSY, "restart from a multi-threaded process");
 	/* A process of a tree shares what its parent restores (ctx->share) */
 	if (!(ctx->share & CR_SHARE_VM) &&
-	    atomic_read(&current->mm->mm_users) > 1)
+	    atomic_read(&current->mm->mm_users) > 1 &&
+	    cr_mm_tasks(current->mm) > 1)
 		return cr_err(ctx, -EBUSY, "the caller shares its address space");
 	if (!(ctx->share & CR_SHARE_FILES) &&
 	    atomic_read(&current->files->count) > 1)

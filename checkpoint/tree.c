@@ -933,6 +933,9 @@ static int check_table(struct cr_ctx *ctx, struct cr_tree *tree,
 				      pid, tables[k].what,
 				      first_user(tree, i, k, ptr));
 		obj->id = i + 1;
+		/* A /proc reader's reference is not a task sharing it */
+		if (users > obj->users && tables[k].type == CR_OBJ_MM)
+			users = cr_mm_tasks(ptr);
 		if (users > obj->users)
 			return cr_err(ctx, -EBUSY,
 				      "task %d shares its %s with a task outside the tree",

@@ -14,6 +14,7 @@
 
 struct cred;
 struct file;
+struct mm_struct;
 struct task_struct;
 struct cr_cpu_state;
 struct cr_files_state;
@@ -258,8 +259,9 @@ struct cr_obj *cr_obj_get(struct cr_ctx *ctx, u32 id, u32 type);
  * into ctx->ts before the point of no return, cr_check_task_limits()
  * checks right before it what restoring them will need,
  * cr_restore_task() applies them after it, and cr_free_task() frees
- * ctx->ts.
+ * ctx->ts.  cr_mm_tasks() counts the tasks that run in an address space.
  */
+int cr_mm_tasks(const struct mm_struct *mm);
 int cr_check_task(struct cr_ctx *ctx);
 int cr_write_task(struct cr_ctx *ctx);
 int cr_check_caller(struct cr_ctx *ctx);

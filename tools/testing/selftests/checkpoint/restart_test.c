@@ -9,6 +9,7 @@
 
 #include <asm/ldt.h>
 #include <linux/futex.h>
+#include <linux/userfaultfd.h>
 
 #include "cr_harness.h"
 
@@ -37,6 +38,10 @@ enum {
 	SEED_XMM, SEED_YMM, SEED_GPR, SEED_TLS, SEED_LIST, SEED_MADV,
 	SEED_REFUSE, SEED_RESTARTER,
 };
+
+#ifndef __NR_pidfd_getfd
+#define __NR_pidfd_getfd 438
+#endif
 
 static unsigned char mem_data[3 * 4096 + 123] = { 1 };	/* .data */
 static unsigned char mem_bss[64 << 10];			/* .bss */
@@ -2436,6 +2441,556 @@ TEST_F_TIMEOUT(restart, deleted_mapped_file, TEST_TIMEOUT)
 	pid = spawn_restarter_fn(_metadata, self->d.img, 0, NULL,
 				 enoent_restarter, &self_pid);
 	expect_exit(_metadata, pid, 0, "restarter");
+}
+
+/*
+ * Address spaces: shared with another process (CLONE_VM), refused; held
+ * for a while by a /proc reader, not shared; registered with userfaultfd,
+ * refused until the registration is gone.
+ */
+
+/* Empty the log of checkpoint or restart (CR_LOGFD) for the next call */
+static void log_reset(int log)
+{
+	if (ftruncate(log, 0) || lseek(log, 0, SEEK_SET))
+		cr_log("log: %s", strerror(errno));
+}
+
+/* Read the log of the last call into @msg */
+static void log_read(int log, char *msg, size_t len)
+{
+	ssize_t n = pread(log, msg, len - 1, 0);
+
+	msg[n > 0 ? n : 0] = 0;
+}
+
+static int log_open(struct __test_metadata *_metadata, struct cr_dir *d)
+{
+	char path[96];
+	int log;
+
+	cr_path(d, "log", path, sizeof(path));
+	log = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_LE(0, log);
+	return log;
+}
+
+static int uffd_open(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	int fd = syscall(SYS_userfaultfd, O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, UFFDIO_API, &api)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Whether userfaultfd(2) works here (errno says why not) */
+static bool have_uffd(void)
+{
+	int u = uffd_open();
+
+	if (u < 0)
+		return false;
+	close(u);
+	return true;
+}
+
+/* A page of new memory, registered with @uffd for missing pages */
+static void *uffd_page(int uffd)
+{
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	void *p = mmap(NULL, pg(), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	reg.range.start = (unsigned long)p;
+	reg.range.len = pg();
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		munmap(p, pg());
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * A reader of /proc/PID/mem holding the address space of PID: read(2)
+ * takes a reference to it (mm_users), copies a page of it and writes it
+ * to a page registered with userfaultfd, where it waits until released.
+ */
+struct mm_holder {
+	int mem, uffd;
+	void *buf;
+	const void *addr;
+	pthread_t thr;
+	ssize_t got;
+	int err;
+	bool done;
+};
+
+static void *holder_fn(void *arg)
+{
+	struct mm_holder *h = arg;
+
+	h->got = pread(h->mem, h->buf, pg(), (off_t)(unsigned long)h->addr);
+	h->err = errno;
+	__atomic_store_n(&h->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Hold the address space of @pid; the reader reads its page at @addr */
+static void hold_mm(struct __test_metadata *_metadata, struct mm_holder *h,
+		    pid_t pid, const void *addr)
+{
+	struct pollfd pfd;
+	struct uffd_msg m;
+	char path[64];
+	int i;
+
+	memset(h, 0, sizeof(*h));
+	h->uffd = uffd_open();
+	ASSERT_LE(0, h->uffd) TH_LOG("userfaultfd: %s", strerror(errno));
+	h->buf = uffd_page(h->uffd);
+	ASSERT_NE(NULL, h->buf);
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	h->mem = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, h->mem) TH_LOG("%s: %s", path, strerror(errno));
+	h->addr = addr;
+	ASSERT_EQ(0, pthread_create(&h->thr, NULL, holder_fn, h));
+	/* The reader faults on its page: it holds the address space */
+	pfd.fd = h->uffd;
+	pfd.events = POLLIN;
+	for (i = 0; i < CHILD_TIMEOUT_MS / 10; i++)
+		if (poll(&pfd, 1, 10) == 1 ||
+		    __atomic_load_n(&h->done, __ATOMIC_ACQUIRE))
+			break;
+	ASSERT_FALSE(__atomic_load_n(&h->done, __ATOMIC_ACQUIRE))
+		TH_LOG("read of %s: %zd, %s", path, h->got, strerror(h->err));
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	ASSERT_EQ(sizeof(m), read(h->uffd, &m, sizeof(m)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, m.event);
+	ASSERT_EQ((unsigned long)h->buf,
+		  m.arg.pagefault.address & ~(pg() - 1));
+}
+
+/* Let the reader go: it read a page; its copy is in h->buf */
+static void release_mm(struct __test_metadata *_metadata, struct mm_holder *h)
+{
+	struct uffdio_copy c = { .len = pg() };
+	void *src = calloc(1, pg());
+
+	ASSERT_NE(NULL, src);
+	c.dst = (unsigned long)h->buf;
+	c.src = (unsigned long)src;
+	/* Fill the page: the reader then copies into it and returns */
+	ASSERT_EQ(0, ioctl(h->uffd, UFFDIO_COPY, &c));
+	ASSERT_EQ(0, pthread_join(h->thr, NULL));
+	free(src);
+	close(h->mem);
+	close(h->uffd);
+	ASSERT_EQ((ssize_t)pg(), h->got) TH_LOG("read: %s", strerror(h->err));
+}
+
+/* Wait for the name of @pid to become @comm (restart restores it) */
+static void expect_comm(struct __test_metadata *_metadata, pid_t pid,
+			const char *comm, const char *what)
+{
+	char path[64], buf[32] = "", desc[128];
+	int i, status;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	for (i = 0; i < CHILD_TIMEOUT_MS / 10; i++) {
+		if (read_file(path, buf, sizeof(buf)) > 0 &&
+		    !strcmp(buf, comm))
+			return;
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			kid_del(pid);
+			describe_status(status, desc, sizeof(desc));
+			ASSERT_TRUE(false) TH_LOG("%s, pid %d: %s", what, pid,
+						  desc);
+		}
+		usleep(10000);
+	}
+	ASSERT_STREQ(comm, buf) TH_LOG("%s, pid %d", what, pid);
+}
+
+/*
+ * A task whose address space a /proc reader holds shares it with nobody:
+ * it is checkpointed, alone and as a tree, and both images restart.
+ */
+TEST_F_TIMEOUT(restart, mm_held_by_reader, TEST_TIMEOUT)
+{
+	struct mm_holder h;
+	long crid, tcrid;
+	char msg[512];
+	pid_t pid, root;
+	int log, tfd;
+	char timg[96];
+
+	if (!have_uffd())
+		SKIP(return, "userfaultfd: %s", strerror(errno));
+	cr_path(&self->d, "tree.img", timg, sizeof(timg));
+	tfd = open(timg, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_LE(0, tfd);
+	log = log_open(_metadata, &self->d);
+	pid = start_target(_metadata, false);
+	expect_in_syscall(_metadata, pid, __NR_pause, "target");
+	stop_child(_metadata, pid);
+	hold_mm(_metadata, &h, pid, mem_bss);
+
+	crid = sys_checkpoint(pid, self->d.imgfd, CR_LOGFD(log));
+	log_read(log, msg, sizeof(msg));
+	EXPECT_LT(0, crid) TH_LOG("checkpoint: %s: %s", strerror(errno), msg);
+	log_reset(log);
+	tcrid = sys_checkpoint(pid, tfd, CR_CHECKPOINT_TREE | CR_LOGFD(log));
+	log_read(log, msg, sizeof(msg));
+	EXPECT_LT(0, tcrid) TH_LOG("checkpoint of the tree: %s: %s",
+				   strerror(errno), msg);
+
+	release_mm(_metadata, &h);
+	/* What the reader read: the target's .bss */
+	EXPECT_EQ(-1, pat_check(h.buf, pg(), SEED_BSS, 0));
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "target");
+	ASSERT_LT(0, crid);
+	ASSERT_LT(0, tcrid);
+
+	pid = spawn_restarter(_metadata, &self->d, crid, NULL, NULL);
+	expect_in_syscall(_metadata, pid, __NR_pause, "restarted target");
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted target");
+
+	ASSERT_EQ(0, lseek(tfd, 0, SEEK_SET));
+	root = sys_restart(tcrid, tfd, CR_RESTART_TREE | CR_RESTART_NEW_PIDS);
+	ASSERT_LT(0, root) TH_LOG("restart of the tree: %s", strerror(errno));
+	kid_add(root);
+	expect_in_syscall(_metadata, root, __NR_pause, "restarted tree");
+	ASSERT_EQ(0, kill(root, SIGUSR1));
+	expect_exit(_metadata, root, EXIT_RESTARTED, "restarted tree");
+	close(tfd);
+	close(log);
+}
+
+/* In a restarter: wait for SIGUSR2 (taken, not left pending), restart */
+static void held_restarter(void *arg, int fd)
+{
+	sigset_t usr2;
+
+	sigemptyset(&usr2);
+	sigaddset(&usr2, SIGUSR2);
+	if (sigprocmask(SIG_BLOCK, &usr2, NULL))
+		_exit(EXIT_SETUP);
+	cr_prepare(fd);
+	while (sigwaitinfo(&usr2, NULL) != SIGUSR2)
+		;
+	if (sigprocmask(SIG_UNBLOCK, &usr2, NULL))
+		_exit(EXIT_SETUP);
+	restarter_run(fd, 0);
+}
+
+/* The caller of restart, its address space held by a /proc reader */
+TEST_F_TIMEOUT(restart, mm_held_restarter, TEST_TIMEOUT)
+{
+	struct mm_holder h;
+	long crid;
+	pid_t pid;
+
+	if (!have_uffd())
+		SKIP(return, "userfaultfd: %s", strerror(errno));
+	pid = start_target(_metadata, false);
+	expect_in_syscall(_metadata, pid, __NR_pause, "target");
+	stop_child(_metadata, pid);
+	crid = sys_checkpoint(pid, self->d.imgfd, 0);
+	ASSERT_LT(0, crid) TH_LOG("checkpoint: %s", strerror(errno));
+	kill_child(_metadata, pid);
+
+	pid = spawn_restarter_fn(_metadata, self->d.img, 0, NULL,
+				 held_restarter, NULL);
+	expect_in_syscall(_metadata, pid, __NR_rt_sigtimedwait, "restarter");
+	hold_mm(_metadata, &h, pid, mem_bss);
+	ASSERT_EQ(0, kill(pid, SIGUSR2));
+	/* Restarted while the reader holds it, or exited on a failure */
+	expect_comm(_metadata, pid, "cr_target\n", "restarted target");
+	expect_in_syscall(_metadata, pid, __NR_pause, "restarted target");
+	release_mm(_metadata, &h);
+	/* The reader copied the restarter's .bss, zero, before restart */
+	EXPECT_TRUE(all_zero(h.buf, pg()));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted target");
+}
+
+/* A process that shares its address space with its parent (CLONE_VM) */
+
+static int vm_child_fn(void *arg)
+{
+	for (;;)
+		syscall(SYS_pause);
+	return 0;
+}
+
+#define VM_STACK_LEN	(64 << 10)
+
+/* Clone a CLONE_VM child running @fn(@arg) on a stack of its own */
+static pid_t clone_vm(int (*fn)(void *), void *arg)
+{
+	char *stack = mmap(NULL, VM_STACK_LEN, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (stack == MAP_FAILED)
+		return -1;
+	return clone(fn, stack + VM_STACK_LEN, CLONE_VM | SIGCHLD, arg);
+}
+
+/* A parent whose CLONE_VM child writes its pid in @ready, then waits */
+static void vm_parent_main(int ready)
+{
+	pid_t t = clone_vm(vm_child_fn, NULL);
+
+	if (t < 0 || write(ready, &t, sizeof(t)) != sizeof(t))
+		_exit(EXIT_SETUP);
+	close(ready);
+	for (;;)
+		syscall(SYS_pause);
+}
+
+/* A task that shares its address space with its parent: EBUSY */
+TEST_F_TIMEOUT(restart, clone_vm_target, TEST_TIMEOUT)
+{
+	char msg[512];
+	pid_t parent, t;
+	int p[2], log;
+	long r;
+
+	log = log_open(_metadata, &self->d);
+	ASSERT_EQ(0, pipe(p));
+	fflush(stdout);
+	fflush(stderr);
+	parent = fork();
+	ASSERT_LE(0, parent);
+	if (parent == 0) {
+		close(p[0]);
+		vm_parent_main(p[1]);
+	}
+	kid_add(parent);
+	close(p[1]);
+	ASSERT_EQ(sizeof(t), read(p[0], &t, sizeof(t)));
+	close(p[0]);
+	expect_in_syscall(_metadata, t, __NR_pause, "CLONE_VM child");
+	ASSERT_EQ(0, kill(t, SIGSTOP));
+	for (r = 0; r < CHILD_TIMEOUT_MS / 10 && proc_state(t) != 'T'; r++)
+		usleep(10000);
+	ASSERT_EQ('T', proc_state(t));
+
+	r = sys_checkpoint(t, self->d.imgfd, CR_LOGFD(log));
+	log_read(log, msg, sizeof(msg));
+	EXPECT_EQ(-1, r);
+	EXPECT_EQ(EBUSY, errno);
+	EXPECT_NE(NULL, strstr(msg, "shares its address space"))
+		TH_LOG("reason: %s", msg);
+	/* Not harmed: continued, it goes on */
+	ASSERT_EQ(0, kill(t, SIGCONT));
+	expect_in_syscall(_metadata, t, __NR_pause, "continued child");
+	kill(t, SIGKILL);
+	kill_child(_metadata, parent);
+	close(log);
+}
+
+struct vm_restart {
+	int fd, log;
+};
+
+/* A CLONE_VM child of a restarter: restart; exits with the errno */
+static int vm_restart_fn(void *arg)
+{
+	struct vm_restart *v = arg;
+	long r = syscall(__NR_restart, 0, v->fd, CR_LOGFD(v->log));
+
+	return r == -1 ? errno : 0;
+}
+
+/*
+ * In a restarter: its CLONE_VM child cannot restart (EBUSY); once the
+ * child is gone the restarter can.
+ */
+static void vm_restarter(void *arg, int fd)
+{
+	struct vm_restart v = { .fd = fd };
+	char msg[512] = "";
+	int p[2], status;
+	ssize_t n;
+	pid_t c;
+
+	cr_prepare(fd);
+	if (!CHECK(pipe2(p, O_NONBLOCK) == 0))
+		cr_exit(0);
+	v.log = p[1];
+	c = clone_vm(vm_restart_fn, &v);
+	if (!CHECK(c > 0) || !CHECK(waitpid(c, &status, 0) == c))
+		cr_exit(0);
+	n = read(p[0], msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = 0;
+	if (!CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == EBUSY,
+		    "restart by a CLONE_VM child: status %#x", status) ||
+	    !CHECKF(strstr(msg, "the caller shares its address space"),
+		    "reason: %s", msg) ||
+	    !CHECK(lseek(fd, 0, SEEK_SET) == 0))
+		cr_exit(0);
+	restarter_run(fd, 0);
+}
+
+TEST_F_TIMEOUT(restart, clone_vm_restarter, TEST_TIMEOUT)
+{
+	pid_t pid;
+
+	checkpoint_child(_metadata, &self->d, simple_body, NULL);
+	pid = spawn_restarter_fn(_metadata, self->d.img, 0, NULL,
+				 vm_restarter, NULL);
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted process");
+}
+
+/* Memory registered with userfaultfd */
+
+/*
+ * A target with a page registered with userfaultfd: it sends the number
+ * of its userfaultfd descriptor through @ready, waits for a byte on @go,
+ * closes every descriptor and waits in pause() for SIGUSR1.
+ */
+static void uffd_target_main(int ready, int go)
+{
+	struct sigaction sa = { .sa_handler = target_handler };
+	char c;
+	int u;
+
+	cr_phase = "target";
+	tgt_pid = getpid();
+	tgt_mem = mmap(NULL, SIMPLE_LEN, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	u = uffd_open();
+	if (tgt_mem == MAP_FAILED || u < 0 || !uffd_page(u) ||
+	    sigaction(SIGUSR1, &sa, NULL))
+		_exit(EXIT_SETUP);
+	pat_fill(tgt_mem, SIMPLE_LEN, SEED_TARGET, 0);
+	pat_fill(mem_bss, sizeof(mem_bss), SEED_BSS, 0);
+	if (write(ready, &u, sizeof(u)) != sizeof(u) ||
+	    read(go, &c, 1) != 1)
+		_exit(EXIT_SETUP);
+	cr_prepare(-1);
+	for (;;)
+		syscall(SYS_pause);
+}
+
+/*
+ * Its userfaultfd held by another process, the target's registered page
+ * is refused (EOPNOTSUPP); once that descriptor is closed, the page is
+ * ordinary memory and the target is checkpointed and restarted.
+ */
+TEST_F_TIMEOUT(restart, userfaultfd_target, TEST_TIMEOUT)
+{
+	int ready[2], go[2], log, u, pidfd, mine;
+	char msg[512];
+	long crid;
+	pid_t pid;
+
+	if (!have_uffd())
+		SKIP(return, "userfaultfd: %s", strerror(errno));
+	log = log_open(_metadata, &self->d);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(ready[0]);
+		close(go[1]);
+		uffd_target_main(ready[1], go[0]);
+	}
+	kid_add(pid);
+	close(ready[1]);
+	close(go[0]);
+	ASSERT_EQ(sizeof(u), read(ready[0], &u, sizeof(u)));
+	pidfd = syscall(__NR_pidfd_open, pid, 0);
+	ASSERT_LE(0, pidfd);
+	mine = syscall(__NR_pidfd_getfd, pidfd, u, 0);
+	ASSERT_LE(0, mine) TH_LOG("pidfd_getfd: %s", strerror(errno));
+	close(pidfd);
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	close(go[1]);
+	close(ready[0]);
+	expect_in_syscall(_metadata, pid, __NR_pause, "target");
+	stop_child(_metadata, pid);
+
+	crid = sys_checkpoint(pid, self->d.imgfd, CR_LOGFD(log));
+	log_read(log, msg, sizeof(msg));
+	EXPECT_EQ(-1, crid);
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_NE(NULL, strstr(msg, "userfaultfd mapping"))
+		TH_LOG("reason: %s", msg);
+
+	/* The last reference to the userfaultfd: the registration goes */
+	close(mine);
+	log_reset(log);
+	ASSERT_EQ(0, ftruncate(self->d.imgfd, 0));
+	ASSERT_EQ(0, lseek(self->d.imgfd, 0, SEEK_SET));
+	crid = sys_checkpoint(pid, self->d.imgfd, CR_LOGFD(log));
+	log_read(log, msg, sizeof(msg));
+	ASSERT_LT(0, crid) TH_LOG("checkpoint: %s: %s", strerror(errno), msg);
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "target");
+
+	pid = spawn_restarter(_metadata, &self->d, crid, NULL, NULL);
+	expect_in_syscall(_metadata, pid, __NR_pause, "restarted target");
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted target");
+	close(log);
+}
+
+/*
+ * In a restarter with a page registered with userfaultfd: EBUSY; once
+ * its userfaultfd is closed, the restart works.
+ */
+static void uffd_restarter(void *arg, int fd)
+{
+	char msg[512] = "";
+	int u, p[2];
+	ssize_t n;
+	long r;
+
+	cr_prepare(fd);
+	u = uffd_open();
+	if (!CHECK(u >= 0) || !CHECK(uffd_page(u)) ||
+	    !CHECK(pipe2(p, O_NONBLOCK) == 0))
+		cr_exit(0);
+	r = sys_restart(0, fd, CR_LOGFD(p[1]));
+	n = read(p[0], msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = 0;
+	if (!CHECKF(r == -1 && errno == EBUSY,
+		    "restart with userfaultfd memory: %ld, errno %d", r,
+		    r ? errno : 0) ||
+	    !CHECKF(strstr(msg, "the caller has userfaultfd memory"),
+		    "reason: %s", msg) ||
+	    !CHECK(close(u) == 0) || !CHECK(lseek(fd, 0, SEEK_SET) == 0))
+		cr_exit(0);
+	restarter_run(fd, 0);
+}
+
+TEST_F_TIMEOUT(restart, userfaultfd_restarter, TEST_TIMEOUT)
+{
+	pid_t pid;
+
+	if (!have_uffd())
+		SKIP(return, "userfaultfd: %s", strerror(errno));
+	checkpoint_child(_metadata, &self->d, simple_body, NULL);
+	pid = spawn_restarter_fn(_metadata, self->d.img, 0, NULL,
+				 uffd_restarter, NULL);
+	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted process");
 }
 
 /* Each state phase 1 refuses to checkpoint */
