@@ -42,6 +42,7 @@
 #include <linux/tty.h>
 #include <linux/utsname.h>
 #include <linux/wait.h>
+#include <linux/wait_bit.h>
 #include <uapi/linux/wait.h>
 #include <linux/xarray.h>
 
@@ -358,8 +359,12 @@ static void tree_put(struct cr_tree *tree)
 {
 	unsigned int i;
 
-	if (!refcount_dec_and_test(&tree->refs))
+	if (!refcount_dec_and_test(&tree->refs)) {
+		/* kill_tree() waits for the last reference but its own */
+		smp_mb();
+		wake_up_var(&tree->refs);
 		return;
+	}
 	put_objs(tree);
 	for (i = 0; i < tree->nr; i++) {
 		if (tree->procs[i].task)
@@ -1990,8 +1995,8 @@ static void kill_tree(struct cr_tree *tree)
 	 * for a tracer: wait for that, SIGKILL for the caller or not, since
 	 * reap() may give up a traced task and the caller then frees @ctx.
 	 */
-	while (refcount_read(&tree->refs) > 1)
-		schedule_timeout_uninterruptible(1);
+	wait_var_event(&tree->refs, refcount_read(&tree->refs) == 1);
+	smp_acquire__after_ctrl_dep();
 
 	/*
 	 * A task is created by its parent, before it in @tree->procs: once
