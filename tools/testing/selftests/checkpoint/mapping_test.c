@@ -9,6 +9,7 @@
 #include "cr_harness.h"
 
 #include <sys/ipc.h>
+#include <sys/mount.h>
 #include <sys/shm.h>
 
 #ifndef MLOCK_ONFAULT
@@ -739,6 +740,118 @@ static void refuse_body(void *arg, int imgfd)
 	cr_exit(0);
 }
 
+/*
+ * Areas checkpoint cannot save yet, in a task checkpointed from outside:
+ * EOPNOTSUPP and the kind of area in the reason, the task unharmed.
+ */
+
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE	0x08
+#endif
+#ifndef MAP_HUGETLB
+#define MAP_HUGETLB	0x40000
+#endif
+#ifndef __NR_mseal
+#define __NR_mseal	462
+#endif
+#define HUGE_LEN	(2UL << 20)
+
+/* Each makes its area and a 4-page ordinary one, returned, to check */
+static void *hugetlb_setup(void)
+{
+	/* No huge page is taken: none is reserved, none touched */
+	void *h = mmap(NULL, HUGE_LEN, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
+		       MAP_NORESERVE, -1, 0);
+
+	if (h == MAP_FAILED)
+		return MAP_FAILED;
+	return mmap(NULL, 4 * pg(), PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+static void *sealed_setup(void)
+{
+	void *p = mmap(NULL, 4 * pg(), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED || syscall(__NR_mseal, p, 4 * pg(), 0))
+		return MAP_FAILED;
+	return p;
+}
+
+static void *droppable_setup(void)
+{
+	return mmap(NULL, 4 * pg(), PROT_READ | PROT_WRITE,
+		    MAP_DROPPABLE | MAP_ANONYMOUS, -1, 0);
+}
+
+static void *(*odd_setup)(void);
+static unsigned char *odd_mem;
+
+/* start_child(): make the area, fill the ordinary one, wait */
+static void odd_main(int ready)
+{
+	odd_mem = odd_setup();
+	if (odd_mem == MAP_FAILED)
+		_exit(EXIT_SETUP);
+	pat_fill(odd_mem, 4 * pg(), SEED_A, 0);
+	cr_prepare(ready);
+	if (write(ready, "r", 1) != 1)
+		_exit(EXIT_SETUP);
+	close(ready);
+	for (;;)
+		syscall(SYS_pause);
+}
+
+static void odd_usr1(int sig)
+{
+	cr_phase = "refused";
+	CHECK_PAT(odd_mem, 4 * pg(), SEED_A, 0);
+	cr_exit(0);
+}
+
+static void odd_refused(struct __test_metadata *_metadata, struct cr_dir *d,
+			void *(*setup)(void), const char *what)
+{
+	struct sigaction sa = { .sa_handler = odd_usr1 };
+	char path[96], msg[512];
+	int log, status;
+	void *p;
+	pid_t pid;
+	ssize_t n;
+	long r;
+
+	/* What this kernel or machine cannot make is skipped */
+	p = setup();
+	if (p == MAP_FAILED)
+		SKIP(return, "%s: %s", what, strerror(errno));
+	cr_path(d, "log", path, sizeof(path));
+	log = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_LE(0, log);
+	odd_setup = setup;
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	pid = start_child(_metadata, odd_main);
+	stop_child(_metadata, pid);
+
+	r = sys_checkpoint(pid, d->imgfd, CR_LOGFD(log));
+	n = pread(log, msg, sizeof(msg) - 1, 0);
+	msg[n > 0 ? n : 0] = 0;
+	EXPECT_EQ(-1, r);
+	EXPECT_EQ(EOPNOTSUPP, errno) TH_LOG("checkpoint: %s", strerror(errno));
+	EXPECT_NE(NULL, strstr(msg, what)) TH_LOG("reason: %s", msg);
+
+	/* Left stopped; continued, its memory is as it was */
+	ASSERT_EQ('T', proc_state(pid));
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	kid_del(pid);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("refused task: status %#x", status);
+	close(log);
+}
+
 /* Edited images: the image in memory, records located by type */
 
 struct image {
@@ -1290,6 +1403,119 @@ TEST_F_TIMEOUT(mapping, sysv_shm_refused, TEST_TIMEOUT)
 			       self->d.imgfd);
 
 	expect_exit(_metadata, pid, 0, "checkpointing child");
+}
+
+TEST_F_TIMEOUT(mapping, hugetlb_refused, TEST_TIMEOUT)
+{
+	odd_refused(_metadata, &self->d, hugetlb_setup, "hugetlb mapping");
+}
+
+TEST_F_TIMEOUT(mapping, sealed_refused, TEST_TIMEOUT)
+{
+	odd_refused(_metadata, &self->d, sealed_setup, "sealed mapping");
+}
+
+TEST_F_TIMEOUT(mapping, droppable_refused, TEST_TIMEOUT)
+{
+	odd_refused(_metadata, &self->d, droppable_setup, "droppable mapping");
+}
+
+/*
+ * A restarter with sealed memory: EPERM (restart could not unmap it), the
+ * restarter as it was.
+ */
+static void sealed_restarter(void *arg, int fd)
+{
+	pat_fill(rst_bss, sizeof(rst_bss), SEED_RST, 0);
+	if (close_fds_except(fd) || sealed_setup() == MAP_FAILED)
+		_exit(EXIT_SETUP);
+	restart_fails(fd, EPERM);
+	cr_exit(0);
+}
+
+TEST_F_TIMEOUT(mapping, sealed_restarter, TEST_TIMEOUT)
+{
+	pid_t pid;
+
+	checkpoint_child(_metadata, &self->d, commit_body, NULL);
+	/* Made after the checkpoint: the restarter, forked, has it too */
+	if (sealed_setup() == MAP_FAILED)
+		SKIP(return, "mseal: %s", strerror(errno));
+	pid = spawn_restarter_fn(_metadata, self->d.img, 0, NULL,
+				 sealed_restarter, NULL);
+	expect_exit(_metadata, pid, 0, "restarter");
+}
+
+/*
+ * A private mapping of a file which, at restart, is on hugetlbfs (a
+ * hugetlbfs mounted where its directory was): EOPNOTSUPP before the point
+ * of no return, where mapping it would fail.
+ */
+static void hfile_body(void *arg, int imgfd)
+{
+	const char *path = arg;
+	unsigned char *m;
+	long r;
+	int fd;
+
+	cr_prepare(imgfd);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || ftruncate(fd, 2 * pg()))
+		_exit(EXIT_SETUP);
+	m = mmap(NULL, 2 * pg(), PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		_exit(EXIT_SETUP);
+	r = sys_checkpoint(0, imgfd, 0);
+	cr_finish(r, errno, NULL);
+}
+
+static void hfile_restarter(void *arg, int fd)
+{
+	char msg[512] = "";
+	int p[2];
+	ssize_t n;
+	long r;
+
+	pat_fill(rst_bss, sizeof(rst_bss), SEED_RST, 0);
+	if (close_fds_except(fd) || pipe2(p, O_NONBLOCK))
+		_exit(EXIT_SETUP);
+	r = sys_restart(0, fd, CR_LOGFD(p[1]));
+	n = read(p[0], msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = 0;
+	CHECKF(r == -1 && errno == EOPNOTSUPP,
+	       "restart: %ld, errno %d (%s)", r, r ? errno : 0,
+	       r ? strerror(errno) : "-");
+	CHECKF(strstr(msg, "is on hugetlbfs"), "reason: %s", msg);
+	CHECK_PAT(rst_bss, sizeof(rst_bss), SEED_RST, 0);
+	cr_exit(0);
+}
+
+TEST_F_TIMEOUT(mapping, hugetlbfs_file_refused, TEST_TIMEOUT)
+{
+	char dir[96], file[128];
+	pid_t pid;
+	int fd;
+
+	if (geteuid())
+		SKIP(return, "mounting hugetlbfs needs root");
+	cr_path(&self->d, "huge", dir, sizeof(dir));
+	ASSERT_EQ(0, mkdir(dir, 0700));
+	snprintf(file, sizeof(file), "%s/f", dir);
+	checkpoint_child(_metadata, &self->d, hfile_body, file);
+
+	if (mount("none", dir, "hugetlbfs", 0, NULL))
+		SKIP(return, "hugetlbfs: %s", strerror(errno));
+	fd = open(file, O_RDWR | O_CREAT, 0600);
+	EXPECT_LE(0, fd) TH_LOG("%s: %s", file, strerror(errno));
+	if (fd >= 0) {
+		EXPECT_EQ(0, ftruncate(fd, HUGE_LEN));
+		close(fd);
+		pid = spawn_restarter_fn(_metadata, self->d.img, 0, NULL,
+					 hfile_restarter, NULL);
+		expect_exit(_metadata, pid, 0, "restarter");
+	}
+	EXPECT_EQ(0, umount2(dir, MNT_DETACH));
 }
 
 /* Edited images: restart fails before the point of no return */
