@@ -2143,6 +2143,16 @@ static const char *const bad_patterns[] = {
 	"possible recursive locking", "circular locking",
 };
 
+#define KMEMLEAK	"/sys/kernel/debug/kmemleak"
+
+/* Whether kmemleak's file is there, debugfs mounted if it was not */
+static bool kmemleak_file(void)
+{
+	if (access(KMEMLEAK, F_OK))
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	return !access(KMEMLEAK, F_OK);
+}
+
 /*
  * kmemleak's periodic scan only says how many objects it suspects; the
  * objects and the backtraces of their allocation are in its debugfs
@@ -2156,9 +2166,7 @@ static void dump_kmemleak(void)
 	ssize_t r;
 	int fd;
 
-	if (access("/sys/kernel/debug/kmemleak", F_OK))
-		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
-	fd = open("/sys/kernel/debug/kmemleak", O_RDONLY | O_CLOEXEC);
+	fd = kmemleak_file() ? open(KMEMLEAK, O_RDONLY | O_CLOEXEC) : -1;
 	if (fd < 0) {
 		printf("# kmemleak: %s\n", strerror(errno));
 		return;
@@ -2935,22 +2943,19 @@ static int cmp_reason(const void *a, const void *b)
 /* Ask kmemleak for a scan; whether it found leaks */
 static bool kmemleak_scan(void)
 {
-	const char *path = "/sys/kernel/debug/kmemleak";
 	char buf[16384];
 	bool bad, ok;
 	ssize_t n;
 	int fd;
 
-	if (access(path, F_OK))
-		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
-	if (access(path, F_OK))
+	if (!kmemleak_file())
 		return false;
 	/*
 	 * Objects younger than 5 s are not reported, nor those whose
 	 * contents changed since the scan before: two scans.
 	 */
 	sleep(6);
-	fd = open(path, O_WRONLY);
+	fd = open(KMEMLEAK, O_WRONLY);
 	if (fd < 0)
 		return false;
 	ok = write(fd, "scan", 4) == 4 && write(fd, "scan", 4) == 4;
@@ -2958,7 +2963,7 @@ static bool kmemleak_scan(void)
 	if (!ok)
 		return false;
 	bad = read_kmsg(buf, sizeof(buf));
-	fd = open(path, O_RDONLY);
+	fd = open(KMEMLEAK, O_RDONLY);
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof(buf) - 1);
 		if (n > 0) {
