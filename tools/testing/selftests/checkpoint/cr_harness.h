@@ -985,6 +985,22 @@ static inline void checkpoint_restart(struct __test_metadata *_metadata,
 	expect_exit(_metadata, pid, EXIT_RESTARTED, "restarted process");
 }
 
+/*
+ * The reason checkpoint(2) or restart(2) logged (CR_LOGFD) to @fd, a file
+ * (read from its start) or a pipe: up to @len - 1 bytes, NUL-terminated.
+ * errno is left as it was, for the caller to check the call's.
+ */
+static inline void cr_read_log(int fd, char *buf, size_t len)
+{
+	int err = errno;
+	ssize_t n = pread(fd, buf, len - 1, 0);
+
+	if (n < 0 && errno == ESPIPE)
+		n = read(fd, buf, len - 1);
+	buf[n > 0 ? n : 0] = 0;
+	errno = err;
+}
+
 /* Read what is left in @fd, up to @len - 1 bytes, NUL-terminated */
 static inline ssize_t read_all(int fd, char *buf, size_t len)
 {

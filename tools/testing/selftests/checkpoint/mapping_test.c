@@ -819,7 +819,6 @@ static void odd_refused(struct __test_metadata *_metadata, struct cr_dir *d,
 	int log, status;
 	void *p;
 	pid_t pid;
-	ssize_t n;
 	long r;
 
 	/* What this kernel or machine cannot make is skipped */
@@ -835,8 +834,7 @@ static void odd_refused(struct __test_metadata *_metadata, struct cr_dir *d,
 	stop_child(_metadata, pid);
 
 	r = sys_checkpoint(pid, d->imgfd, CR_LOGFD(log));
-	n = pread(log, msg, sizeof(msg) - 1, 0);
-	msg[n > 0 ? n : 0] = 0;
+	cr_read_log(log, msg, sizeof(msg));
 	EXPECT_EQ(-1, r);
 	EXPECT_EQ(EOPNOTSUPP, errno) TH_LOG("checkpoint: %s", strerror(errno));
 	EXPECT_NE(NULL, strstr(msg, what)) TH_LOG("reason: %s", msg);
@@ -1474,15 +1472,13 @@ static void hfile_restarter(void *arg, int fd)
 {
 	char msg[512] = "";
 	int p[2];
-	ssize_t n;
 	long r;
 
 	pat_fill(rst_bss, sizeof(rst_bss), SEED_RST, 0);
 	if (close_fds_except(fd) || pipe2(p, O_NONBLOCK))
 		_exit(EXIT_SETUP);
 	r = sys_restart(0, fd, CR_LOGFD(p[1]));
-	n = read(p[0], msg, sizeof(msg) - 1);
-	msg[n > 0 ? n : 0] = 0;
+	cr_read_log(p[0], msg, sizeof(msg));
 	CHECKF(r == -1 && errno == EOPNOTSUPP,
 	       "restart: %ld, errno %d (%s)", r, r ? errno : 0,
 	       r ? strerror(errno) : "-");

@@ -2456,14 +2456,6 @@ static void log_reset(int log)
 		cr_log("log: %s", strerror(errno));
 }
 
-/* Read the log of the last call into @msg */
-static void log_read(int log, char *msg, size_t len)
-{
-	ssize_t n = pread(log, msg, len - 1, 0);
-
-	msg[n > 0 ? n : 0] = 0;
-}
-
 static int log_open(struct __test_metadata *_metadata, struct cr_dir *d)
 {
 	char path[96];
@@ -2644,11 +2636,11 @@ TEST_F_TIMEOUT(restart, mm_held_by_reader, TEST_TIMEOUT)
 	hold_mm(_metadata, &h, pid, mem_bss);
 
 	crid = sys_checkpoint(pid, self->d.imgfd, CR_LOGFD(log));
-	log_read(log, msg, sizeof(msg));
+	cr_read_log(log, msg, sizeof(msg));
 	EXPECT_LT(0, crid) TH_LOG("checkpoint: %s: %s", strerror(errno), msg);
 	log_reset(log);
 	tcrid = sys_checkpoint(pid, tfd, CR_CHECKPOINT_TREE | CR_LOGFD(log));
-	log_read(log, msg, sizeof(msg));
+	cr_read_log(log, msg, sizeof(msg));
 	EXPECT_LT(0, tcrid) TH_LOG("checkpoint of the tree: %s: %s",
 				   strerror(errno), msg);
 
@@ -2788,7 +2780,7 @@ TEST_F_TIMEOUT(restart, clone_vm_target, TEST_TIMEOUT)
 	ASSERT_EQ('T', proc_state(t));
 
 	r = sys_checkpoint(t, self->d.imgfd, CR_LOGFD(log));
-	log_read(log, msg, sizeof(msg));
+	cr_read_log(log, msg, sizeof(msg));
 	EXPECT_EQ(-1, r);
 	EXPECT_EQ(EBUSY, errno);
 	EXPECT_NE(NULL, strstr(msg, "shares its address space"))
@@ -2823,7 +2815,6 @@ static void vm_restarter(void *arg, int fd)
 	struct vm_restart v = { .fd = fd };
 	char msg[512] = "";
 	int p[2], status;
-	ssize_t n;
 	pid_t c;
 
 	cr_prepare(fd);
@@ -2833,8 +2824,7 @@ static void vm_restarter(void *arg, int fd)
 	c = clone_vm(vm_restart_fn, &v);
 	if (!CHECK(c > 0) || !CHECK(waitpid(c, &status, 0) == c))
 		cr_exit(0);
-	n = read(p[0], msg, sizeof(msg) - 1);
-	msg[n > 0 ? n : 0] = 0;
+	cr_read_log(p[0], msg, sizeof(msg));
 	if (!CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == EBUSY,
 		    "restart by a CLONE_VM child: status %#x", status) ||
 	    !CHECKF(strstr(msg, "the caller shares its address space"),
@@ -2927,7 +2917,7 @@ TEST_F_TIMEOUT(restart, userfaultfd_target, TEST_TIMEOUT)
 	stop_child(_metadata, pid);
 
 	crid = sys_checkpoint(pid, self->d.imgfd, CR_LOGFD(log));
-	log_read(log, msg, sizeof(msg));
+	cr_read_log(log, msg, sizeof(msg));
 	EXPECT_EQ(-1, crid);
 	EXPECT_EQ(EOPNOTSUPP, errno);
 	EXPECT_NE(NULL, strstr(msg, "userfaultfd mapping"))
@@ -2939,7 +2929,7 @@ TEST_F_TIMEOUT(restart, userfaultfd_target, TEST_TIMEOUT)
 	ASSERT_EQ(0, ftruncate(self->d.imgfd, 0));
 	ASSERT_EQ(0, lseek(self->d.imgfd, 0, SEEK_SET));
 	crid = sys_checkpoint(pid, self->d.imgfd, CR_LOGFD(log));
-	log_read(log, msg, sizeof(msg));
+	cr_read_log(log, msg, sizeof(msg));
 	ASSERT_LT(0, crid) TH_LOG("checkpoint: %s: %s", strerror(errno), msg);
 	ASSERT_EQ(0, kill(pid, SIGCONT));
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
@@ -2960,7 +2950,6 @@ static void uffd_restarter(void *arg, int fd)
 {
 	char msg[512] = "";
 	int u, p[2];
-	ssize_t n;
 	long r;
 
 	cr_prepare(fd);
@@ -2969,8 +2958,7 @@ static void uffd_restarter(void *arg, int fd)
 	    !CHECK(pipe2(p, O_NONBLOCK) == 0))
 		cr_exit(0);
 	r = sys_restart(0, fd, CR_LOGFD(p[1]));
-	n = read(p[0], msg, sizeof(msg) - 1);
-	msg[n > 0 ? n : 0] = 0;
+	cr_read_log(p[0], msg, sizeof(msg));
 	if (!CHECKF(r == -1 && errno == EBUSY,
 		    "restart with userfaultfd memory: %ld, errno %d", r,
 		    r ? errno : 0) ||

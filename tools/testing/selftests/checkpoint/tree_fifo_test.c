@@ -520,7 +520,6 @@ static long tree_checkpoint_log(struct __test_metadata *_metadata,
 				size_t len)
 {
 	int log[2], err;
-	ssize_t n;
 	long crid;
 
 	ASSERT_EQ(0, ftruncate(d->imgfd, 0));
@@ -529,8 +528,7 @@ static long tree_checkpoint_log(struct __test_metadata *_metadata,
 	crid = sys_checkpoint(t->pids[0], d->imgfd,
 			      CR_CHECKPOINT_TREE | CR_LOGFD(log[1]));
 	err = errno;
-	n = read(log[0], why, len - 1);
-	why[n > 0 ? n : 0] = 0;
+	cr_read_log(log[0], why, len);
 	close(log[0]);
 	close(log[1]);
 	errno = err;
@@ -804,7 +802,6 @@ static void one_task_body(void *arg, int imgfd)
 {
 	char why[512] = "";
 	int h, log[2];
-	ssize_t n;
 	long r;
 
 	cr_prepare(imgfd);
@@ -814,8 +811,7 @@ static void one_task_body(void *arg, int imgfd)
 	r = sys_checkpoint(0, imgfd, CR_LOGFD(log[1]));
 	CHECKF(r == -1 && errno == EOPNOTSUPP,
 	       "checkpoint of one task: %ld, %s", r, strerror(errno));
-	n = read(log[0], why, sizeof(why) - 1);
-	why[n > 0 ? n : 0] = 0;
+	cr_read_log(log[0], why, sizeof(why));
 	CHECKF(strstr(why, "FIFO (saved only in a checkpoint of a tree)"),
 	       "log: %s", why);
 	cr_exit(EXIT_CHECKPOINTED);

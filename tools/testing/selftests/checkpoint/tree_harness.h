@@ -569,7 +569,6 @@ static inline void restart_report(int fd, unsigned long flags, pid_t blocker,
 {
 	struct tree_result r = { .status = -1 };
 	int log[2];
-	ssize_t n;
 
 	if (pipe(log))
 		r.setup = errno;
@@ -579,8 +578,7 @@ static inline void restart_report(int fd, unsigned long flags, pid_t blocker,
 		close(log[1]);
 	}
 	if (!r.setup && r.ret < 0) {
-		n = read(log[0], r.why, sizeof(r.why) - 1);
-		r.why[n > 0 ? n : 0] = 0;
+		cr_read_log(log[0], r.why, sizeof(r.why));
 		r.why[strcspn(r.why, "\n")] = 0;
 	}
 	if (r.ret > 0 && waitpid(r.ret, &r.status, __WALL) != r.ret)

@@ -480,7 +480,6 @@ static int tree_checkpoint(struct __test_metadata *_metadata,
 {
 	char path[96];
 	int log, e = 0;
-	ssize_t n;
 
 	cr_path(d, "log", path, sizeof(path));
 	log = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -490,8 +489,7 @@ static int tree_checkpoint(struct __test_metadata *_metadata,
 	if (sys_checkpoint(pid, d->imgfd,
 			   CR_CHECKPOINT_TREE | CR_LOGFD(log)) < 0)
 		e = errno;
-	n = pread(log, msg, len - 1, 0);
-	msg[n > 0 ? n : 0] = 0;
+	cr_read_log(log, msg, len);
 	close(log);
 	return e;
 }
